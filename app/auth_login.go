@@ -1,0 +1,83 @@
+package app
+
+import (
+	"errors"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/auth"
+	"github.com/backupchecks/backupchecks/components/authpages"
+	"github.com/backupchecks/backupchecks/components/view"
+)
+
+func (a *App) loginPage(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	}
+	return a.renderLogin(c, fiber.StatusOK, authpages.Login{Next: c.Query("next")})
+}
+
+func (a *App) renderLogin(c *fiber.Ctx, status int, m authpages.Login) error {
+	if state(c).settings.LoginCaptchaEnabled {
+		cp := auth.NewCaptcha(a.keys, a.now())
+		m.CaptchaQuestion, m.CaptchaToken = cp.Question, cp.Token
+	}
+	return a.render(c, status, func(v view.Ctx) templ.Component { return authpages.LoginPage(v, m) }, nil)
+}
+
+func (a *App) login(c *fiber.Ctx) error {
+	m := authpages.Login{Username: c.FormValue("username"), Next: c.FormValue("next")}
+	if state(c).settings.LoginCaptchaEnabled &&
+		!auth.CheckCaptcha(a.keys, c.FormValue("captcha_token"), c.FormValue("captcha_answer"), a.now()) {
+		m.CaptchaError = "wrong answer or the question expired; try the new one"
+		return a.renderLogin(c, fiber.StatusUnprocessableEntity, m)
+	}
+	ctx := c.UserContext()
+	user, err := auth.Login(ctx, a.db.Bun, a.throttle, m.Username, c.FormValue("password"), c.IP(), a.now())
+	var throttled *auth.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		m.Error = "Too many failed logins. " + throttled.Error()
+		c.Set(fiber.HeaderRetryAfter, itoa(int(throttled.RetryAfter.Seconds())+1))
+		return a.renderLogin(c, fiber.StatusTooManyRequests, m)
+	case errors.Is(err, auth.ErrBadCredentials):
+		m.Error = "Unknown username or wrong password."
+		return a.renderLogin(c, fiber.StatusUnauthorized, m)
+	case err != nil:
+		return err
+	}
+	// A new session and a new CSRF seed at login: nothing chosen before login survives it.
+	if old := c.Cookies(sessionCookie); old != "" {
+		_ = auth.DeleteSession(ctx, a.db.Bun, old)
+	}
+	token, err := auth.CreateSession(ctx, a.db.Bun, a.sessions, user.ID, c.IP(), c.Get(fiber.HeaderUserAgent), a.now())
+	if err != nil {
+		return err
+	}
+	a.setCookie(c, sessionCookie, token, a.sessions.MaxAge)
+	a.setCookie(c, csrfCookie, auth.NewCSRFSeed(), 0)
+	return c.Redirect(safeNext(m.Next), fiber.StatusSeeOther)
+}
+
+func (a *App) logout(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if err := auth.DeleteSession(c.UserContext(), a.db.Bun, c.Cookies(sessionCookie)); err != nil {
+		return err
+	}
+	if err := audit.Record(c.UserContext(), a.db.Bun, a.actor(c), audit.Logout, "user:"+u.Username, nil); err != nil {
+		return err
+	}
+	a.clearCookie(c, sessionCookie)
+	return a.redirectWithFlash(c, "/login", view.Flash{Kind: "info", Message: "You are logged out."})
+}
+
+// actor is the current user as an audit actor.
+func (a *App) actor(c *fiber.Ctx) audit.Actor {
+	act := audit.Actor{IP: c.IP()}
+	if u := currentUser(c); u != nil {
+		act.ID, act.Name = u.ID, u.Username
+	}
+	return act
+}

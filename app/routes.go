@@ -1,0 +1,124 @@
+package app
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// route is one entry of the route table: the single place that says who may call what.
+type route struct {
+	Method  string
+	Path    string
+	Roles   []string // nil: public (no login needed)
+	Handler fiber.Handler
+}
+
+// Role sets used in the table.
+var (
+	public    []string
+	allRoles  = db.AllRoles
+	adminOnly = []string{db.RoleAdmin}
+)
+
+// routeTable lists every route of the application with the roles allowed to use it.
+// Authorisation is by the user's active role.
+func (a *App) routeTable() []route {
+	return []route{
+		{"GET", "/health", public, a.health},
+		{"GET", "/login", public, a.loginPage},
+		{"POST", "/login", public, a.login},
+		{"GET", "/setup", public, a.setupPage},
+		{"POST", "/setup", public, a.setup},
+		{"POST", "/logout", allRoles, a.logout},
+
+		{"GET", "/", allRoles, a.home},
+
+		{"GET", "/profile", allRoles, a.profilePage},
+		{"POST", "/profile/password", allRoles, a.changePassword},
+		{"POST", "/profile/theme", allRoles, a.setTheme},
+		{"POST", "/profile/role", allRoles, a.switchRole},
+
+		{"GET", "/settings", adminOnly, a.settingsGeneralPage},
+		{"GET", "/settings/general", adminOnly, a.settingsGeneralView},
+		{"GET", "/settings/general/edit", adminOnly, a.settingsGeneralEdit},
+		{"PUT", "/settings/general", adminOnly, a.settingsGeneralSave},
+		{"GET", "/settings/imports", adminOnly, a.settingsNotAvailable("imports",
+			"Mail import from Microsoft Graph or IMAP, .eml upload and the import schedule are configured here once mail ingestion lands.")},
+		{"GET", "/settings/integrations", adminOnly, a.settingsNotAvailable("integrations",
+			"Autotask PSA, Cove Data Protection and Microsoft Entra sign-in are configured here once those integrations land.")},
+		{"GET", "/settings/maintenance", adminOnly, a.settingsNotAvailable("maintenance",
+			"Jobs export and import, re-parsing mail and retention are available here once jobs exist.")},
+
+		{"GET", "/users", adminOnly, a.usersPage},
+		{"GET", "/users/new", adminOnly, a.userNewForm},
+		{"POST", "/users", adminOnly, a.userCreate},
+		{"GET", "/users/:id/edit", adminOnly, a.userEditForm},
+		{"PUT", "/users/:id", adminOnly, a.userUpdate},
+		{"GET", "/users/:id/password", adminOnly, a.userPasswordForm},
+		{"POST", "/users/:id/password", adminOnly, a.userPasswordReset},
+		{"POST", "/users/:id/deactivate", adminOnly, a.userDeactivate},
+		{"POST", "/users/:id/activate", adminOnly, a.userActivate},
+
+		{"GET", "/audit", adminOnly, a.auditPage},
+	}
+}
+
+func (a *App) registerRoutes() {
+	a.fiber.Use("/assets", a.assets())
+	a.fiber.Use(a.loadRequestState)
+	a.fiber.Use(a.checkCSRF)
+	a.fiber.Use(a.requireSetup)
+
+	a.routes = a.routeTable()
+	a.getRoles = map[string][]string{}
+	for _, r := range a.routes {
+		if r.Method == fiber.MethodGet {
+			a.getRoles[r.Path] = r.Roles
+		}
+		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), r.Handler)
+	}
+	a.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// authorize lets a request through when the route is public or the user's active
+// role is among roles. Anonymous visitors are sent to the login page.
+func (a *App) authorize(roles []string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if roles == nil {
+			return c.Next()
+		}
+		u := currentUser(c)
+		if u == nil {
+			return a.redirectToLogin(c)
+		}
+		if !slices.Contains(roles, u.ActiveRole) {
+			return fiber.NewError(fiber.StatusForbidden, "Your active role ("+u.ActiveRole+") may not open this page.")
+		}
+		return c.Next()
+	}
+}
+
+// canGet reports whether role may open the GET page at path (navbar visibility).
+func (a *App) canGet(role string) func(string) bool {
+	return func(path string) bool {
+		roles, ok := a.getRoles[path]
+		return ok && (roles == nil || slices.Contains(roles, role))
+	}
+}
+
+func (a *App) redirectToLogin(c *fiber.Ctx) error {
+	next := c.OriginalURL()
+	target := "/login"
+	if c.Method() == fiber.MethodGet && next != "/" && !strings.HasPrefix(next, "/login") {
+		target += "?next=" + urlQueryEscape(next)
+	}
+	if isHTMX(c) {
+		c.Set("HX-Redirect", target)
+		return c.SendStatus(fiber.StatusUnauthorized)
+	}
+	return c.Redirect(target, fiber.StatusSeeOther)
+}

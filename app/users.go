@@ -1,0 +1,150 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/auth"
+	"github.com/backupchecks/backupchecks/app/validation"
+	"github.com/backupchecks/backupchecks/components/users"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+func userRow(u *db.User, self int64) users.Row {
+	return users.Row{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles,
+		IsActive: u.IsActive, LastLoginAt: u.LastLoginAt, IsSelf: u.ID == self}
+}
+
+func (a *App) usersPage(c *fiber.Ctx) error {
+	list, err := auth.ListUsers(c.UserContext(), a.db.Bun)
+	if err != nil {
+		return err
+	}
+	rows := make([]users.Row, len(list))
+	for i := range list {
+		rows[i] = userRow(&list[i], currentUser(c).ID)
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return users.Page(v, rows) }, users.Table(a.view(c), rows))
+}
+
+func (a *App) userNewForm(c *fiber.Ctx) error {
+	return a.renderFragment(c, fiber.StatusOK, users.FormModal(a.view(c), users.Form{Roles: []string{db.RoleOperator}}))
+}
+
+// formRoles reads the checked role boxes.
+func formRoles(c *fiber.Ctx) []string {
+	var roles []string
+	for _, r := range c.Request().PostArgs().PeekMulti("roles") {
+		roles = append(roles, string(r))
+	}
+	return roles
+}
+
+func (a *App) userCreate(c *fiber.Ctx) error {
+	in := auth.NewUser{Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"),
+		Email: c.FormValue("email"), Roles: formRoles(c), Password: c.FormValue("password")}
+	u, err := auth.CreateUser(c.UserContext(), a.db.Bun, a.actor(c), in)
+	if errs, ok := validation.As(err); ok {
+		f := users.Form{Username: in.Username, DisplayName: in.DisplayName, Email: in.Email, Roles: in.Roles, Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, users.FormModal(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	retarget(c, "#users-rows", "beforeend")
+	return a.renderFragment(c, fiber.StatusOK, users.RowView(a.view(c), userRow(u, currentUser(c).ID)),
+		success(fmt.Sprintf("User %s created.", u.Username)))
+}
+
+func (a *App) userEditForm(c *fiber.Ctx) error {
+	u, err := a.userParam(c)
+	if err != nil {
+		return err
+	}
+	f := users.Form{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles}
+	return a.renderFragment(c, fiber.StatusOK, users.FormModal(a.view(c), f))
+}
+
+func (a *App) userUpdate(c *fiber.Ctx) error {
+	id, err := c.ParamsInt("id")
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	ch := auth.UserChanges{DisplayName: c.FormValue("display_name"), Email: c.FormValue("email"), Roles: formRoles(c)}
+	u, err := auth.UpdateUser(c.UserContext(), a.db.Bun, a.actor(c), int64(id), ch)
+	if errs, ok := validation.As(err); ok {
+		f := users.Form{ID: int64(id), DisplayName: ch.DisplayName, Email: ch.Email, Roles: ch.Roles, Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, users.FormModal(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	retarget(c, fmt.Sprintf("#user-%d", u.ID), "outerHTML")
+	return a.renderFragment(c, fiber.StatusOK, users.RowView(a.view(c), userRow(u, currentUser(c).ID)),
+		success(fmt.Sprintf("User %s saved.", u.Username)))
+}
+
+func (a *App) userPasswordForm(c *fiber.Ctx) error {
+	u, err := a.userParam(c)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, users.PasswordModal(a.view(c), u.ID, u.Username, ""))
+}
+
+func (a *App) userPasswordReset(c *fiber.Ctx) error {
+	u, err := a.userParam(c)
+	if err != nil {
+		return err
+	}
+	err = auth.ResetPassword(c.UserContext(), a.db.Bun, a.actor(c), u.ID, c.FormValue("password"))
+	if errs, ok := validation.As(err); ok {
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, users.PasswordModal(a.view(c), u.ID, u.Username, errs["password"]))
+	}
+	if err != nil {
+		return err
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	c.Set("HX-Reswap", "none")
+	return a.renderFragment(c, fiber.StatusOK, templ.NopComponent,
+		success(fmt.Sprintf("Password of %s reset; their sessions have ended.", u.Username)))
+}
+
+func (a *App) userDeactivate(c *fiber.Ctx) error { return a.userSetActive(c, false) }
+func (a *App) userActivate(c *fiber.Ctx) error   { return a.userSetActive(c, true) }
+
+func (a *App) userSetActive(c *fiber.Ctx, active bool) error {
+	id, err := c.ParamsInt("id")
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	if int64(id) == currentUser(c).ID && !active {
+		return fiber.NewError(fiber.StatusConflict, "You cannot deactivate yourself.")
+	}
+	u, err := auth.SetActive(c.UserContext(), a.db.Bun, a.actor(c), int64(id), active)
+	if errors.Is(err, auth.ErrLastAdmin) {
+		return fiber.NewError(fiber.StatusConflict, "This is the last active admin: make someone else an admin first.")
+	}
+	if err != nil {
+		return err
+	}
+	msg := "User %s activated."
+	if !active {
+		msg = "User %s deactivated; their sessions have ended."
+	}
+	return a.renderFragment(c, fiber.StatusOK, users.RowView(a.view(c), userRow(u, currentUser(c).ID)), success(fmt.Sprintf(msg, u.Username)))
+}
+
+func (a *App) userParam(c *fiber.Ctx) (*db.User, error) {
+	id, err := c.ParamsInt("id")
+	if err != nil {
+		return nil, fiber.ErrNotFound
+	}
+	return auth.GetUser(c.UserContext(), a.db.Bun, int64(id))
+}

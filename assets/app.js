@@ -1,0 +1,62 @@
+// Backupchecks: the little JavaScript the pages need beside htmx and Bootstrap.
+(function () {
+  "use strict";
+
+  // Theme: "auto" follows the system; light/dark are fixed. Applied before first paint.
+  var media = window.matchMedia("(prefers-color-scheme: dark)");
+  function applyTheme() {
+    var root = document.documentElement;
+    var pref = root.getAttribute("data-theme-pref") || "auto";
+    root.setAttribute("data-bs-theme", pref === "auto" ? (media.matches ? "dark" : "light") : pref);
+  }
+  applyTheme();
+  media.addEventListener("change", applyTheme);
+  document.addEventListener("themeChanged", function (e) {
+    document.documentElement.setAttribute("data-theme-pref", (e.detail && e.detail.value) || "auto");
+    applyTheme();
+  });
+
+  function modal() {
+    var el = document.getElementById("modal");
+    return el && window.bootstrap ? window.bootstrap.Modal.getOrCreateInstance(el) : null;
+  }
+
+  // Open the dialog when content lands in it; close it when the server says so.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "modal-dialog" && e.detail.target.children.length) {
+      var m = modal();
+      if (m) m.show();
+    }
+    autohideFlashes(e.detail.target);
+  });
+  document.addEventListener("closeModal", function () {
+    var m = modal();
+    if (m) m.hide();
+  });
+  document.addEventListener("hidden.bs.modal", function (e) {
+    if (e.target.id === "modal") document.getElementById("modal-dialog").innerHTML = "";
+  });
+
+  // Success and info messages fade after a few seconds; warnings and errors stay.
+  function autohideFlashes(root) {
+    (root || document).querySelectorAll('[data-autohide="true"]').forEach(function (el) {
+      el.removeAttribute("data-autohide");
+      setTimeout(function () {
+        if (window.bootstrap && el.isConnected) window.bootstrap.Alert.getOrCreateInstance(el).close();
+      }, 6000);
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (e) { autohideFlashes(e.detail.target); });
+  document.addEventListener("DOMContentLoaded", function () { autohideFlashes(document); });
+
+  // A request that fails on the network shows a message instead of doing nothing.
+  document.addEventListener("htmx:sendError", function () {
+    var area = document.getElementById("flash");
+    if (!area) return;
+    var div = document.createElement("div");
+    div.className = "alert alert-danger alert-dismissible fade show";
+    div.setAttribute("role", "alert");
+    div.textContent = "The server could not be reached. Check your connection and try again.";
+    area.appendChild(div);
+  });
+})();

@@ -1,0 +1,70 @@
+package layout
+
+import "github.com/backupchecks/backupchecks/components/view"
+
+// NavItem is one navbar link.
+type NavItem struct {
+	Label string
+	Path  string
+}
+
+// The navbar groups as in the reference: primary operational links in the bar, admin
+// pages under Admin, secondary pages under More. Later areas add themselves here; an
+// item shows only when the active role may open its path.
+var (
+	primaryNav = []NavItem{
+		{"Dashboard", "/"},
+	}
+	adminNav = []NavItem{
+		{"Settings", "/settings"},
+		{"Users", "/users"},
+		{"Audit log", "/audit"},
+	}
+	moreNav = []NavItem{}
+)
+
+func visible(v view.Ctx, items []NavItem) []NavItem {
+	var out []NavItem
+	for _, it := range items {
+		if v.Can(it.Path) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func isActive(v view.Ctx, path string) bool {
+	if path == "/" {
+		return v.Path == "/"
+	}
+	return v.Path == path || len(v.Path) > len(path) && v.Path[:len(path)+1] == path+"/"
+}
+
+func navClass(v view.Ctx, path string) string {
+	if isActive(v, path) {
+		return "nav-link active"
+	}
+	return "nav-link"
+}
+
+func dropdownClass(v view.Ctx, path string) string {
+	if isActive(v, path) {
+		return "dropdown-item active"
+	}
+	return "dropdown-item"
+}
+
+// RoleLabel is how a role is shown.
+func RoleLabel(role string) string {
+	switch role {
+	case "admin":
+		return "Admin"
+	case "operator":
+		return "Operator"
+	case "viewer":
+		return "Viewer"
+	case "reporter":
+		return "Reporter"
+	}
+	return role
+}

@@ -1,0 +1,95 @@
+package db
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Roles a user can hold.
+const (
+	RoleAdmin    = "admin"
+	RoleOperator = "operator"
+	RoleViewer   = "viewer"
+	RoleReporter = "reporter"
+)
+
+// AllRoles lists the roles in the order the UI shows them.
+var AllRoles = []string{RoleAdmin, RoleOperator, RoleViewer, RoleReporter}
+
+// User is a local account.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           int64      `bun:"id,pk,autoincrement"`
+	Username     string     `bun:"username"`
+	DisplayName  string     `bun:"display_name"`
+	Email        string     `bun:"email"`
+	PasswordHash string     `bun:"password_hash"`
+	Roles        []string   `bun:"roles,array"`
+	ActiveRole   string     `bun:"active_role"`
+	Theme        string     `bun:"theme"`
+	IsActive     bool       `bun:"is_active"`
+	CreatedAt    time.Time  `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt    time.Time  `bun:"updated_at,nullzero,default:now()"`
+	LastLoginAt  *time.Time `bun:"last_login_at"`
+}
+
+// HasRole reports whether the user holds role.
+func (u *User) HasRole(role string) bool {
+	for _, r := range u.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Name is how the user is shown: the display name, else the username.
+func (u *User) Name() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// Session is a server-side login session; the cookie holds the token, the row its hash.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	TokenHash  []byte    `bun:"token_hash,pk"`
+	UserID     int64     `bun:"user_id"`
+	CreatedAt  time.Time `bun:"created_at,nullzero,default:now()"`
+	LastSeenAt time.Time `bun:"last_seen_at,nullzero,default:now()"`
+	ExpiresAt  time.Time `bun:"expires_at"`
+	IP         string    `bun:"ip"`
+	UserAgent  string    `bun:"user_agent"`
+
+	User *User `bun:"rel:belongs-to,join:user_id=id"`
+}
+
+// SystemSettings is the single settings row.
+type SystemSettings struct {
+	bun.BaseModel `bun:"table:system_settings"`
+
+	ID                  int16     `bun:"id,pk"`
+	UITimezone          string    `bun:"ui_timezone"`
+	LoginCaptchaEnabled bool      `bun:"login_captcha_enabled"`
+	SandboxEnabled      bool      `bun:"sandbox_enabled"`
+	UpdatedAt           time.Time `bun:"updated_at,nullzero,default:now()"`
+	UpdatedBy           *int64    `bun:"updated_by"`
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	bun.BaseModel `bun:"table:audit_log"`
+
+	ID        int64          `bun:"id,pk,autoincrement"`
+	At        time.Time      `bun:"at,nullzero,default:now()"`
+	ActorID   *int64         `bun:"actor_id"`
+	ActorName string         `bun:"actor_name"`
+	Action    string         `bun:"action"`
+	Target    string         `bun:"target"`
+	IP        string         `bun:"ip"`
+	Details   map[string]any `bun:"details,type:jsonb"`
+}

@@ -1,0 +1,65 @@
+// Package jobs holds the River background jobs (one file per kind: Args + Worker)
+// and builds the River client that `serve` and `worker` run.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/backupchecks/backupchecks/app/auth"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// Config is what the workers need.
+type Config struct {
+	MaxWorkers int
+	Sessions   auth.SessionPolicy
+	Now        func() time.Time
+}
+
+// NewClient builds a River client on the shared pool with every worker and periodic
+// job registered. It does not start working until Start is called.
+func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &SessionCleanupWorker{DB: d.Bun, Policy: cfg.Sessions, Now: cfg.Now})
+
+	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Workers: workers,
+		Logger:  slog.Default().With("component", "river"),
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
+				&river.PeriodicJobOpts{ID: SessionCleanupArgs{}.Kind(), RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new river client: %w", err)
+	}
+	return client, nil
+}
+
+// Stop stops the client: first softly (running jobs finish), then, after timeout,
+// by cancelling what still runs.
+func Stop(client *river.Client[pgx.Tx], timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := client.Stop(ctx); err == nil {
+		return
+	}
+	slog.Warn("jobs: soft stop timed out; cancelling running jobs")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if err := client.StopAndCancel(ctx2); err != nil {
+		slog.Error("jobs: stop", "err", err)
+	}
+}
