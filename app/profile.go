@@ -55,4 +55,3 @@ func (a *App) switchRole(c *fiber.Ctx) error {
 	}
 	return a.redirectWithFlash(c, back, success("You now work as "+layout.RoleLabel(role)+"."))
 }
-

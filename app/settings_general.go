@@ -6,8 +6,8 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
-	"github.com/backupchecks/backupchecks/components/view"
 	settingsview "github.com/backupchecks/backupchecks/components/settings"
+	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 )
 

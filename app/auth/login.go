@@ -60,9 +60,8 @@ func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip
 		ok = VerifyPassword(user.PasswordHash, password) && user.IsActive
 	}
 
-	if _, err := idb.NewInsert().TableExpr("login_attempts").
-		Value("at", "?", now).Value("username", "?", username).Value("ip", "?", ip).Value("success", "?", ok).
-		Exec(ctx); err != nil {
+	if _, err := idb.ExecContext(ctx, "INSERT INTO login_attempts (at, username, ip, success) VALUES (?, ?, ?, ?)",
+		now, username, ip, ok); err != nil {
 		return nil, fmt.Errorf("auth: record login attempt: %w", err)
 	}
 	if !ok {

@@ -92,7 +92,7 @@ func CreateUser(ctx context.Context, idb bun.IDB, actor audit.Actor, u NewUser) 
 	if err := CheckPasswordPolicy(u.Password); err != nil {
 		errs.Add("password", err.Error())
 	}
-	if errs.Err() == nil {
+	if errs["username"] == "" {
 		taken, err := idb.NewSelect().Model((*db.User)(nil)).Where("lower(username) = lower(?)", u.Username).Exists(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("auth: create user: %w", err)
