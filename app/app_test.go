@@ -471,7 +471,7 @@ func TestProfilePassword(t *testing.T) {
 	}
 	r = c.hx("POST", "/profile/password", url.Values{"current_password": {testPassword}, "new_password": {"a brand new password"}, "confirm_password": {"a brand new password"}})
 	wantStatus(t, r, http.StatusOK)
-	wantStatus(t, c.get("/profile"), http.StatusOK)          // this session stays
+	wantStatus(t, c.get("/profile"), http.StatusOK)           // this session stays
 	wantStatus(t, other.get("/profile"), http.StatusSeeOther) // the other one ended
 
 	r = c.hx("POST", "/profile/theme", url.Values{"theme": {"dark"}})

@@ -6,4 +6,4 @@ import (
 )
 
 func fmtSscanf(q string, a, b *int) (int, error) { return fmt.Sscanf(q, "What is %d + %d?", a, b) }
-func itoa(n int) string                           { return strconv.Itoa(n) }
+func itoa(n int) string                          { return strconv.Itoa(n) }
