@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns the browser to drive: Debian's package, which `make test`
+// installs when it is missing.
+func chromium(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("BACKUPCHECKS_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("headless browser test needs Chromium at %s (make test installs Debian's chromium package): %v", path, err)
+	}
+	return path
+}
+
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// screenshot saves the page when BACKUPCHECKS_SCREENSHOTS names a directory.
+func screenshot(ctx context.Context, t *testing.T, name string) {
+	dir := os.Getenv("BACKUPCHECKS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+}
+
+// TestBrowserSetupLoginAndInlineSetting drives headless Chromium through the first
+// run: set up the admin, log out, log in, edit a setting inline (once wrong, once
+// right) and see the change without a page reload.
+func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
+	h := newHarness(t, Options{})
+	ctx := browser(t)
+	const password = "a long admin password"
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(h.url+"/"),
+		chromedp.WaitVisible("#setup-form"),
+	); err != nil {
+		t.Fatalf("open the app: %v", err)
+	}
+	loc := run(ctx, t, chromedp.Location())
+	if !strings.HasSuffix(loc, "/setup") {
+		t.Fatalf("a fresh installation opened %s, want /setup", loc)
+	}
+	screenshot(ctx, t, "01-setup")
+
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys("#f-username", "admin"),
+		chromedp.SendKeys("#f-display_name", "Ada Admin"),
+		chromedp.SendKeys("#f-password", password),
+		chromedp.SendKeys("#f-confirm_password", password),
+		chromedp.Submit("#setup-form"),
+		chromedp.WaitVisible("#dashboard-figures"),
+	); err != nil {
+		t.Fatalf("set up the first admin: %v", err)
+	}
+	screenshot(ctx, t, "02-dashboard")
+
+	// Log out through the user menu, then log in.
+	if err := chromedp.Do(ctx,
+		chromedp.Click("#user-menu"),
+		chromedp.WaitVisible(`form[action="/logout"] button`),
+		chromedp.Click(`form[action="/logout"] button`),
+		chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#f-username", "admin"),
+		chromedp.SendKeys("#f-password", password),
+		chromedp.Submit("#login-form"),
+		chromedp.WaitVisible("#dashboard-figures"),
+	); err != nil {
+		t.Fatalf("log out and in: %v", err)
+	}
+
+	// Inline edit: a marker on window survives only if the page is not reloaded.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(h.url+"/settings"),
+		chromedp.WaitVisible("#edit-general"),
+	); err != nil {
+		t.Fatalf("open settings: %v", err)
+	}
+	run(ctx, t, chromedp.Evaluate[string](`window.__noReload = "still here"`))
+	if err := chromedp.Do(ctx,
+		chromedp.Click("#edit-general"),
+		chromedp.WaitVisible("#f-ui_timezone"),
+		chromedp.SetValue("#f-ui_timezone", "Mars/Olympus_Mons"),
+		chromedp.Click("#save-general"),
+		chromedp.WaitVisible("#f-ui_timezone-error"),
+	); err != nil {
+		t.Fatalf("submit a bad timezone: %v", err)
+	}
+	tzError := run(ctx, t, chromedp.Text("#f-ui_timezone-error"))
+	if !strings.Contains(tzError, "unknown timezone") {
+		t.Fatalf("error beside the field = %q", tzError)
+	}
+	screenshot(ctx, t, "03-settings-error")
+
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#f-ui_timezone", "Asia/Tokyo"),
+		chromedp.Click("#save-general"),
+		chromedp.WaitVisible("#value-ui_timezone"),
+	); err != nil {
+		t.Fatalf("save a good timezone: %v", err)
+	}
+	shown := run(ctx, t, chromedp.Text("#value-ui_timezone"))
+	marker := run(ctx, t, chromedp.Evaluate[string](`String(window.__noReload)`))
+	flash := run(ctx, t, chromedp.Text("#flash"))
+	screenshot(ctx, t, "04-settings-saved")
+	if shown != "Asia/Tokyo" {
+		t.Fatalf("section shows %q after saving, want Asia/Tokyo", shown)
+	}
+	if marker != "still here" {
+		t.Fatalf("the page was reloaded (marker = %q): the edit must happen in place", marker)
+	}
+	if !strings.Contains(flash, "General settings saved") {
+		t.Fatalf("flash = %q", flash)
+	}
+}
+
+// run performs one browser action that yields a value, failing the test on error.
+func run[T any](ctx context.Context, t *testing.T, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}
