@@ -43,7 +43,7 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	return ctx
 }
@@ -96,6 +96,7 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 
 	// Log out through the user menu, then log in.
 	if err := chromedp.Do(ctx,
+		htmxIdle(),
 		chromedp.Click("#user-menu"),
 		chromedp.WaitVisible(`form[action="/logout"] button`),
 		chromedp.Click(`form[action="/logout"] button`),
@@ -112,6 +113,7 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(h.url+"/settings"),
 		chromedp.WaitVisible("#edit-general"),
+		htmxIdle(),
 	); err != nil {
 		t.Fatalf("open settings: %v", err)
 	}
@@ -119,9 +121,11 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Click("#edit-general"),
 		chromedp.WaitVisible("#f-ui_timezone"),
+		htmxIdle(),
 		chromedp.SetValue("#f-ui_timezone", "Mars/Olympus_Mons"),
 		chromedp.Click("#save-general"),
 		chromedp.WaitVisible("#f-ui_timezone-error"),
+		htmxIdle(),
 	); err != nil {
 		t.Fatalf("submit a bad timezone: %v", err)
 	}
@@ -135,6 +139,7 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 		chromedp.SetValue("#f-ui_timezone", "Asia/Tokyo"),
 		chromedp.Click("#save-general"),
 		chromedp.WaitVisible("#value-ui_timezone"),
+		htmxIdle(),
 	); err != nil {
 		t.Fatalf("save a good timezone: %v", err)
 	}
@@ -150,6 +155,17 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 	}
 	if !strings.Contains(flash, "General settings saved") {
 		t.Fatalf("flash = %q", flash)
+	}
+}
+
+// htmxIdle waits until htmx has initialised the page and no request, swap or settle
+// is under way, so a click lands on content htmx has already processed.
+func htmxIdle() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](`document.readyState === "complete" && !!window.htmx &&
+			!document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`,
+			chromedp.WithPollingTimeout(time.Minute))(ctx, t)
+		return chromedp.Void{}, err
 	}
 }
 
