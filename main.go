@@ -104,12 +104,24 @@ func newFlagSet(name, help string) *flag.FlagSet {
 }
 
 func setupLogging(cfg *config.Config) {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	slog.SetDefault(newLogger(cfg, cfg.LogLevel))
+}
+
+func newLogger(cfg *config.Config, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
-		h = slog.NewJSONHandler(os.Stderr, opts)
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
-	slog.SetDefault(slog.New(h))
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// riverLogger quietens River's routine progress lines (every few seconds at info)
+// unless LOG_LEVEL is debug; its warnings and errors always show.
+func riverLogger(cfg *config.Config) *slog.Logger {
+	if cfg.LogLevel <= slog.LevelDebug {
+		return slog.Default()
+	}
+	return newLogger(cfg, max(cfg.LogLevel, slog.LevelWarn))
 }
 
 func openDB(ctx context.Context, need config.Need) (*config.Config, *db.DB, error) {
@@ -150,7 +162,7 @@ func cmdServe(args []string, web bool) error {
 			return err
 		}
 	}
-	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: cfg.RiverMaxWorkers,
+	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: cfg.RiverMaxWorkers, Logger: riverLogger(cfg),
 		Sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout}})
 	if err != nil {
 		return err

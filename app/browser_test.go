@@ -178,3 +178,52 @@ func run[T any](ctx context.Context, t *testing.T, a chromedp.Action[T]) T {
 	}
 	return v
 }
+
+// TestBrowserCreateUserInModal opens the New user dialog, submits it once with an
+// error shown in the dialog, then correctly: the dialog closes and the row appears.
+func TestBrowserCreateUserInModal(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("admin", "admin")
+	ctx := browser(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(h.url+"/login"),
+		chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#f-username", "admin"),
+		chromedp.SendKeys("#f-password", testPassword),
+		chromedp.Submit("#login-form"),
+		chromedp.WaitVisible("#dashboard-figures"),
+		chromedp.Navigate(h.url+"/users"),
+		chromedp.WaitVisible("#new-user"),
+		htmxIdle(),
+		chromedp.Click("#new-user"),
+		chromedp.WaitVisible("#user-form #f-username"),
+		htmxIdle(),
+		chromedp.SendKeys("#user-form #f-username", "olivia"),
+		chromedp.SendKeys("#user-form #f-password", "short"),
+		chromedp.Click(`#user-form button[type="submit"]`),
+		chromedp.WaitVisible("#user-form #f-password-error"),
+		htmxIdle(),
+	); err != nil {
+		t.Fatalf("open the dialog and submit a short password: %v", err)
+	}
+	screenshot(ctx, t, "05-user-dialog-error")
+	if msg := run(ctx, t, chromedp.Text("#user-form #f-password-error")); !strings.Contains(msg, "12") {
+		t.Fatalf("password error = %q", msg)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#user-form #f-password", "a long enough password"),
+		chromedp.Click(`#user-form button[type="submit"]`),
+		chromedp.WaitNotPresent("#user-form"),
+		chromedp.WaitVisible(`#users-rows tr:nth-child(2)`),
+		htmxIdle(),
+	); err != nil {
+		t.Fatalf("create the user: %v", err)
+	}
+	screenshot(ctx, t, "06-user-created")
+	if row := run(ctx, t, chromedp.Text(`#users-rows tr:nth-child(2)`)); !strings.Contains(row, "olivia") {
+		t.Fatalf("new row = %q", row)
+	}
+	if open := run(ctx, t, chromedp.Evaluate[bool](`document.getElementById("modal").classList.contains("show")`)); open {
+		t.Fatal("the dialog is still open after a successful create")
+	}
+}

@@ -21,6 +21,7 @@ type Config struct {
 	MaxWorkers int
 	Sessions   auth.SessionPolicy
 	Now        func() time.Time
+	Logger     *slog.Logger // River's own logging; nil means slog.Default()
 }
 
 // NewClient builds a River client on the shared pool with every worker and periodic
@@ -29,13 +30,16 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &SessionCleanupWorker{DB: d.Bun, Policy: cfg.Sessions, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
 		Workers: workers,
-		Logger:  slog.Default().With("component", "river"),
+		Logger:  cfg.Logger.With("component", "river"),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
