@@ -1,0 +1,57 @@
+// Package mail holds what every mail source shares: the Message a source hands
+// over, the Source interface (Graph, IMAP), size limits with the streaming reducer that
+// enforces them, MIME decoding (enmime) and HTML sanitising for display.
+package mail
+
+import (
+	"context"
+	"time"
+)
+
+// Message is one mail as a source hands it over: the (reduced) raw MIME and where it
+// came from. Sources read the stream through Reduce, so Raw is bounded by Limits.
+type Message struct {
+	SourceID   string    // the mailbox's id for the message; the dedup key with the source name
+	ReceivedAt time.Time // when the mailbox received it; zero means "use the Date header"
+	Raw        []byte    // raw MIME, attachments over the limit left out
+	Size       int64     // size at the source, before reduction
+	Skipped    []SkippedPart
+}
+
+// SkippedPart is an attachment left out of the stored MIME because it was too large.
+type SkippedPart struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"` // bytes seen before giving up (at least the limit)
+}
+
+// CheckResult is what "Test connection" shows.
+type CheckResult struct {
+	Folders       []string // folder names found in the mailbox
+	SourceFolder  string   // the folder imports read from, as resolved
+	Waiting       int      // messages waiting there
+	ProcessedInto string   // where processed mail goes (folder name, or "flagged")
+	ServerDetails string   // e.g. the IMAP greeting or the Graph mailbox's display name
+}
+
+// Source is a mailbox that mail is imported from.
+type Source interface {
+	// Name is the source's kind as stored in mail_messages.source: "graph" or "imap".
+	Name() string
+	// Fetch returns up to limit messages waiting in the source folder, oldest first.
+	Fetch(ctx context.Context, limit int) ([]Message, error)
+	// MarkProcessed moves (or flags) the given messages so they are not fetched
+	// again. It is called only after the messages are committed to the database.
+	MarkProcessed(ctx context.Context, sourceIDs []string) error
+	// Check connects and reports what it finds, without changing anything.
+	Check(ctx context.Context) (CheckResult, error)
+}
+
+// Limits bound what one mail may cost.
+type Limits struct {
+	MaxMessage    int64 // bytes of raw MIME kept; the rest of a larger mail is cut off
+	MaxAttachment int64 // a non-text part larger than this is left out and recorded
+}
+
+// DefaultLimits keep any mail under 32 MiB and drop single attachments over 10 MiB.
+var DefaultLimits = Limits{MaxMessage: 32 << 20, MaxAttachment: 10 << 20}

@@ -1,0 +1,54 @@
+package parsers
+
+import (
+	"regexp"
+	"strings"
+)
+
+func init() { register(genericParser{}) }
+
+// genericParser is the last resort: it reads a status word from the subject so an
+// unknown vendor's mail still shows a status in the Inbox. It never names a job, so
+// such a mail waits in the Inbox (marked generic) rather than becoming a run by guess.
+type genericParser struct{}
+
+var (
+	genericFailed  = words(`fail(ed|ure)?|errors?|unsuccessful|mislukt|échec|echec|échoué|fehlgeschlagen|critical`)
+	genericWarning = words(`warn(ing)?s?|partially|partial|gedeeltelijk|avertissement|warnung`)
+	genericSuccess = words(`success(ful(ly)?)?|succeeded|completed|ok|geslaagd|réussi|reussi|terminée|erfolgreich`)
+)
+
+// words matches any of the alternatives as a whole word. Go's \b only knows ASCII
+// word characters, so letters such as "é" need explicit Unicode boundaries.
+func words(alternatives string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}])(?:` + alternatives + `)(?:$|[^\p{L}\p{N}])`)
+}
+
+func (genericParser) Info() Info {
+	return Info{
+		Name: "generic_subject_status", BackupSoftware: "Unknown", BackupTypes: []string{"Generic"},
+		Match: "any mail whose subject contains a status word (failed/error, warning/partial, success/completed)",
+		Order: 10000, Enabled: true, Generic: true,
+		Examples: []string{"[Failed] Nightly backup", "Backup completed successfully", "Backup finished with warnings"},
+	}
+}
+
+func (genericParser) Match(m *Mail) bool { return genericStatus(m.Subject) != "" }
+
+func (genericParser) Parse(m *Mail) (*ParsedRun, error) {
+	return &ParsedRun{BackupSoftware: "Unknown", BackupType: "Generic", Status: genericStatus(m.Subject),
+		Message: strings.TrimSpace(m.Subject)}, nil
+}
+
+// genericStatus picks the worst status word in s: failure beats warning beats success.
+func genericStatus(s string) string {
+	switch {
+	case genericFailed.MatchString(s):
+		return StatusFailed
+	case genericWarning.MatchString(s):
+		return StatusWarning
+	case genericSuccess.MatchString(s):
+		return StatusSuccess
+	}
+	return ""
+}
