@@ -27,6 +27,10 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/parsers"
+	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/jobs"
@@ -45,6 +49,8 @@ Commands:
   migrate       bring the database schema up to date and exit
   user create   create a user            user passwd USERNAME   set a password
   user list     list users
+  import PATH…  import .eml files (or directories of them) like a mailbox import
+  parse PATH…   show, as JSON, how the parsers read .eml files (no database needed)
   healthcheck   exit 0 when the local server answers /health (for containers)
   version       print the version
 
@@ -84,6 +90,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return cmdMigrate(rest)
 	case "user":
 		return cmdUser(rest, stdin, stdout)
+	case "import":
+		return cmdImport(rest, stdout)
+	case "parse":
+		return cmdParse(rest, stdout)
 	case "healthcheck":
 		return cmdHealthcheck(rest)
 	case "version":
@@ -162,8 +172,11 @@ func cmdServe(args []string, web bool) error {
 			return err
 		}
 	}
+	registry := parsers.Default()
+	sources := ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL}
 	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: cfg.RiverMaxWorkers, Logger: riverLogger(cfg),
-		Sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout}})
+		Sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout},
+		Registry: registry, Keys: secrets.NewKeyring(cfg.SecretKey), Sources: sources})
 	if err != nil {
 		return err
 	}
@@ -185,7 +198,10 @@ func cmdServe(args []string, web bool) error {
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		slog.Info("backupchecks: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String())
-		serveErr = app.New(cfg, d, app.Options{Version: version}).Serve(ctx, ln)
+		hub := live.NewHub(d.Pool)
+		go hub.Run(ctx)
+		serveErr = app.New(cfg, d, app.Options{Version: version, Hub: hub, Registry: registry,
+			Jobs: &jobs.Enqueuer{DB: d, Client: river}}).Serve(ctx, ln)
 	} else {
 		<-ctx.Done()
 	}

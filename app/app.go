@@ -16,8 +16,11 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
+	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/jobs"
 )
 
 // App is the web application.
@@ -34,6 +37,11 @@ type App struct {
 	getRoles map[string][]string // GET path → roles, for the navbar
 
 	setupDone atomic.Bool // once a user exists it never goes back
+
+	hub      *live.Hub
+	jobs     *jobs.Enqueuer
+	registry *parsers.Registry
+	done     chan struct{} // closed when the server shuts down (ends SSE streams)
 }
 
 // Options are the parts of App that tests replace.
@@ -41,6 +49,9 @@ type Options struct {
 	Version  string
 	Now      func() time.Time
 	Throttle *auth.Throttle
+	Hub      *live.Hub      // live events; nil disables /events
+	Jobs     *jobs.Enqueuer // background work; nil disables Import now / Re-parse
+	Registry *parsers.Registry
 }
 
 // New builds the application and registers every route.
@@ -53,6 +64,13 @@ func New(cfg *config.Config, d *db.DB, opt Options) *App {
 		now:      opt.Now,
 		throttle: auth.DefaultThrottle,
 		sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout},
+		hub:      opt.Hub,
+		jobs:     opt.Jobs,
+		registry: opt.Registry,
+		done:     make(chan struct{}),
+	}
+	if a.registry == nil {
+		a.registry = parsers.Default()
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -105,6 +123,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	slog.Info("web: shutting down")
+	close(a.done)
 	if err := a.fiber.ShutdownWithTimeout(20 * time.Second); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

@@ -12,13 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/parsers"
+	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
+	"github.com/backupchecks/backupchecks/jobs"
 )
 
 const testPassword = "correct horse battery"
@@ -31,19 +38,39 @@ type harness struct {
 	url string
 }
 
-func newHarness(t *testing.T, opt Options) *harness {
+func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *harness {
 	t.Helper()
 	d := dbtest.New(t)
 	base, _ := url.Parse("http://127.0.0.1")
 	cfg := &config.Config{SecretKey: "test-secret-key-test-secret-key-0123", BaseURL: base,
 		SessionMaxAge: 12 * time.Hour, SessionIdleTimeout: 2 * time.Hour, RiverMaxWorkers: 1}
+	for _, f := range configure {
+		f(cfg)
+	}
 	opt.Version = "test"
+	ctx, cancel := context.WithCancel(context.Background())
+	// The real live hub and River workers, as `serve` runs them.
+	hub := live.NewHub(d.Pool)
+	go hub.Run(ctx)
+	opt.Hub = hub
+	if opt.Registry == nil {
+		opt.Registry = parsers.Default()
+	}
+	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: 2, Registry: opt.Registry,
+		Keys: secrets.NewKeyring(cfg.SecretKey), Sessions: auth.SessionPolicy{MaxAge: time.Hour, IdleTimeout: time.Hour},
+		Logger: slog.Default(), Sources: ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := river.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	opt.Jobs = &jobs.Enqueuer{DB: d, Client: river}
 	a := New(cfg, d, opt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
 	t.Cleanup(func() {
@@ -51,6 +78,7 @@ func newHarness(t *testing.T, opt Options) *harness {
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+		jobs.Stop(river, 10*time.Second)
 	})
 	return &harness{t: t, app: a, db: d, url: "http://" + ln.Addr().String()}
 }
@@ -176,4 +204,20 @@ func wantStatus(t *testing.T, r *response, want int) {
 	if r.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d\n%.2000s", r.Request.Method, r.Request.URL.Path, r.StatusCode, want, r.body)
 	}
+}
+
+// headersOnly opens a streaming GET (SSE) and returns once the status and headers
+// are in, closing the stream.
+func (c *client) headersOnly(path string) *response {
+	c.h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.h.url+path, nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.h.t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(""))
+	return &response{Response: resp, doc: doc}
 }

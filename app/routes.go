@@ -22,6 +22,8 @@ var (
 	public    []string
 	allRoles  = db.AllRoles
 	adminOnly = []string{db.RoleAdmin}
+	operators = []string{db.RoleAdmin, db.RoleOperator}
+	readers   = []string{db.RoleAdmin, db.RoleOperator, db.RoleViewer}
 )
 
 // routeTable lists every route of the application with the roles allowed to use it.
@@ -36,6 +38,21 @@ func (a *App) routeTable() []route {
 		{"POST", "/logout", allRoles, a.logout},
 
 		{"GET", "/", allRoles, a.home},
+		{"GET", "/events", allRoles, a.events},
+
+		{"GET", "/inbox", readers, a.inboxPage},
+		{"GET", "/inbox/deleted", adminOnly, a.deletedPage},
+		{"POST", "/inbox/upload", operators, a.mailUpload},
+		{"POST", "/inbox/delete", operators, a.mailDelete},
+		{"POST", "/inbox/restore", adminOnly, a.mailRestore},
+		{"POST", "/inbox/purge", adminOnly, a.mailPurge},
+		{"POST", "/inbox/reparse", adminOnly, a.reparseAll},
+		{"GET", "/inbox/:id", readers, a.mailModal},
+		{"GET", "/inbox/:id/eml", readers, a.mailEML},
+		{"GET", "/inbox/:id/cid/:cid", readers, a.mailCID},
+		{"POST", "/inbox/:id/approve", operators, a.mailApprove},
+		{"GET", "/customers/typeahead", operators, a.customerTypeahead},
+		{"GET", "/tasks/:id", operators, a.taskProgress},
 
 		{"GET", "/profile", allRoles, a.profilePage},
 		{"POST", "/profile/password", allRoles, a.changePassword},
@@ -46,8 +63,12 @@ func (a *App) routeTable() []route {
 		{"GET", "/settings/general", adminOnly, a.settingsGeneralView},
 		{"GET", "/settings/general/edit", adminOnly, a.settingsGeneralEdit},
 		{"PUT", "/settings/general", adminOnly, a.settingsGeneralSave},
-		{"GET", "/settings/imports", adminOnly, a.settingsNotAvailable("imports",
-			"Mail import from Microsoft Graph or IMAP, .eml upload and the import schedule are configured here once mail ingestion lands.")},
+		{"GET", "/settings/imports", adminOnly, a.settingsImportsPage},
+		{"GET", "/settings/imports/view", adminOnly, a.settingsImportsView},
+		{"GET", "/settings/imports/edit", adminOnly, a.settingsImportsEdit},
+		{"PUT", "/settings/imports", adminOnly, a.settingsImportsSave},
+		{"POST", "/settings/imports/test", adminOnly, a.settingsImportsTest},
+		{"POST", "/settings/imports/run", adminOnly, a.settingsImportsRun},
 		{"GET", "/settings/integrations", adminOnly, a.settingsNotAvailable("integrations",
 			"Autotask PSA, Cove Data Protection and Microsoft Entra sign-in are configured here once those integrations land.")},
 		{"GET", "/settings/maintenance", adminOnly, a.settingsNotAvailable("maintenance",

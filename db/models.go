@@ -78,6 +78,42 @@ type SystemSettings struct {
 	SandboxEnabled      bool      `bun:"sandbox_enabled"`
 	UpdatedAt           time.Time `bun:"updated_at,nullzero,default:now()"`
 	UpdatedBy           *int64    `bun:"updated_by"`
+
+	MailSource                string     `bun:"mail_source"`
+	MailImportEnabled         bool       `bun:"mail_import_enabled"`
+	MailImportIntervalMinutes int        `bun:"mail_import_interval_minutes"`
+	MailImportBatchSize       int        `bun:"mail_import_batch_size"`
+	GraphTenantID             string     `bun:"graph_tenant_id"`
+	GraphClientID             string     `bun:"graph_client_id"`
+	GraphClientSecret         []byte     `bun:"graph_client_secret"` // encrypted
+	GraphMailbox              string     `bun:"graph_mailbox"`
+	GraphSourceFolder         string     `bun:"graph_source_folder"`
+	GraphProcessedFolder      string     `bun:"graph_processed_folder"`
+	IMAPHost                  string     `bun:"imap_host"`
+	IMAPPort                  *int       `bun:"imap_port"`
+	IMAPSecurity              string     `bun:"imap_security"`
+	IMAPUsername              string     `bun:"imap_username"`
+	IMAPPassword              []byte     `bun:"imap_password"` // encrypted
+	IMAPFolder                string     `bun:"imap_folder"`
+	IMAPProcessedFolder       string     `bun:"imap_processed_folder"`
+	MailLastImportAt          *time.Time `bun:"mail_last_import_at"`
+	MailLastImportResult      string     `bun:"mail_last_import_result"`
+}
+
+// BackgroundTask is long-running work started from the UI, with its progress.
+type BackgroundTask struct {
+	bun.BaseModel `bun:"table:background_tasks"`
+
+	ID         int64      `bun:"id,pk,autoincrement"`
+	Kind       string     `bun:"kind"`
+	Status     string     `bun:"status"`
+	Total      *int       `bun:"total"`
+	Done       int        `bun:"done"`
+	Message    string     `bun:"message"`
+	StartedBy  *int64     `bun:"started_by"`
+	CreatedAt  time.Time  `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt  time.Time  `bun:"updated_at,nullzero,default:now()"`
+	FinishedAt *time.Time `bun:"finished_at"`
 }
 
 // AuditEntry is one row of the audit log.

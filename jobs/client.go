@@ -13,6 +13,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/backupchecks/backupchecks/app/auth"
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/parsers"
+	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -22,6 +25,9 @@ type Config struct {
 	Sessions   auth.SessionPolicy
 	Now        func() time.Time
 	Logger     *slog.Logger // River's own logging; nil means slog.Default()
+	Registry   *parsers.Registry
+	Keys       *secrets.Keyring
+	Sources    ingest.SourceOptions
 }
 
 // NewClient builds a River client on the shared pool with every worker and periodic
@@ -35,6 +41,11 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &SessionCleanupWorker{DB: d.Bun, Policy: cfg.Sessions, Now: cfg.Now})
+	if cfg.Registry == nil {
+		cfg.Registry = parsers.Default()
+	}
+	river.AddWorker(workers, &MailImportWorker{DB: d, Registry: cfg.Registry, Keys: cfg.Keys, Sources: cfg.Sources, Now: cfg.Now})
+	river.AddWorker(workers, &MailReparseWorker{DB: d, Registry: cfg.Registry, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -44,6 +55,10 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
 				&river.PeriodicJobOpts{ID: SessionCleanupArgs{}.Kind(), RunOnStart: true}),
+			// Every minute; the worker imports only when the configured interval passed.
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return MailImportArgs{}, nil },
+				&river.PeriodicJobOpts{ID: MailImportArgs{}.Kind(), RunOnStart: true}),
 		},
 	})
 	if err != nil {

@@ -25,6 +25,8 @@ type Config struct {
 	RiverMaxWorkers    int           // RIVER_MAX_WORKERS, default 10
 	SessionMaxAge      time.Duration // SESSION_MAX_AGE, default 12h
 	SessionIdleTimeout time.Duration // SESSION_IDLE_TIMEOUT, default 2h
+	GraphLoginURL      string        // GRAPH_LOGIN_URL, default https://login.microsoftonline.com
+	GraphURL           string        // GRAPH_API_URL, default https://graph.microsoft.com/v1.0
 }
 
 // Var documents one environment variable (for --help and the README).
@@ -42,6 +44,8 @@ var Vars = []Var{
 	{"RIVER_MAX_WORKERS", "10", "background jobs run at once per process"},
 	{"SESSION_MAX_AGE", "12h", "a login lasts at most this long"},
 	{"SESSION_IDLE_TIMEOUT", "2h", "a login ends after this long without a request"},
+	{"GRAPH_LOGIN_URL", "https://login.microsoftonline.com", "Microsoft sign-in endpoint (another cloud, e.g. login.microsoftonline.us)"},
+	{"GRAPH_API_URL", "https://graph.microsoft.com/v1.0", "Microsoft Graph endpoint (another cloud, e.g. graph.microsoft.us/v1.0)"},
 }
 
 // Need says which parts of the configuration a command needs.
@@ -70,6 +74,9 @@ func load(getenv func(string) string, need Need) (*Config, error) {
 		SecretKey:   get("APP_SECRET_KEY", ""),
 		ListenAddr:  get("LISTEN_ADDR", ":8080"),
 		LogFormat:   get("LOG_FORMAT", "text"),
+		// Empty means the Graph client's defaults (the global Microsoft cloud).
+		GraphLoginURL: get("GRAPH_LOGIN_URL", ""),
+		GraphURL:      get("GRAPH_API_URL", ""),
 	}
 	if need&NeedDatabase != 0 && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required"))

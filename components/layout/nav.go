@@ -14,6 +14,7 @@ type NavItem struct {
 var (
 	primaryNav = []NavItem{
 		{"Dashboard", "/"},
+		{"Inbox", "/inbox"},
 	}
 	adminNav = []NavItem{
 		{"Settings", "/settings"},

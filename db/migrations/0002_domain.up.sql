@@ -22,6 +22,14 @@
 -- Trigram indexes for the global search (ILIKE '%...%' on names and subjects).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
+-- status_severity orders run statuses from best to worst, for "worst status first"
+-- (Run Checks) and the per-job worst unreviewed status.
+CREATE FUNCTION status_severity(status text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
+RETURN CASE status
+    WHEN 'Info' THEN 0 WHEN 'Success' THEN 1 WHEN 'Warning' THEN 2
+    WHEN 'Missed' THEN 3 WHEN 'Failed' THEN 4 END;
+
 ------------------------------------------------------------------------------
 -- Customers and jobs
 ------------------------------------------------------------------------------
@@ -109,10 +117,11 @@ CREATE TABLE jobs (
     updated_at              timestamptz NOT NULL DEFAULT now()
 );
 
--- The mail matching key: sender, software, type, job name (a mail's customer is not
--- known when it is matched, so sender leads), unique per customer. Mail jobs only:
--- integration jobs are keyed by cove_account_id / cloud_connect_accounts.job_id.
-CREATE UNIQUE INDEX jobs_match_key ON jobs (from_address, backup_software, backup_type, job_name, customer_id) WHERE from_address IS NOT NULL;
+-- The mail matching key: sender, software, type, job name. A mail's customer is not
+-- known when it is matched, so the key is unique across customers: one report stream
+-- belongs to exactly one job (approving a second time processes into that job). Mail
+-- jobs only: integration jobs are keyed by cove_account_id / cloud_connect_accounts.job_id.
+CREATE UNIQUE INDEX jobs_match_key ON jobs (from_address, backup_software, backup_type, job_name) WHERE from_address IS NOT NULL;
 -- Jobs of a customer (Jobs page filter, Customers job count, the customers FK).
 CREATE INDEX jobs_customer_id_idx ON jobs (customer_id, job_name);
 -- One job per Cove account; the Cove importer finds the job by it.
@@ -149,8 +158,8 @@ CREATE UNIQUE INDEX cloud_connect_accounts_job_id_key ON cloud_connect_accounts 
 CREATE TABLE mail_messages (
     id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source                 text NOT NULL CHECK (source IN ('graph', 'imap', 'upload', 'cli')),
-    -- The mailbox's id for the message (Graph immutable id; IMAP UIDVALIDITY/UID with the
-    -- folder); NULL for upload and CLI.
+    -- The mailbox's id for the message (Graph immutable id; IMAP folder/UIDVALIDITY/UID);
+    -- for upload and CLI the SHA-256 of the raw bytes, so the same file is stored once.
     source_id              text,
     message_id             text,                -- Message-ID header, without angle brackets
     size                   bigint NOT NULL CHECK (size >= 0),  -- raw size at the source, bytes

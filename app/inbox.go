@@ -1,0 +1,447 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/inbox"
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/mail"
+	"github.com/backupchecks/backupchecks/app/tasks"
+	"github.com/backupchecks/backupchecks/app/validation"
+	inboxview "github.com/backupchecks/backupchecks/components/inbox"
+	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+const inboxPerPage = 50
+
+func canWriteInbox(u *db.User) bool {
+	return u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator
+}
+
+func (a *App) inboxList(c *fiber.Ctx, location string, page int) (inboxview.List, error) {
+	p, err := inbox.List(c.UserContext(), a.db.Bun, location, page, inboxPerPage)
+	if err != nil {
+		return inboxview.List{}, err
+	}
+	u := currentUser(c)
+	l := inboxview.List{CanWrite: canWriteInbox(u), IsAdmin: u.ActiveRole == db.RoleAdmin}
+	base := "/inbox?"
+	if location == db.LocationDeleted {
+		base = "/inbox/deleted?"
+	}
+	l.Pager = ui.Pager{Page: p.Page, PerPage: p.PerPage, Total: p.Total, BaseURL: base}
+	for _, r := range p.Rows {
+		l.Rows = append(l.Rows, inboxview.Row{ID: r.ID, From: r.From, Subject: r.Subject, ReceivedAt: r.ReceivedAt,
+			Software: r.Software, Type: r.Type, JobName: r.JobName, Status: r.Status, Parser: r.Parser,
+			Generic: r.Parser == "generic_subject_status", ParseError: r.ParseError, DeletedAt: r.DeletedAt})
+	}
+	return l, nil
+}
+
+func (a *App) inboxPage(c *fiber.Ctx) error {
+	l, err := a.inboxList(c, db.LocationInbox, c.QueryInt("page", 1))
+	if err != nil {
+		return err
+	}
+	if l.IsAdmin {
+		if t, err := tasks.Latest(c.UserContext(), a.db.Bun, tasks.KindMailReparse); err != nil {
+			return err
+		} else if t != nil && t.FinishedAt == nil {
+			l.Task = taskView(t)
+		}
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return inboxview.Page(v, l) },
+		inboxview.ListFragment(a.view(c), l))
+}
+
+func (a *App) deletedPage(c *fiber.Ctx) error {
+	l, err := a.inboxList(c, db.LocationDeleted, c.QueryInt("page", 1))
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return inboxview.DeletedPage(v, l) },
+		inboxview.DeletedTable(a.view(c), l))
+}
+
+func (a *App) mailParam(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+// mailDetail builds the dialog's view model.
+func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
+	ctx := c.UserContext()
+	d, err := inbox.Get(ctx, a.db.Bun, id)
+	if err != nil {
+		return inboxview.Detail{}, err
+	}
+	m := d.Mail
+	out := inboxview.Detail{
+		Row: inboxview.Row{ID: m.ID, From: deref(m.FromAddress), Subject: deref(m.Subject), ReceivedAt: m.ReceivedAt,
+			Software: deref(m.ParsedBackupSoftware), Type: deref(m.ParsedBackupType), JobName: deref(m.ParsedJobName),
+			Status: deref(m.ParsedStatus), Parser: deref(m.ParserName), ParseError: deref(m.ParseError)},
+		MessageID: deref(m.MessageID), Source: m.Source, Size: m.Size, Location: m.Location,
+		Host: deref(m.ParsedHost), Message: deref(m.ParsedMessage), StartedAt: m.ParsedStartedAt, EndedAt: m.ParsedEndedAt,
+		CanWrite: canWriteInbox(currentUser(c)), Approvable: d.Approvable(),
+	}
+	for _, o := range d.Objects {
+		out.Objects = append(out.Objects, inboxview.Object{Name: o.ObjectName, Type: o.ObjectType, Status: deref(o.Status), Error: deref(o.ErrorMessage)})
+	}
+	for _, s := range m.SkippedAttachments {
+		if p, ok := s.(map[string]any); ok {
+			out.Skipped = append(out.Skipped, fmt.Sprintf("%v (%v, %v bytes) was over the attachment limit", p["filename"], p["content_type"], p["size"]))
+		}
+	}
+	if html := deref(m.HTMLBody); html != "" {
+		out.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(html, func(cid string) string {
+			return fmt.Sprintf("/inbox/%d/cid/%s", m.ID, url.PathEscape(cid))
+		}))
+	} else {
+		out.TextBody = deref(m.TextBody)
+	}
+	if d.ExistingJob != nil {
+		cust, err := customers.Get(ctx, a.db.Bun, d.ExistingJob.CustomerID)
+		if err != nil {
+			return out, err
+		}
+		out.ExistingJob = cust.Name + " / " + d.ExistingJob.JobName
+	}
+	return out, nil
+}
+
+func (a *App) mailModal(c *fiber.Ctx) error {
+	id, err := a.mailParam(c)
+	if err != nil {
+		return err
+	}
+	d, err := a.mailDetail(c, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.DetailModal(a.view(c), d, inboxview.ApproveForm{MailID: id}))
+}
+
+func (a *App) mailEML(c *fiber.Ctx) error {
+	id, err := a.mailParam(c)
+	if err != nil {
+		return err
+	}
+	raw, subject, err := inbox.Raw(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("mail-%d.eml", id)
+	if s := fileSafe(subject); s != "" {
+		name = fmt.Sprintf("%d-%s.eml", id, s)
+	}
+	c.Set(fiber.HeaderContentType, "message/rfc822")
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	return c.Send(raw)
+}
+
+// mailCID serves an inline image of a stored mail for its sanitised body.
+func (a *App) mailCID(c *fiber.Ctx) error {
+	id, err := a.mailParam(c)
+	if err != nil {
+		return err
+	}
+	cid, err := url.PathUnescape(c.Params("cid"))
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	raw, _, err := inbox.Raw(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	d, err := mail.Decode(raw)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	for _, p := range d.Inline {
+		if strings.Trim(p.ContentID, "<>") == strings.Trim(cid, "<>") && strings.HasPrefix(p.ContentType, "image/") {
+			c.Set(fiber.HeaderContentType, p.ContentType)
+			c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+			c.Set("X-Content-Type-Options", "nosniff")
+			return c.Send(p.Data)
+		}
+	}
+	return fiber.ErrNotFound
+}
+
+// customerTypeahead answers the approve form's customer field.
+func (a *App) customerTypeahead(c *fiber.Ctx) error {
+	q := strings.TrimSpace(c.Query("customer_name"))
+	found, err := customers.Search(c.UserContext(), a.db.Bun, q, 8)
+	if err != nil {
+		return err
+	}
+	opts := make([]inboxview.CustomerOption, len(found))
+	for i, cu := range found {
+		opts[i] = inboxview.CustomerOption{ID: cu.ID, Name: cu.Name}
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.CustomerOptions(q, opts, ""))
+}
+
+func (a *App) mailApprove(c *fiber.Ctx) error {
+	id, err := a.mailParam(c)
+	if err != nil {
+		return err
+	}
+	ap := inbox.Approval{MailID: id}
+	choice := c.FormValue("customer_id")
+	name := strings.TrimSpace(c.FormValue("customer_name"))
+	errs := validation.Errors{}
+	switch choice {
+	case "existing":
+		// A job exists: Approve finds it and needs no customer.
+	case "new", "":
+		if name == "" {
+			errs.Add("customer_name", "type a customer's name and pick it, or create a new customer")
+		}
+		ap.NewCustomerName = name
+	default:
+		cid, err := strconv.ParseInt(choice, 10, 64)
+		if err != nil {
+			errs.Add("customer_id", "pick a customer from the list")
+		}
+		ap.CustomerID = cid
+	}
+	var res inbox.Approved
+	if len(errs) == 0 {
+		res, err = inbox.Approve(c.UserContext(), a.db.Bun, a.actor(c), ap)
+		if fe, ok := validation.As(err); ok {
+			errs = fe
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		d, err := a.mailDetail(c, id)
+		if err != nil {
+			return err
+		}
+		found, _ := customers.Search(c.UserContext(), a.db.Bun, name, 8)
+		f := inboxview.ApproveForm{MailID: id, CustomerName: name, CustomerID: choice, Errors: errs}
+		for _, cu := range found {
+			f.Options = append(f.Options, inboxview.CustomerOption{ID: cu.ID, Name: cu.Name})
+		}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, inboxview.Approve(a.view(c), d, f))
+	}
+	msg := fmt.Sprintf("Approved: job created for %s; %d mail(s) became runs.", res.Customer, res.Processed)
+	if !res.JobCreated {
+		msg = fmt.Sprintf("Added to the existing job; %d mail(s) became runs.", res.Processed)
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	l, err := a.inboxList(c, db.LocationInbox, 1)
+	if err != nil {
+		return err
+	}
+	retarget(c, "#inbox-list", "outerHTML")
+	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(msg))
+}
+
+func formIDs(c *fiber.Ctx) []int64 {
+	var ids []int64
+	for _, raw := range c.Request().PostArgs().PeekMulti("mail_ids") {
+		for _, part := range strings.Split(string(raw), ",") {
+			if id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64); err == nil && id > 0 {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+func (a *App) mailDelete(c *fiber.Ctx) error {
+	ids := formIDs(c)
+	if len(ids) == 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Select at least one mail.")
+	}
+	n, err := inbox.Delete(c.UserContext(), a.db.Bun, a.actor(c), ids, a.now())
+	if err != nil {
+		return err
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	l, err := a.inboxList(c, db.LocationInbox, 1)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(fmt.Sprintf("%d mail(s) deleted.", n)))
+}
+
+func (a *App) mailRestore(c *fiber.Ctx) error {
+	return a.deletedAction(c, "restored", inbox.Restore)
+}
+
+func (a *App) mailPurge(c *fiber.Ctx) error {
+	return a.deletedAction(c, "deleted permanently", inbox.Purge)
+}
+
+func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context, bun.IDB, audit.Actor, []int64) (int, error)) error {
+	ids := formIDs(c)
+	if len(ids) == 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Select at least one mail.")
+	}
+	n, err := act(c.UserContext(), a.db.Bun, a.actor(c), ids)
+	if err != nil {
+		return err
+	}
+	l, err := a.inboxList(c, db.LocationDeleted, 1)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.DeletedTable(a.view(c), l), success(fmt.Sprintf("%d mail(s) %s.", n, verb)))
+}
+
+// mailUpload imports dropped or chosen .eml files through the same pipeline as a mailbox.
+func (a *App) mailUpload(c *fiber.Ctx) error {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose one or more .eml files to upload.")
+	}
+	files := form.File["files"]
+	if len(files) == 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose one or more .eml files to upload.")
+	}
+	var msgs []mail.Message
+	for _, fh := range files {
+		f, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", fh.Filename, err)
+		}
+		raw, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", fh.Filename, err)
+		}
+		m, err := uploadedMessage(raw)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", fh.Filename, err)
+		}
+		msgs = append(msgs, m)
+	}
+	stored, err := ingest.StoreBatch(c.UserContext(), a.db.Bun, a.registry, db.SourceUpload, msgs, a.now())
+	if err != nil {
+		return err
+	}
+	l, err := a.inboxList(c, db.LocationInbox, 1)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), view.Flash{Kind: "success", Message: uploadSummary(stored)})
+}
+
+// uploadedMessage turns a file's bytes into a Message: reduced like a mailbox's, with
+// the file's hash as its source id.
+func uploadedMessage(raw []byte) (mail.Message, error) {
+	r, err := mail.Reduce(bytes.NewReader(raw), mail.DefaultLimits)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Message{SourceID: ingest.ContentSourceID(raw), Raw: r.Raw, Size: r.Size, Skipped: r.Skipped}, nil
+}
+
+func uploadSummary(stored []ingest.Stored) string {
+	var runs, inboxN, dup, unparsed int
+	for _, s := range stored {
+		switch {
+		case s.Duplicate:
+			dup++
+		case s.RunID != 0:
+			runs++
+		default:
+			inboxN++
+			if !s.Parsed {
+				unparsed++
+			}
+		}
+	}
+	msg := fmt.Sprintf("%d file(s) uploaded: %d became runs of known jobs, %d wait in the Inbox", len(stored), runs, inboxN)
+	if unparsed > 0 {
+		msg += fmt.Sprintf(" (%d unparsed)", unparsed)
+	}
+	if dup > 0 {
+		msg += fmt.Sprintf(", %d were already imported", dup)
+	}
+	return msg + "."
+}
+
+func (a *App) reparseAll(c *fiber.Ctx) error {
+	if a.jobs == nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
+	}
+	id, err := a.jobs.StartMailReparse(c.UserContext(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	t, err := tasks.Get(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, ui.TaskProgress(taskView(t)))
+}
+
+// taskProgress re-renders a task's progress (live updates).
+func (a *App) taskProgress(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	t, err := tasks.Get(c.UserContext(), a.db.Bun, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return fiber.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, ui.TaskProgress(taskView(t)))
+}
+
+func taskView(t *db.BackgroundTask) *ui.Task {
+	return &ui.Task{ID: t.ID, Kind: t.Kind, Status: t.Status, Done: t.Done, Total: t.Total,
+		Message: t.Message, Finished: t.FinishedAt != nil}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// fileSafe turns a subject into a short file name part.
+func fileSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ' || r == '.':
+			b.WriteRune('_')
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "_")
+}
+
+func uiTaskProgress(t *db.BackgroundTask) templ.Component { return ui.TaskProgress(taskView(t)) }

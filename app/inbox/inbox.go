@@ -1,0 +1,276 @@
+// Package inbox is the Inbox: mails that belong to no job yet, their approval into a
+// new job, soft deletion, restore and permanent deletion.
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/validation"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// Row is one mail in the Inbox (or Deleted mails) list.
+type Row struct {
+	ID         int64      `bun:"id"`
+	From       string     `bun:"from_address"`
+	Subject    string     `bun:"subject"`
+	ReceivedAt time.Time  `bun:"received_at"`
+	Software   string     `bun:"parsed_backup_software"`
+	Type       string     `bun:"parsed_backup_type"`
+	JobName    string     `bun:"parsed_job_name"`
+	Status     string     `bun:"parsed_status"`
+	Parser     string     `bun:"parser_name"`
+	ParseError string     `bun:"parse_error"`
+	Size       int64      `bun:"size"`
+	DeletedAt  *time.Time `bun:"deleted_at"`
+}
+
+// Parsed reports whether a parser produced a result for the mail.
+func (r Row) Parsed() bool { return r.Status != "" }
+
+// Page is one page of a mail list.
+type Page struct {
+	Rows    []Row
+	Total   int
+	Page    int
+	PerPage int
+}
+
+// List returns page (1-based) of unlinked mails at location (inbox or deleted), newest
+// first, served by the (location, received_at DESC, id DESC) index.
+func List(ctx context.Context, idb bun.IDB, location string, page, perPage int) (Page, error) {
+	if page < 1 {
+		page = 1
+	}
+	p := Page{Page: page, PerPage: perPage}
+	var total int
+	if err := idb.NewRaw("SELECT count(*) FROM mail_messages WHERE location = ? AND job_id IS NULL", location).Scan(ctx, &total); err != nil {
+		return p, fmt.Errorf("inbox: count: %w", err)
+	}
+	p.Total = total
+	err := idb.NewRaw(`
+		SELECT id, coalesce(from_address, '') AS from_address, coalesce(subject, '') AS subject, received_at,
+		       coalesce(parsed_backup_software, '') AS parsed_backup_software,
+		       coalesce(parsed_backup_type, '') AS parsed_backup_type,
+		       coalesce(parsed_job_name, '') AS parsed_job_name,
+		       coalesce(parsed_status, '') AS parsed_status,
+		       coalesce(parser_name, '') AS parser_name, coalesce(parse_error, '') AS parse_error,
+		       size, deleted_at
+		FROM mail_messages
+		WHERE location = ? AND job_id IS NULL
+		ORDER BY received_at DESC, id DESC
+		LIMIT ? OFFSET ?`, location, perPage, (page-1)*perPage).Scan(ctx, &p.Rows)
+	if err != nil {
+		return p, fmt.Errorf("inbox: list: %w", err)
+	}
+	return p, nil
+}
+
+// Detail is one mail with its parsed objects and what approving it would do.
+type Detail struct {
+	Mail        db.MailMessage
+	Objects     []db.MailObject
+	ExistingJob *db.Job // a job with this mail's matching key already exists
+}
+
+// Approvable says why the mail cannot be approved, or "" when it can.
+func (d *Detail) Approvable() string {
+	m := d.Mail
+	switch {
+	case m.Location != db.LocationInbox || m.JobID != nil:
+		return "this mail is not in the Inbox"
+	case m.ParsedStatus == nil:
+		return "no parser could read this mail, so there is no job to create"
+	case m.ParsedJobName == nil || *m.ParsedJobName == "":
+		return "the parser found no job name in this mail (generic status only), so it cannot become a job"
+	case m.FromAddress == nil:
+		return "this mail has no sender address to recognise its job by"
+	}
+	return ""
+}
+
+// Get loads a mail (without its raw MIME) with its objects.
+func Get(ctx context.Context, idb bun.IDB, id int64) (*Detail, error) {
+	d := &Detail{}
+	if err := idb.NewSelect().Model(&d.Mail).ExcludeColumn("raw_mime").Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("inbox: get mail %d: %w", id, db.NotFound(err))
+	}
+	if err := idb.NewSelect().Model(&d.Objects).Where("mail_message_id = ?", id).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("inbox: objects of mail %d: %w", id, err)
+	}
+	if d.Approvable() == "" {
+		job := new(db.Job)
+		err := idb.NewSelect().Model(job).Where("from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?",
+			*d.Mail.FromAddress, *d.Mail.ParsedBackupSoftware, *d.Mail.ParsedBackupType, *d.Mail.ParsedJobName).Scan(ctx)
+		switch {
+		case err == nil:
+			d.ExistingJob = job
+		case !errors.Is(db.NotFound(err), db.ErrNotFound):
+			return nil, fmt.Errorf("inbox: job of mail %d: %w", id, err)
+		}
+	}
+	return d, nil
+}
+
+// Raw returns a mail's stored MIME and subject (for "Download .eml" and cid: images).
+func Raw(ctx context.Context, idb bun.IDB, id int64) ([]byte, string, error) {
+	var m db.MailMessage
+	if err := idb.NewSelect().Model(&m).Column("raw_mime", "subject").Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("inbox: raw mail %d: %w", id, db.NotFound(err))
+	}
+	subject := ""
+	if m.Subject != nil {
+		subject = *m.Subject
+	}
+	return m.RawMIME, subject, nil
+}
+
+// Approval names the customer a mail's new job belongs to: an existing one by id, or a
+// new one by name.
+type Approval struct {
+	MailID          int64
+	CustomerID      int64
+	NewCustomerName string
+}
+
+// Approved is what approving did.
+type Approved struct {
+	JobID      int64
+	JobCreated bool
+	Customer   string
+	Processed  int // mails turned into runs, this one included
+}
+
+// Approve creates the mail's job for the customer (or finds it, when another mail of
+// the same job was approved meanwhile), turns this mail into its first run and
+// processes every other Inbox mail of the same job at once.
+func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (Approved, error) {
+	var out Approved
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		d := &Detail{}
+		if err := tx.NewSelect().Model(&d.Mail).ExcludeColumn("raw_mime").Where("id = ?", a.MailID).For("UPDATE").Scan(ctx); err != nil {
+			return db.NotFound(err)
+		}
+		if why := d.Approvable(); why != "" {
+			return validation.Errors{"form": why}
+		}
+		m := d.Mail
+		job := new(db.Job)
+		err := tx.NewSelect().Model(job).Where("from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?",
+			*m.FromAddress, *m.ParsedBackupSoftware, *m.ParsedBackupType, *m.ParsedJobName).For("UPDATE").Scan(ctx)
+		switch {
+		case err == nil:
+			// Another mail of this job was approved meanwhile: add to it, whatever customer was picked.
+			cust, err := customers.Get(ctx, tx, job.CustomerID)
+			if err != nil {
+				return err
+			}
+			out.Customer = cust.Name
+		case errors.Is(db.NotFound(err), db.ErrNotFound):
+			var cust *db.Customer
+			if a.CustomerID != 0 {
+				if cust, err = customers.Get(ctx, tx, a.CustomerID); errors.Is(err, db.ErrNotFound) {
+					return validation.Errors{"customer_id": "this customer no longer exists; pick another"}
+				} else if err != nil {
+					return err
+				}
+			} else if cust, err = customers.Create(ctx, tx, actor, a.NewCustomerName); err != nil {
+				return err
+			}
+			out.Customer = cust.Name
+			job = &db.Job{CustomerID: cust.ID, JobName: *m.ParsedJobName, BackupSoftware: *m.ParsedBackupSoftware,
+				BackupType: *m.ParsedBackupType, FromAddress: m.FromAddress, Active: true, Informational: m.ParsedInformational}
+			if _, err := tx.NewInsert().Model(job).Column("customer_id", "job_name", "backup_software", "backup_type",
+				"from_address", "active", "informational").Returning("id").Exec(ctx); err != nil {
+				return fmt.Errorf("create job: %w", err)
+			}
+			out.JobCreated = true
+		default:
+			return fmt.Errorf("find job: %w", err)
+		}
+		out.JobID = job.ID
+
+		var ids []int64
+		if err := tx.NewSelect().Model((*db.MailMessage)(nil)).Column("id").
+			Where("location = 'inbox' AND job_id IS NULL").
+			Where("from_address = ? AND parsed_backup_software = ? AND parsed_backup_type = ? AND parsed_job_name = ?",
+				*m.FromAddress, job.BackupSoftware, job.BackupType, job.JobName).
+			Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("find the job's other mails: %w", err)
+		}
+		runs, err := ingest.ProcessMails(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		out.Processed = len(runs)
+		if out.Processed == 0 {
+			return errors.New("approve: the mail did not become a run (is the job archived?)")
+		}
+		if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicInbox, IDs: ids}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "mail.approved", fmt.Sprintf("mail:%d", a.MailID), map[string]any{
+			"customer": out.Customer, "job_id": job.ID, "job_name": job.JobName, "job_created": out.JobCreated, "runs": out.Processed})
+	})
+	if err != nil {
+		return out, fmt.Errorf("inbox: approve mail %d: %w", a.MailID, err)
+	}
+	return out, nil
+}
+
+// Delete soft-deletes Inbox mails (they move to Deleted mails). Returns how many moved.
+func Delete(ctx context.Context, idb bun.IDB, actor audit.Actor, ids []int64, now time.Time) (int, error) {
+	return move(ctx, idb, actor, ids, "mail.deleted", `
+		UPDATE mail_messages SET location = 'deleted', deleted_at = ?, deleted_by = ?, updated_at = now()
+		WHERE id IN (?) AND location = 'inbox' AND job_id IS NULL`, now, nullID(actor.ID), bun.In(ids))
+}
+
+// Restore puts soft-deleted mails back into the Inbox.
+func Restore(ctx context.Context, idb bun.IDB, actor audit.Actor, ids []int64) (int, error) {
+	return move(ctx, idb, actor, ids, "mail.restored", `
+		UPDATE mail_messages SET location = 'inbox', deleted_at = NULL, deleted_by = NULL, updated_at = now()
+		WHERE id IN (?) AND location = 'deleted'`, bun.In(ids))
+}
+
+// Purge deletes mails for good; only mails already soft-deleted can be purged.
+func Purge(ctx context.Context, idb bun.IDB, actor audit.Actor, ids []int64) (int, error) {
+	return move(ctx, idb, actor, ids, "mail.purged", `
+		DELETE FROM mail_messages WHERE id IN (?) AND location = 'deleted'`, bun.In(ids))
+}
+
+func move(ctx context.Context, idb bun.IDB, actor audit.Actor, ids []int64, action, query string, args ...any) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := idb.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("inbox: %s: %w", action, err)
+	}
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, nil
+	}
+	if err := live.Notify(ctx, idb, live.Event{Topic: live.TopicInbox, IDs: ids}); err != nil {
+		return 0, err
+	}
+	if err := audit.Record(ctx, idb, actor, action, "", map[string]any{"mail_ids": ids, "count": n}); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}

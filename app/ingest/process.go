@@ -1,0 +1,152 @@
+// Package ingest is the common processor every source ends in (DESIGN §1): a stored,
+// parsed mail (or, later, an integration's ParsedRun) → find the job → create the
+// JobRun idempotently → persist its objects → link open tickets and remarks → keep the
+// job's summary current → notify live views. Everything is set-based SQL in the
+// caller's transaction.
+package ingest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/tickets"
+)
+
+// ProcessedRun is a run created from a mail.
+type ProcessedRun struct {
+	RunID  int64 `bun:"run_id"`
+	JobID  int64 `bun:"job_id"`
+	MailID int64 `bun:"mail_id"`
+}
+
+// ProcessMails turns those of the given mails that match a known job into runs of that
+// job and moves them out of the Inbox. Mails without a parse result, without a job
+// name, or of no known job are left as they are. Idempotent: a mail already turned
+// into a run (external_id mail:<id>) is not turned into another.
+func ProcessMails(ctx context.Context, tx bun.IDB, mailIDs []int64) ([]ProcessedRun, error) {
+	if len(mailIDs) == 0 {
+		return nil, nil
+	}
+	var runs []ProcessedRun
+	// The job is found by the matching key (sender, software, type, job name); archived
+	// jobs take no new runs, so their mail stays in the Inbox.
+	err := tx.NewRaw(`
+		WITH matched AS (
+			SELECT m.id AS mail_id, j.id AS job_id, m.parsed_status,
+			       coalesce(m.parsed_started_at, m.received_at) AS run_at,
+			       m.parsed_started_at, m.parsed_ended_at, m.parsed_host, m.parsed_message
+			FROM mail_messages m
+			JOIN jobs j ON j.from_address = m.from_address
+			           AND j.backup_software = m.parsed_backup_software
+			           AND j.backup_type = m.parsed_backup_type
+			           AND j.job_name = m.parsed_job_name
+			           AND j.archived_at IS NULL
+			WHERE m.id IN (?)
+			  AND m.job_id IS NULL
+			  AND m.location = 'inbox'
+			  AND m.parsed_status IS NOT NULL
+			  AND m.parsed_job_name <> ''
+		)
+		INSERT INTO job_runs (job_id, status, source_type, external_id, run_at, started_at, ended_at,
+		                      mail_message_id, host, message)
+		SELECT job_id, parsed_status, 'email', 'mail:' || mail_id, run_at, parsed_started_at, parsed_ended_at,
+		       mail_id, nullif(parsed_host, ''), nullif(parsed_message, '')
+		FROM matched
+		ON CONFLICT (job_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+		RETURNING id AS run_id, job_id, mail_message_id AS mail_id`, bun.In(mailIDs)).Scan(ctx, &runs)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: create runs: %w", err)
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	runIDs := make([]int64, len(runs))
+	for i, r := range runs {
+		runIDs[i] = r.RunID
+	}
+	steps := []struct {
+		what  string
+		query string
+	}{
+		{"link mails", `
+			UPDATE mail_messages m SET job_id = r.job_id, location = 'processed', updated_at = now()
+			FROM job_runs r WHERE r.id IN (?) AND m.id = r.mail_message_id`},
+		// Objects: the customer's object list, the job's, and the run's results.
+		{"store customer objects", `
+			INSERT INTO customer_objects AS co (customer_id, object_name, object_type, first_seen_at, last_seen_at)
+			SELECT j.customer_id, o.object_name, o.object_type, min(r.run_at), max(r.run_at)
+			FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN mail_objects o ON o.mail_message_id = r.mail_message_id
+			WHERE r.id IN (?)
+			GROUP BY j.customer_id, o.object_name, o.object_type
+			ON CONFLICT (customer_id, object_name, object_type)
+			DO UPDATE SET last_seen_at = greatest(co.last_seen_at, excluded.last_seen_at)`},
+		{"link job objects", `
+			INSERT INTO job_object_links AS l (job_id, customer_object_id, first_seen_at, last_seen_at)
+			SELECT r.job_id, co.id, min(r.run_at), max(r.run_at)
+			FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN mail_objects o ON o.mail_message_id = r.mail_message_id
+			JOIN customer_objects co ON co.customer_id = j.customer_id AND co.object_name = o.object_name AND co.object_type = o.object_type
+			WHERE r.id IN (?)
+			GROUP BY r.job_id, co.id
+			ON CONFLICT (job_id, customer_object_id)
+			DO UPDATE SET last_seen_at = greatest(l.last_seen_at, excluded.last_seen_at)`},
+		// A mail listing one object twice keeps its worst result.
+		{"store run objects", `
+			INSERT INTO run_object_links (job_run_id, customer_object_id, status, error_message)
+			SELECT DISTINCT ON (r.id, co.id) r.id, co.id, o.status, nullif(o.error_message, '')
+			FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN mail_objects o ON o.mail_message_id = r.mail_message_id
+			JOIN customer_objects co ON co.customer_id = j.customer_id AND co.object_name = o.object_name AND co.object_type = o.object_type
+			WHERE r.id IN (?)
+			ORDER BY r.id, co.id, status_severity(o.status) DESC NULLS LAST
+			ON CONFLICT DO NOTHING`},
+	}
+	for _, s := range steps {
+		if _, err := tx.ExecContext(ctx, s.query, bun.In(runIDs)); err != nil {
+			return nil, fmt.Errorf("ingest: %s: %w", s.what, err)
+		}
+	}
+	if err := UpdateJobSummaries(ctx, tx, runIDs); err != nil {
+		return nil, err
+	}
+	if err := tickets.LinkOpenToRuns(ctx, tx, runIDs); err != nil {
+		return nil, err
+	}
+	if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: runIDs}); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
+// UpdateJobSummaries folds newly created, unreviewed runs into their jobs' summary
+// (unreviewed count, worst unreviewed status, last run), in the caller's transaction,
+// so list pages never aggregate job_runs (DESIGN §6).
+func UpdateJobSummaries(ctx context.Context, tx bun.IDB, newRunIDs []int64) error {
+	_, err := tx.ExecContext(ctx, `
+		WITH new_runs AS (
+			SELECT job_id, run_at, coalesce(overridden_status, status) AS status
+			FROM job_runs WHERE id IN (?) AND reviewed_at IS NULL
+		), per_job AS (
+			SELECT job_id, count(*) AS n,
+			       (array_agg(status ORDER BY status_severity(status) DESC))[1] AS worst,
+			       (array_agg(status ORDER BY run_at DESC))[1] AS last_status,
+			       max(run_at) AS last_at
+			FROM new_runs GROUP BY job_id
+		)
+		UPDATE jobs j SET
+			unreviewed_count = j.unreviewed_count + p.n,
+			worst_unreviewed_status = CASE
+				WHEN j.worst_unreviewed_status IS NULL
+				  OR status_severity(p.worst) > status_severity(j.worst_unreviewed_status) THEN p.worst
+				ELSE j.worst_unreviewed_status END,
+			last_run_status = CASE WHEN j.last_run_at IS NULL OR p.last_at >= j.last_run_at
+				THEN p.last_status ELSE j.last_run_status END,
+			last_run_at = greatest(j.last_run_at, p.last_at),
+			updated_at = now()
+		FROM per_job p WHERE j.id = p.job_id`, bun.In(newRunIDs))
+	if err != nil {
+		return fmt.Errorf("ingest: update job summaries: %w", err)
+	}
+	return nil
+}

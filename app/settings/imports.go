@@ -1,0 +1,278 @@
+package settings
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/secrets"
+	"github.com/backupchecks/backupchecks/app/validation"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// Mail sources an admin can choose.
+const (
+	MailSourceNone  = "none"
+	MailSourceGraph = "graph"
+	MailSourceIMAP  = "imap"
+)
+
+// Imports is the Imports tab with secrets decrypted (never rendered back: the page
+// shows only whether a secret is set).
+type Imports struct {
+	Source          string
+	Enabled         bool
+	IntervalMinutes int
+	BatchSize       int
+
+	GraphTenantID        string
+	GraphClientID        string
+	GraphClientSecret    string
+	GraphMailbox         string
+	GraphSourceFolder    string
+	GraphProcessedFolder string
+
+	IMAPHost            string
+	IMAPPort            int // 0 = the security's default port
+	IMAPSecurity        string
+	IMAPUsername        string
+	IMAPPassword        string
+	IMAPFolder          string
+	IMAPProcessedFolder string
+}
+
+// ImportsFrom decrypts the import settings of s.
+func ImportsFrom(s *db.SystemSettings, keys *secrets.Keyring) (Imports, error) {
+	im := Imports{
+		Source: s.MailSource, Enabled: s.MailImportEnabled, IntervalMinutes: s.MailImportIntervalMinutes, BatchSize: s.MailImportBatchSize,
+		GraphTenantID: s.GraphTenantID, GraphClientID: s.GraphClientID, GraphMailbox: s.GraphMailbox,
+		GraphSourceFolder: s.GraphSourceFolder, GraphProcessedFolder: s.GraphProcessedFolder,
+		IMAPHost: s.IMAPHost, IMAPSecurity: s.IMAPSecurity, IMAPUsername: s.IMAPUsername,
+		IMAPFolder: s.IMAPFolder, IMAPProcessedFolder: s.IMAPProcessedFolder,
+	}
+	if s.IMAPPort != nil {
+		im.IMAPPort = *s.IMAPPort
+	}
+	for _, sec := range []struct {
+		sealed []byte
+		into   *string
+		name   string
+	}{{s.GraphClientSecret, &im.GraphClientSecret, "Graph client secret"}, {s.IMAPPassword, &im.IMAPPassword, "IMAP password"}} {
+		if len(sec.sealed) == 0 {
+			continue
+		}
+		plain, err := keys.Decrypt(sec.sealed)
+		if err != nil {
+			return im, fmt.Errorf("settings: %s: %w (enter it again under Settings → Imports)", sec.name, err)
+		}
+		*sec.into = string(plain)
+	}
+	return im, nil
+}
+
+// ImportsInput is the Imports form as submitted. Empty secret fields keep the stored
+// secret; ClearSecret… removes it.
+type ImportsInput struct {
+	Source          string
+	Enabled         bool
+	IntervalMinutes string
+	BatchSize       string
+
+	GraphTenantID        string
+	GraphClientID        string
+	GraphClientSecret    string
+	GraphMailbox         string
+	GraphSourceFolder    string
+	GraphProcessedFolder string
+
+	IMAPHost            string
+	IMAPPort            string
+	IMAPSecurity        string
+	IMAPUsername        string
+	IMAPPassword        string
+	IMAPFolder          string
+	IMAPProcessedFolder string
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$`)
+)
+
+func trimAll(ptrs ...*string) {
+	for _, p := range ptrs {
+		*p = strings.TrimSpace(*p)
+	}
+}
+
+// UpdateImports validates and saves the Imports tab, encrypting typed secrets, and
+// audits what changed (secrets masked).
+func UpdateImports(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, actor audit.Actor, in ImportsInput) (*db.SystemSettings, error) {
+	trimAll(&in.Source, &in.IntervalMinutes, &in.BatchSize, &in.GraphTenantID, &in.GraphClientID, &in.GraphMailbox,
+		&in.GraphSourceFolder, &in.GraphProcessedFolder, &in.IMAPHost, &in.IMAPPort, &in.IMAPSecurity,
+		&in.IMAPUsername, &in.IMAPFolder, &in.IMAPProcessedFolder)
+	var saved *db.SystemSettings
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		old := new(db.SystemSettings)
+		if err := tx.NewSelect().Model(old).Where("id = 1").For("UPDATE").Scan(ctx); err != nil {
+			return err
+		}
+		next, errs := applyImports(*old, keys, in)
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		changes := audit.Changes{}
+		changes.Add("mail_source", old.MailSource, next.MailSource)
+		changes.Add("mail_import_enabled", old.MailImportEnabled, next.MailImportEnabled)
+		changes.Add("mail_import_interval_minutes", old.MailImportIntervalMinutes, next.MailImportIntervalMinutes)
+		changes.Add("mail_import_batch_size", old.MailImportBatchSize, next.MailImportBatchSize)
+		changes.Add("graph_tenant_id", old.GraphTenantID, next.GraphTenantID)
+		changes.Add("graph_client_id", old.GraphClientID, next.GraphClientID)
+		changes.AddSecret("graph_client_secret", in.GraphClientSecret != "")
+		changes.Add("graph_mailbox", old.GraphMailbox, next.GraphMailbox)
+		changes.Add("graph_source_folder", old.GraphSourceFolder, next.GraphSourceFolder)
+		changes.Add("graph_processed_folder", old.GraphProcessedFolder, next.GraphProcessedFolder)
+		changes.Add("imap_host", old.IMAPHost, next.IMAPHost)
+		changes.Add("imap_port", intOr(old.IMAPPort), intOr(next.IMAPPort))
+		changes.Add("imap_security", old.IMAPSecurity, next.IMAPSecurity)
+		changes.Add("imap_username", old.IMAPUsername, next.IMAPUsername)
+		changes.AddSecret("imap_password", in.IMAPPassword != "")
+		changes.Add("imap_folder", old.IMAPFolder, next.IMAPFolder)
+		changes.Add("imap_processed_folder", old.IMAPProcessedFolder, next.IMAPProcessedFolder)
+		saved = &next
+		if len(changes) == 0 {
+			return nil
+		}
+		if actor.ID != 0 {
+			saved.UpdatedBy = &actor.ID
+		}
+		if _, err := tx.NewUpdate().Model(saved).Column(
+			"mail_source", "mail_import_enabled", "mail_import_interval_minutes", "mail_import_batch_size",
+			"graph_tenant_id", "graph_client_id", "graph_client_secret", "graph_mailbox", "graph_source_folder", "graph_processed_folder",
+			"imap_host", "imap_port", "imap_security", "imap_username", "imap_password", "imap_folder", "imap_processed_folder",
+			"updated_by").Set("updated_at = now()").WherePK().Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, audit.SettingsUpdated, "settings:imports", changes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settings: update imports: %w", err)
+	}
+	return saved, nil
+}
+
+// applyImports validates in against the stored row and returns the row to save.
+func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (db.SystemSettings, validation.Errors) {
+	errs := validation.Errors{}
+	switch in.Source {
+	case MailSourceNone, MailSourceGraph, MailSourceIMAP:
+		s.MailSource = in.Source
+	default:
+		errs.Add("mail_source", "choose Microsoft Graph, IMAP or none")
+	}
+	s.MailImportEnabled = in.Enabled
+	if in.Enabled && in.Source == MailSourceNone {
+		errs.Add("mail_import_enabled", "choose a mail source before enabling automatic import")
+	}
+	s.MailImportIntervalMinutes = intField(errs, "mail_import_interval_minutes", in.IntervalMinutes, 1, 1440, "minutes between 1 and 1440")
+	s.MailImportBatchSize = intField(errs, "mail_import_batch_size", in.BatchSize, 1, 500, "a number of mails between 1 and 500")
+
+	s.GraphTenantID, s.GraphClientID, s.GraphMailbox = in.GraphTenantID, in.GraphClientID, in.GraphMailbox
+	s.GraphSourceFolder, s.GraphProcessedFolder = in.GraphSourceFolder, in.GraphProcessedFolder
+	if in.GraphClientSecret != "" {
+		s.GraphClientSecret = seal(errs, keys, "graph_client_secret", in.GraphClientSecret)
+	}
+	s.IMAPHost, s.IMAPSecurity, s.IMAPUsername = in.IMAPHost, in.IMAPSecurity, in.IMAPUsername
+	s.IMAPFolder, s.IMAPProcessedFolder = in.IMAPFolder, in.IMAPProcessedFolder
+	s.IMAPPort = nil
+	if in.IMAPPort != "" {
+		p := intField(errs, "imap_port", in.IMAPPort, 1, 65535, "a port between 1 and 65535, or empty for the default")
+		s.IMAPPort = &p
+	}
+	if in.IMAPPassword != "" {
+		s.IMAPPassword = seal(errs, keys, "imap_password", in.IMAPPassword)
+	}
+
+	// Only the chosen source's fields must be complete.
+	switch in.Source {
+	case MailSourceGraph:
+		if !guidRE.MatchString(s.GraphTenantID) && !domainRE.MatchString(s.GraphTenantID) {
+			errs.Add("graph_tenant_id", "enter the directory (tenant) ID, a GUID, or the tenant's domain")
+		}
+		if !guidRE.MatchString(s.GraphClientID) {
+			errs.Add("graph_client_id", "enter the application (client) ID, a GUID")
+		}
+		if len(s.GraphClientSecret) == 0 {
+			errs.Add("graph_client_secret", "enter the client secret")
+		}
+		if a, err := mail.ParseAddress(s.GraphMailbox); err != nil || a.Address != s.GraphMailbox {
+			errs.Add("graph_mailbox", "enter the mailbox's address (UPN), e.g. backups@example.com")
+		}
+		if s.GraphSourceFolder == "" {
+			errs.Add("graph_source_folder", "enter the folder to import from, e.g. Inbox")
+		}
+		switch {
+		case s.GraphProcessedFolder == "":
+			errs.Add("graph_processed_folder", "enter the folder imported mail is moved to, e.g. Inbox/Processed")
+		case strings.EqualFold(s.GraphProcessedFolder, s.GraphSourceFolder):
+			errs.Add("graph_processed_folder", "must differ from the folder imported from")
+		}
+	case MailSourceIMAP:
+		if s.IMAPHost == "" || strings.ContainsAny(s.IMAPHost, " /:") && net.ParseIP(s.IMAPHost) == nil {
+			errs.Add("imap_host", "enter the IMAP server's host name, e.g. imap.example.com")
+		}
+		switch s.IMAPSecurity {
+		case "tls", "starttls":
+		case "none":
+			if ip := net.ParseIP(s.IMAPHost); !(s.IMAPHost == "localhost" || ip != nil && ip.IsLoopback()) {
+				errs.Add("imap_security", "an unencrypted connection is only allowed to this machine (localhost); choose TLS or STARTTLS")
+			}
+		default:
+			errs.Add("imap_security", "choose TLS or STARTTLS")
+		}
+		if s.IMAPUsername == "" {
+			errs.Add("imap_username", "enter the IMAP user name")
+		}
+		if len(s.IMAPPassword) == 0 {
+			errs.Add("imap_password", "enter the IMAP password")
+		}
+		if s.IMAPFolder == "" {
+			errs.Add("imap_folder", "enter the folder to import from, e.g. INBOX")
+		}
+		if s.IMAPProcessedFolder != "" && strings.EqualFold(s.IMAPProcessedFolder, s.IMAPFolder) {
+			errs.Add("imap_processed_folder", "must differ from the folder imported from (or stay empty to flag imported mail instead)")
+		}
+	}
+	return s, errs
+}
+
+func intField(errs validation.Errors, field, v string, lo, hi int, want string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		errs.Add(field, "enter "+want)
+		return lo
+	}
+	return n
+}
+
+func seal(errs validation.Errors, keys *secrets.Keyring, field, plain string) []byte {
+	b, err := keys.Encrypt([]byte(plain))
+	if err != nil {
+		errs.Add(field, "could not encrypt this secret: "+err.Error())
+	}
+	return b
+}
+
+func intOr(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

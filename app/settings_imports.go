@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/settings"
+	"github.com/backupchecks/backupchecks/app/tasks"
+	"github.com/backupchecks/backupchecks/app/validation"
+	settingsview "github.com/backupchecks/backupchecks/components/settings"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+func importsModel(s *db.SystemSettings) settingsview.Imports {
+	m := settingsview.Imports{
+		Source: s.MailSource, Enabled: s.MailImportEnabled,
+		IntervalMinutes: strconv.Itoa(s.MailImportIntervalMinutes), BatchSize: strconv.Itoa(s.MailImportBatchSize),
+		GraphTenantID: s.GraphTenantID, GraphClientID: s.GraphClientID, GraphSecretSet: len(s.GraphClientSecret) > 0,
+		GraphMailbox: s.GraphMailbox, GraphSourceFolder: s.GraphSourceFolder, GraphProcessedFolder: s.GraphProcessedFolder,
+		IMAPHost: s.IMAPHost, IMAPSecurity: s.IMAPSecurity, IMAPUsername: s.IMAPUsername, IMAPPasswordSet: len(s.IMAPPassword) > 0,
+		IMAPFolder: s.IMAPFolder, IMAPProcessedFolder: s.IMAPProcessedFolder,
+		LastImportAt: s.MailLastImportAt, LastImportResult: s.MailLastImportResult,
+	}
+	if s.IMAPPort != nil {
+		m.IMAPPort = strconv.Itoa(*s.IMAPPort)
+	}
+	return m
+}
+
+func (a *App) settingsImportsPage(c *fiber.Ctx) error {
+	m := importsModel(state(c).settings)
+	t, err := tasks.Latest(c.UserContext(), a.db.Bun, tasks.KindMailImport)
+	if err != nil {
+		return err
+	}
+	if t != nil && (t.FinishedAt == nil || a.now().Sub(*t.FinishedAt) < 10*time.Minute) {
+		m.Task = taskView(t)
+	}
+	return a.renderPage(c, func(v view.Ctx) templ.Component { return settingsview.ImportsPage(v, m) })
+}
+
+func (a *App) settingsImportsView(c *fiber.Ctx) error {
+	m := importsModel(state(c).settings)
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return settingsview.ImportsPage(v, m) },
+		settingsview.ImportsView(a.view(c), m))
+}
+
+func (a *App) settingsImportsEdit(c *fiber.Ctx) error {
+	f := settingsview.ImportsForm{Imports: importsModel(state(c).settings)}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return settingsview.ImportsPage(v, f.Imports) },
+		settingsview.ImportsEdit(a.view(c), f))
+}
+
+func (a *App) settingsImportsSave(c *fiber.Ctx) error {
+	in := settings.ImportsInput{
+		Source: c.FormValue("mail_source"), Enabled: c.FormValue("mail_import_enabled") == "on",
+		IntervalMinutes: c.FormValue("mail_import_interval_minutes"), BatchSize: c.FormValue("mail_import_batch_size"),
+		GraphTenantID: c.FormValue("graph_tenant_id"), GraphClientID: c.FormValue("graph_client_id"),
+		GraphClientSecret: c.FormValue("graph_client_secret"), GraphMailbox: c.FormValue("graph_mailbox"),
+		GraphSourceFolder: c.FormValue("graph_source_folder"), GraphProcessedFolder: c.FormValue("graph_processed_folder"),
+		IMAPHost: c.FormValue("imap_host"), IMAPPort: c.FormValue("imap_port"), IMAPSecurity: c.FormValue("imap_security"),
+		IMAPUsername: c.FormValue("imap_username"), IMAPPassword: c.FormValue("imap_password"),
+		IMAPFolder: c.FormValue("imap_folder"), IMAPProcessedFolder: c.FormValue("imap_processed_folder"),
+	}
+	saved, err := settings.UpdateImports(c.UserContext(), a.db.Bun, a.keys, a.actor(c), in)
+	if errs, ok := validation.As(err); ok {
+		cur := state(c).settings
+		f := settingsview.ImportsForm{Errors: errs, Imports: settingsview.Imports{
+			Source: in.Source, Enabled: in.Enabled, IntervalMinutes: in.IntervalMinutes, BatchSize: in.BatchSize,
+			GraphTenantID: in.GraphTenantID, GraphClientID: in.GraphClientID, GraphSecretSet: len(cur.GraphClientSecret) > 0,
+			GraphMailbox: in.GraphMailbox, GraphSourceFolder: in.GraphSourceFolder, GraphProcessedFolder: in.GraphProcessedFolder,
+			IMAPHost: in.IMAPHost, IMAPPort: in.IMAPPort, IMAPSecurity: in.IMAPSecurity, IMAPUsername: in.IMAPUsername,
+			IMAPPasswordSet: len(cur.IMAPPassword) > 0, IMAPFolder: in.IMAPFolder, IMAPProcessedFolder: in.IMAPProcessedFolder,
+		}}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, settingsview.ImportsEdit(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	state(c).settings = saved
+	return a.renderFragment(c, fiber.StatusOK, settingsview.ImportsView(a.view(c), importsModel(saved)), success("Import settings saved."))
+}
+
+// settingsImportsTest connects with the saved settings and shows what it finds.
+func (a *App) settingsImportsTest(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 45*time.Second)
+	defer cancel()
+	fail := func(err error) error {
+		return a.renderFragment(c, fiber.StatusOK, settingsview.TestResult(nil, "", 0, "", "", err.Error()))
+	}
+	im, err := settings.ImportsFrom(state(c).settings, a.keys)
+	if err != nil {
+		return fail(err)
+	}
+	src, _, err := ingest.SourceFor(im, a.sourceOptions())
+	if err != nil {
+		return fail(err)
+	}
+	res, err := src.Check(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	return a.renderFragment(c, fiber.StatusOK, settingsview.TestResult(res.Folders, res.SourceFolder, res.Waiting, res.ProcessedInto, res.ServerDetails, ""))
+}
+
+// settingsImportsRun starts "Import now" and shows its progress.
+func (a *App) settingsImportsRun(c *fiber.Ctx) error {
+	if a.jobs == nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
+	}
+	if state(c).settings.MailSource == settings.MailSourceNone {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose and save a mail source first.")
+	}
+	id, err := a.jobs.StartMailImport(c.UserContext(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	t, err := tasks.Get(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, uiTaskProgress(t))
+}
+
+func (a *App) sourceOptions() ingest.SourceOptions {
+	return ingest.SourceOptions{GraphLoginURL: a.cfg.GraphLoginURL, GraphURL: a.cfg.GraphURL}
+}

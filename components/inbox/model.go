@@ -1,0 +1,103 @@
+// Package inbox renders the Inbox, its mail dialog and the Deleted mails page.
+package inbox
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/backupchecks/backupchecks/components/ui"
+)
+
+// Row is one mail in a list.
+type Row struct {
+	ID         int64
+	From       string
+	Subject    string
+	ReceivedAt time.Time
+	Software   string
+	Type       string
+	JobName    string
+	Status     string
+	Parser     string
+	Generic    bool
+	ParseError string
+	DeletedAt  *time.Time
+}
+
+// List is a page of mails.
+type List struct {
+	Rows     []Row
+	Pager    ui.Pager
+	CanWrite bool // admin or operator: upload, approve, delete
+	IsAdmin  bool // re-parse all, deleted mails
+	Task     *ui.Task
+}
+
+// Object is one parsed object of a mail.
+type Object struct {
+	Name, Type, Status, Error string
+}
+
+// Detail is the mail dialog.
+type Detail struct {
+	Row
+	To          string
+	MessageID   string
+	Source      string
+	Size        int64
+	Location    string
+	Host        string
+	Message     string
+	StartedAt   *time.Time
+	EndedAt     *time.Time
+	Objects     []Object
+	BodyDoc     string // sanitised HTML document for the sandboxed iframe
+	TextBody    string // shown when there is no HTML
+	Skipped     []string
+	CanWrite    bool
+	Approvable  string // "" when it can be approved, else why not
+	ExistingJob string // "customer / job" when approving only adds to an existing job
+}
+
+// ApproveForm is the approve section with its field errors.
+type ApproveForm struct {
+	MailID       int64
+	CustomerName string
+	CustomerID   string // an id, "new", or ""
+	Options      []CustomerOption
+	Errors       map[string]string
+}
+
+// CustomerOption is one type-ahead match.
+type CustomerOption struct {
+	ID   int64
+	Name string
+}
+
+func mailURL(id int64, suffix string) string { return fmt.Sprintf("/inbox/%d%s", id, suffix) }
+
+func statusClass(s string) string {
+	switch s {
+	case "Success":
+		return "text-bg-success"
+	case "Warning":
+		return "text-bg-warning"
+	case "Failed":
+		return "text-bg-danger"
+	case "Missed":
+		return "text-bg-secondary"
+	case "Info":
+		return "text-bg-info"
+	}
+	return "text-bg-light border"
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

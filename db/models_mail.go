@@ -1,0 +1,136 @@
+package db
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Mail locations.
+const (
+	LocationInbox     = "inbox"
+	LocationProcessed = "processed"
+	LocationDeleted   = "deleted"
+)
+
+// Mail sources.
+const (
+	SourceGraph  = "graph"
+	SourceIMAP   = "imap"
+	SourceUpload = "upload"
+	SourceCLI    = "cli"
+)
+
+// MailMessage is an imported mail with its raw MIME, decoded bodies and parse result.
+type MailMessage struct {
+	bun.BaseModel `bun:"table:mail_messages"`
+
+	ID                 int64      `bun:"id,pk,autoincrement"`
+	Source             string     `bun:"source"`
+	SourceID           *string    `bun:"source_id"`
+	MessageID          *string    `bun:"message_id"`
+	Size               int64      `bun:"size"`
+	RawMIME            []byte     `bun:"raw_mime"`
+	SkippedAttachments []any      `bun:"skipped_attachments,type:jsonb"`
+	FromAddress        *string    `bun:"from_address"`
+	Subject            *string    `bun:"subject"`
+	TextBody           *string    `bun:"text_body"`
+	HTMLBody           *string    `bun:"html_body"`
+	ReceivedAt         time.Time  `bun:"received_at"`
+	Location           string     `bun:"location"`
+	JobID              *int64     `bun:"job_id"`
+	DeletedAt          *time.Time `bun:"deleted_at"`
+	DeletedBy          *int64     `bun:"deleted_by"`
+
+	ParserName           *string    `bun:"parser_name"`
+	ParsedBackupSoftware *string    `bun:"parsed_backup_software"`
+	ParsedBackupType     *string    `bun:"parsed_backup_type"`
+	ParsedJobName        *string    `bun:"parsed_job_name"`
+	ParsedStatus         *string    `bun:"parsed_status"`
+	ParsedStartedAt      *time.Time `bun:"parsed_started_at"`
+	ParsedEndedAt        *time.Time `bun:"parsed_ended_at"`
+	ParsedHost           *string    `bun:"parsed_host"`
+	ParsedMessage        *string    `bun:"parsed_message"`
+	ParsedInformational  bool       `bun:"parsed_informational"`
+	ParseError           *string    `bun:"parse_error"`
+	ParsedAt             *time.Time `bun:"parsed_at"`
+
+	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,default:now()"`
+}
+
+// MailObject is an object the parser found in a mail.
+type MailObject struct {
+	bun.BaseModel `bun:"table:mail_objects"`
+
+	ID            int64   `bun:"id,pk,autoincrement"`
+	MailMessageID int64   `bun:"mail_message_id"`
+	ObjectName    string  `bun:"object_name"`
+	ObjectType    string  `bun:"object_type"`
+	Status        *string `bun:"status"`
+	ErrorMessage  *string `bun:"error_message"`
+}
+
+// Customer is one of the MSP's customers.
+type Customer struct {
+	bun.BaseModel `bun:"table:customers"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Name      string    `bun:"name"`
+	Active    bool      `bun:"active"`
+	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,default:now()"`
+}
+
+// Job is one backup job of one customer.
+type Job struct {
+	bun.BaseModel `bun:"table:jobs"`
+
+	ID             int64      `bun:"id,pk,autoincrement"`
+	CustomerID     int64      `bun:"customer_id"`
+	JobName        string     `bun:"job_name"`
+	BackupSoftware string     `bun:"backup_software"`
+	BackupType     string     `bun:"backup_type"`
+	FromAddress    *string    `bun:"from_address"`
+	CoveAccountID  *int64     `bun:"cove_account_id"`
+	Active         bool       `bun:"active"`
+	ArchivedAt     *time.Time `bun:"archived_at"`
+	Informational  bool       `bun:"informational"`
+
+	UnreviewedCount       int        `bun:"unreviewed_count"`
+	WorstUnreviewedStatus *string    `bun:"worst_unreviewed_status"`
+	LastRunAt             *time.Time `bun:"last_run_at"`
+	LastRunStatus         *string    `bun:"last_run_status"`
+
+	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,default:now()"`
+}
+
+// Run statuses.
+const (
+	StatusSuccess = "Success"
+	StatusWarning = "Warning"
+	StatusFailed  = "Failed"
+	StatusMissed  = "Missed"
+	StatusInfo    = "Info"
+)
+
+// JobRun is one run of a job.
+type JobRun struct {
+	bun.BaseModel `bun:"table:job_runs"`
+
+	ID            int64      `bun:"id,pk,autoincrement"`
+	JobID         int64      `bun:"job_id"`
+	Status        string     `bun:"status"`
+	SourceType    *string    `bun:"source_type"`
+	ExternalID    *string    `bun:"external_id"`
+	RunAt         time.Time  `bun:"run_at"`
+	StartedAt     *time.Time `bun:"started_at"`
+	EndedAt       *time.Time `bun:"ended_at"`
+	MailMessageID *int64     `bun:"mail_message_id"`
+	Host          *string    `bun:"host"`
+	Message       *string    `bun:"message"`
+	ReviewedAt    *time.Time `bun:"reviewed_at"`
+	ReviewedBy    *int64     `bun:"reviewed_by"`
+	CreatedAt     time.Time  `bun:"created_at,nullzero,default:now()"`
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/backupchecks/backupchecks/app/config"
+	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/mail"
+	"github.com/backupchecks/backupchecks/app/parsers"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// emlFiles expands the arguments: files as given, directories to their *.eml files.
+func emlFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		info, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".eml") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// cmdImport stores .eml files through the same pipeline as a mailbox import.
+func cmdImport(args []string, stdout io.Writer) error {
+	fs := newFlagSet("import FILE.eml|DIR…", "Imports report mails from files (directories: every *.eml in them) into the database,\nexactly as a mailbox import does. A file imported before is recognised and skipped.")
+	if err := fs.Parse(args); err != nil {
+		return flagErr(err)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("import: name at least one file or directory")
+	}
+	files, err := emlFiles(fs.Args())
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	ctx := context.Background()
+	_, d, err := openDB(ctx, config.NeedDatabase)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	reg := parsers.Default()
+	const batch = 50
+	var failed int
+	for start := 0; start < len(files); start += batch {
+		chunk := files[start:min(start+batch, len(files))]
+		var msgs []mail.Message
+		var names []string
+		for _, f := range chunk {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				fmt.Fprintf(stdout, "%s: cannot read: %v\n", f, err)
+				failed++
+				continue
+			}
+			r, err := mail.Reduce(bytes.NewReader(raw), mail.DefaultLimits)
+			if err != nil {
+				fmt.Fprintf(stdout, "%s: cannot read: %v\n", f, err)
+				failed++
+				continue
+			}
+			msgs = append(msgs, mail.Message{SourceID: ingest.ContentSourceID(raw), Raw: r.Raw, Size: r.Size, Skipped: r.Skipped})
+			names = append(names, f)
+		}
+		stored, err := ingest.StoreBatch(ctx, d.Bun, reg, db.SourceCLI, msgs, time.Now())
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		byID := map[string]ingest.Stored{}
+		for _, s := range stored {
+			byID[s.SourceID] = s
+		}
+		for i, m := range msgs {
+			s := byID[m.SourceID]
+			switch {
+			case s.Duplicate:
+				fmt.Fprintf(stdout, "%s: already imported (mail %d)\n", names[i], s.MailID)
+			case s.RunID != 0:
+				fmt.Fprintf(stdout, "%s: mail %d became run %d of job %d\n", names[i], s.MailID, s.RunID, s.JobID)
+			case !s.Parsed:
+				fmt.Fprintf(stdout, "%s: mail %d waits in the Inbox, unparsed: %s\n", names[i], s.MailID, s.Error)
+			default:
+				fmt.Fprintf(stdout, "%s: mail %d waits in the Inbox for approval\n", names[i], s.MailID)
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("import: %d file(s) could not be read", failed)
+	}
+	return nil
+}
+
+// parseOutput is what `parse` prints for one file.
+type parseOutput struct {
+	File string `json:"file"`
+	parsers.Result
+}
+
+// cmdParse runs the parser registry over files and prints the results as JSON.
+func cmdParse(args []string, stdout io.Writer) error {
+	fs := newFlagSet("parse FILE.eml|DIR…", "Runs the parsers over mails and prints, as a JSON array with one object per file, which\nparsers were tried, which matched, and the extracted run (or why nothing matched).\nNeeds no database.")
+	if err := fs.Parse(args); err != nil {
+		return flagErr(err)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("parse: name at least one file or directory")
+	}
+	files, err := emlFiles(fs.Args())
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	reg := parsers.Default()
+	out := make([]parseOutput, 0, len(files))
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("parse: %w", err)
+		}
+		out = append(out, parseOutput{File: f, Result: parseMail(reg, raw)})
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// parseMail decodes raw and runs the registry; a mail that cannot be decoded gives a
+// result with the decoding error.
+func parseMail(reg *parsers.Registry, raw []byte) parsers.Result {
+	dec, err := mail.Decode(raw)
+	if err != nil {
+		return parsers.Result{Error: "cannot decode this mail: " + err.Error(), Tried: []parsers.Attempt{}}
+	}
+	received := dec.Date
+	if received.IsZero() {
+		received = time.Now()
+	}
+	return reg.Parse(dec.ParserMail(received))
+}
