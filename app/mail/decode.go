@@ -205,6 +205,7 @@ func (d *Decoded) ParserMail(received time.Time) *parsers.Mail {
 		Text:        d.Text,
 		HTML:        d.HTML,
 		Received:    received,
+		Date:        d.Date,
 		Attachments: d.Attachments,
 	}
 }

@@ -33,7 +33,7 @@ func fixtureMail(t testing.TB, path string) *parsers.Mail {
 		m.From = strings.ToLower(from[0].Address)
 	}
 	if d, err := env.Date(); err == nil {
-		m.Received = d
+		m.Received, m.Date = d.UTC(), d // as a Graph import: received in UTC, Date in the sender's zone
 	} else {
 		m.Received = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}

@@ -24,8 +24,22 @@ type Mail struct {
 	Subject     string
 	Text        string // text/plain body (decoded)
 	HTML        string // text/html body (decoded, not sanitised)
-	Received    time.Time
+	Received    time.Time // when the mailbox received it (any zone)
+	Date        time.Time // the Date header, in the sender's offset; zero if missing
 	Attachments []Attachment
+}
+
+// SenderLocation is the zone a report's clock times (written without a zone by most
+// backup products) are read in: the offset of the mail's Date header, which the
+// sending machine wrote in its own local time. Falls back to Received's zone, then UTC.
+func (m *Mail) SenderLocation() *time.Location {
+	switch {
+	case !m.Date.IsZero():
+		return m.Date.Location()
+	case !m.Received.IsZero():
+		return m.Received.Location()
+	}
+	return time.UTC
 }
 
 // Attachment is a non-body part a parser may read (e.g. an XML or HTML report).
