@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 )
 
 // chromium returns the browser to drive: Debian's package, which `make test`
@@ -43,7 +45,7 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	return ctx
 }
@@ -225,5 +227,65 @@ func TestBrowserCreateUserInModal(t *testing.T) {
 	}
 	if open := run(ctx, t, chromedp.Evaluate[bool](`document.getElementById("modal").classList.contains("show")`)); open {
 		t.Fatal("the dialog is still open after a successful create")
+	}
+}
+
+// TestBrowserUploadAndApprove uploads an .eml in the Inbox, opens it, approves it to a
+// new customer, and sees it leave the Inbox and the job counted.
+func TestBrowserUploadAndApprove(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", "operator")
+	ctx := browser(t)
+	eml := filepath.Join(t.TempDir(), "nightly.eml")
+	if err := os.WriteFile(eml, parserstest.Mail(7, "Failed", "Nightly", "object: vm01 Failed disk full"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(h.url+"/login"),
+		chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#f-username", "ops"),
+		chromedp.SendKeys("#f-password", testPassword),
+		chromedp.Submit("#login-form"),
+		chromedp.WaitVisible("#dashboard-figures"),
+		chromedp.Navigate(h.url+"/inbox"),
+		chromedp.WaitVisible("#inbox-empty"),
+		htmxIdle(),
+		chromedp.SetUploadFiles("#eml-files", []string{eml}),
+		chromedp.Click("#upload-submit"),
+		chromedp.WaitVisible("#inbox-rows tr"),
+		htmxIdle(),
+	); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	screenshot(ctx, t, "07-inbox-uploaded")
+	if row := run(ctx, t, chromedp.Text("#inbox-rows tr")); !strings.Contains(row, "Nightly") || !strings.Contains(row, "Failed") {
+		t.Fatalf("uploaded row = %q", row)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click("#inbox-rows tr td:nth-child(3)"),
+		chromedp.WaitVisible("#approve-form"),
+		htmxIdle(),
+		chromedp.SendKeys("#f-customer_name", "Acme Corp"),
+		chromedp.WaitVisible("#customer-new"),
+		htmxIdle(),
+	); err != nil {
+		t.Fatalf("open the mail and type a customer: %v", err)
+	}
+	screenshot(ctx, t, "08-inbox-approve")
+	if err := chromedp.Do(ctx,
+		chromedp.Click("#approve-submit"),
+		chromedp.WaitVisible("#inbox-empty"),
+		htmxIdle(),
+	); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	if flash := run(ctx, t, chromedp.Text("#flash")); !strings.Contains(flash, "Acme Corp") {
+		t.Fatalf("flash after approve = %q", flash)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.url+"/"), chromedp.WaitVisible("#dashboard-figures")); err != nil {
+		t.Fatal(err)
+	}
+	if figs := run(ctx, t, chromedp.Text("#dashboard-figures")); !strings.Contains(strings.Join(strings.Fields(figs), " "), "Jobs 1") {
+		t.Fatalf("dashboard after approve: %q", figs)
 	}
 }

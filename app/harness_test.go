@@ -144,11 +144,15 @@ func (c *client) do(method, path string, form url.Values, htmx bool) *response {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
+	return c.parse(resp, string(b))
+}
+
+func (c *client) parse(resp *http.Response, body string) *response {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {
 		c.h.t.Fatal(err)
 	}
-	r := &response{Response: resp, body: string(b), doc: doc}
+	r := &response{Response: resp, body: body, doc: doc}
 	c.pickCSRF(r)
 	return r
 }

@@ -49,6 +49,39 @@
   document.addEventListener("htmx:oobAfterSwap", function (e) { autohideFlashes(e.detail.target); });
   document.addEventListener("DOMContentLoaded", function () { autohideFlashes(document); });
 
+  // "Select all" checkboxes: data-select-all names the checkboxes they control.
+  document.addEventListener("change", function (e) {
+    var name = e.target.getAttribute && e.target.getAttribute("data-select-all");
+    if (!name) return;
+    var form = e.target.closest("form") || document;
+    form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (cb) {
+      cb.checked = e.target.checked;
+    });
+  });
+
+  // Drag and drop .eml files onto an upload area: they go into its file input and the
+  // form is submitted.
+  document.addEventListener("dragover", function (e) {
+    var zone = e.target.closest && e.target.closest(".upload-drop");
+    if (!zone) return;
+    e.preventDefault();
+    zone.classList.add("dragover");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var zone = e.target.closest && e.target.closest(".upload-drop");
+    if (zone) zone.classList.remove("dragover");
+  });
+  document.addEventListener("drop", function (e) {
+    var zone = e.target.closest && e.target.closest(".upload-drop");
+    if (!zone) return;
+    e.preventDefault();
+    zone.classList.remove("dragover");
+    var input = zone.querySelector('input[type="file"]');
+    if (!input || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    input.files = e.dataTransfer.files;
+    if (window.htmx) window.htmx.trigger(zone, "submit");
+  });
+
   // A request that fails on the network shows a message instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
     var area = document.getElementById("flash");

@@ -3,7 +3,6 @@ package ingest_test
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,45 +12,19 @@ import (
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/parsers"
+	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 var ctx = context.Background()
 
-// testParser reads subjects like "[Failed] Nightly (2 objects)" from *@backup.example.net,
-// with body lines "object: NAME STATUS [error]".
-type testParser struct{}
-
-var (
-	testSubject = regexp.MustCompile(`^\[(Success|Warning|Failed)\] (.+?)(?: \(\d+ objects\))?$`)
-	testObject  = regexp.MustCompile(`(?m)^object: (\S+) (Success|Warning|Failed)(?: (.*))?$`)
-)
-
-func (testParser) Info() parsers.Info {
-	return parsers.Info{Name: "test_backup", BackupSoftware: "TestBackup", BackupTypes: []string{"Backup"}, Order: 1, Enabled: true}
-}
-func (testParser) Match(m *parsers.Mail) bool {
-	return strings.HasSuffix(m.From, "@backup.example.net") && testSubject.MatchString(m.Subject)
-}
-func (testParser) Parse(m *parsers.Mail) (*parsers.ParsedRun, error) {
-	s := testSubject.FindStringSubmatch(m.Subject)
-	r := &parsers.ParsedRun{BackupSoftware: "TestBackup", BackupType: "Backup", JobName: s[2], Status: s[1]}
-	for _, o := range testObject.FindAllStringSubmatch(m.Text, -1) {
-		r.Objects = append(r.Objects, parsers.Object{Name: o[1], Type: "VM", Status: o[2], Error: o[3]})
-	}
-	return r, nil
-}
-
-var registry = parsers.NewRegistry(append([]parsers.Parser{testParser{}}, parsers.Default().Parsers()...)...)
+var registry = parserstest.Registry()
 
 // reportMail builds a report mail of the test parser's shape.
 func reportMail(n int, status, job string, objects ...string) mail.Message {
-	body := strings.Join(objects, "\r\n")
-	raw := fmt.Sprintf("From: Backup <nas@backup.example.net>\r\nTo: reports@msp.example.com\r\n"+
-		"Subject: [%s] %s (%d objects)\r\nDate: Mon, 02 Mar 2026 22:%02d:00 +0100\r\nMessage-ID: <report-%d@backup.example.net>\r\n"+
-		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", status, job, len(objects), n%60, n, body)
-	return mail.Message{SourceID: fmt.Sprintf("src-%d", n), Raw: []byte(raw), Size: int64(len(raw))}
+	raw := parserstest.Mail(n, status, job, objects...)
+	return mail.Message{SourceID: fmt.Sprintf("src-%d", n), Raw: raw, Size: int64(len(raw))}
 }
 
 func store(t *testing.T, d *db.DB, msgs ...mail.Message) []ingest.Stored {

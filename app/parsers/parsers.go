@@ -22,8 +22,8 @@ const (
 type Mail struct {
 	From        string // lower-case address only
 	Subject     string
-	Text        string // text/plain body (decoded)
-	HTML        string // text/html body (decoded, not sanitised)
+	Text        string    // text/plain body (decoded)
+	HTML        string    // text/html body (decoded, not sanitised)
 	Received    time.Time // when the mailbox received it (any zone)
 	Date        time.Time // the Date header, in the sender's offset; zero if missing
 	Attachments []Attachment

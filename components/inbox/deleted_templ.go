@@ -88,12 +88,12 @@ func DeletedTable(v view.Ctx, l List) templ.Component {
 			templ_7745c5c3_Var3 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<form id=\"deleted-list\" hx-target=\"#deleted-list\" hx-swap=\"outerHTML\"><div class=\"d-flex flex-wrap align-items-center gap-2 mb-2\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<form id=\"deleted-list\"><div class=\"d-flex flex-wrap align-items-center gap-2 mb-2\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if len(l.Rows) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<button type=\"submit\" class=\"btn btn-sm btn-outline-primary\" hx-post=\"/inbox/restore\" id=\"restore-selected\">Restore selected</button> <button type=\"submit\" class=\"btn btn-sm btn-danger\" hx-post=\"/inbox/purge\" id=\"purge-selected\" hx-confirm=\"Delete the selected mails permanently? This cannot be undone.\">Delete permanently</button>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<button type=\"button\" class=\"btn btn-sm btn-outline-primary\" hx-post=\"/inbox/restore\" hx-include=\"#deleted-list\" hx-target=\"#deleted-list\" hx-swap=\"outerHTML\" id=\"restore-selected\">Restore selected</button> <button type=\"button\" class=\"btn btn-sm btn-danger\" hx-post=\"/inbox/purge\" hx-include=\"#deleted-list\" hx-target=\"#deleted-list\" hx-swap=\"outerHTML\" id=\"purge-selected\" hx-confirm=\"Delete the selected mails permanently? This cannot be undone.\">Delete permanently</button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -667,7 +667,7 @@ func Approve(v view.Ctx, d Detail, f ApproveForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\" autocomplete=\"off\" placeholder=\"Type to search, or a new customer's name\" hx-get=\"/customers/typeahead\" hx-trigger=\"input changed delay:150ms, focus once\" hx-target=\"#customer-options\" hx-sync=\"this:replace\"><div class=\"invalid-feedback\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\" autocomplete=\"off\" placeholder=\"Type to search, or a new customer's name\" hx-get=\"/customers/typeahead\" hx-trigger=\"input changed delay:150ms, focus once\" hx-target=\"#customer-options\" hx-swap=\"innerHTML\" hx-sync=\"this:replace\"><div class=\"invalid-feedback\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -31,7 +31,7 @@ func ModalContainer() templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"modal fade\" id=\"modal\" tabindex=\"-1\" aria-hidden=\"true\" aria-labelledby=\"modal-title\"><div class=\"modal-dialog modal-dialog-scrollable\" id=\"modal-dialog\"></div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"modal fade\" id=\"modal\" tabindex=\"-1\" aria-hidden=\"true\" aria-labelledby=\"modal-title\"><div class=\"modal-dialog modal-lg modal-dialog-scrollable\" id=\"modal-dialog\"></div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
