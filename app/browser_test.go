@@ -47,6 +47,11 @@ func browser(t *testing.T) context.Context {
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	// Start the browser on ctx itself: the first action's context owns the browser, and
+	// steps run on shorter-lived child contexts.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
 	return ctx
 }
 
@@ -72,32 +77,28 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 	ctx := browser(t)
 	const password = "a long admin password"
 
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "open the app",
 		chromedp.Navigate(h.url+"/"),
 		chromedp.WaitVisible("#setup-form"),
-	); err != nil {
-		t.Fatalf("open the app: %v", err)
-	}
+	)
 	loc := run(ctx, t, chromedp.Location())
 	if !strings.HasSuffix(loc, "/setup") {
 		t.Fatalf("a fresh installation opened %s, want /setup", loc)
 	}
 	screenshot(ctx, t, "01-setup")
 
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "set up the first admin",
 		chromedp.SendKeys("#f-username", "admin"),
 		chromedp.SendKeys("#f-display_name", "Ada Admin"),
 		chromedp.SendKeys("#f-password", password),
 		chromedp.SendKeys("#f-confirm_password", password),
 		chromedp.Submit("#setup-form"),
 		chromedp.WaitVisible("#dashboard-figures"),
-	); err != nil {
-		t.Fatalf("set up the first admin: %v", err)
-	}
+	)
 	screenshot(ctx, t, "02-dashboard")
 
 	// Log out through the user menu, then log in.
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "log out and in",
 		htmxIdle(),
 		chromedp.Click("#user-menu"),
 		chromedp.WaitVisible(`form[action="/logout"] button`),
@@ -107,20 +108,16 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 		chromedp.SendKeys("#f-password", password),
 		chromedp.Submit("#login-form"),
 		chromedp.WaitVisible("#dashboard-figures"),
-	); err != nil {
-		t.Fatalf("log out and in: %v", err)
-	}
+	)
 
 	// Inline edit: a marker on window survives only if the page is not reloaded.
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "open settings",
 		chromedp.Navigate(h.url+"/settings"),
 		chromedp.WaitVisible("#edit-general"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("open settings: %v", err)
-	}
+	)
 	run(ctx, t, chromedp.Evaluate[string](`window.__noReload = "still here"`))
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "submit a bad timezone",
 		chromedp.Click("#edit-general"),
 		chromedp.WaitVisible("#f-ui_timezone"),
 		htmxIdle(),
@@ -128,23 +125,19 @@ func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 		chromedp.Click("#save-general"),
 		chromedp.WaitVisible("#f-ui_timezone-error"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("submit a bad timezone: %v", err)
-	}
+	)
 	tzError := run(ctx, t, chromedp.Text("#f-ui_timezone-error"))
 	if !strings.Contains(tzError, "unknown timezone") {
 		t.Fatalf("error beside the field = %q", tzError)
 	}
 	screenshot(ctx, t, "03-settings-error")
 
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "save a good timezone",
 		chromedp.SetValue("#f-ui_timezone", "Asia/Tokyo"),
 		chromedp.Click("#save-general"),
 		chromedp.WaitVisible("#value-ui_timezone"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("save a good timezone: %v", err)
-	}
+	)
 	shown := run(ctx, t, chromedp.Text("#value-ui_timezone"))
 	marker := run(ctx, t, chromedp.Evaluate[string](`String(window.__noReload)`))
 	flash := run(ctx, t, chromedp.Text("#flash"))
@@ -171,6 +164,21 @@ func htmxIdle() chromedp.Action[chromedp.Void] {
 	}
 }
 
+// steps runs actions in order, each within 20 seconds, and fails the test naming the
+// step that did not complete.
+func steps(ctx context.Context, t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	for i, a := range actions {
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Do(sctx, a)
+		cancel()
+		if err != nil {
+			screenshot(ctx, t, "failed-"+strings.ReplaceAll(what, " ", "-"))
+			t.Fatalf("%s: step %d of %d: %v", what, i+1, len(actions), err)
+		}
+	}
+}
+
 // run performs one browser action that yields a value, failing the test on error.
 func run[T any](ctx context.Context, t *testing.T, a chromedp.Action[T]) T {
 	t.Helper()
@@ -187,7 +195,7 @@ func TestBrowserCreateUserInModal(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.user("admin", "admin")
 	ctx := browser(t)
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "open the dialog and submit a short password",
 		chromedp.Navigate(h.url+"/login"),
 		chromedp.WaitVisible("#login-form"),
 		chromedp.SendKeys("#f-username", "admin"),
@@ -205,22 +213,18 @@ func TestBrowserCreateUserInModal(t *testing.T) {
 		chromedp.Click(`#user-form button[type="submit"]`),
 		chromedp.WaitVisible("#user-form #f-password-error"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("open the dialog and submit a short password: %v", err)
-	}
+	)
 	screenshot(ctx, t, "05-user-dialog-error")
 	if msg := run(ctx, t, chromedp.Text("#user-form #f-password-error")); !strings.Contains(msg, "12") {
 		t.Fatalf("password error = %q", msg)
 	}
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "create the user",
 		chromedp.SetValue("#user-form #f-password", "a long enough password"),
 		chromedp.Click(`#user-form button[type="submit"]`),
 		chromedp.WaitNotPresent("#user-form"),
 		chromedp.WaitVisible(`#users-rows tr:nth-child(2)`),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("create the user: %v", err)
-	}
+	)
 	screenshot(ctx, t, "06-user-created")
 	if row := run(ctx, t, chromedp.Text(`#users-rows tr:nth-child(2)`)); !strings.Contains(row, "olivia") {
 		t.Fatalf("new row = %q", row)
@@ -240,7 +244,7 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 	if err := os.WriteFile(eml, parserstest.Mail(7, "Failed", "Nightly", "object: vm01 Failed disk full"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "upload",
 		chromedp.Navigate(h.url+"/login"),
 		chromedp.WaitVisible("#login-form"),
 		chromedp.SendKeys("#f-username", "ops"),
@@ -254,31 +258,25 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 		chromedp.Click("#upload-submit"),
 		chromedp.WaitVisible("#inbox-rows tr"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("upload: %v", err)
-	}
+	)
 	screenshot(ctx, t, "07-inbox-uploaded")
 	if row := run(ctx, t, chromedp.Text("#inbox-rows tr")); !strings.Contains(row, "Nightly") || !strings.Contains(row, "Failed") {
 		t.Fatalf("uploaded row = %q", row)
 	}
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "open the mail and type a customer",
 		chromedp.Click("#inbox-rows tr td:nth-child(3)"),
 		chromedp.WaitVisible("#approve-form"),
 		htmxIdle(),
 		chromedp.SendKeys("#f-customer_name", "Acme Corp"),
 		chromedp.WaitVisible("#customer-new"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("open the mail and type a customer: %v", err)
-	}
+	)
 	screenshot(ctx, t, "08-inbox-approve")
-	if err := chromedp.Do(ctx,
+	steps(ctx, t, "approve",
 		chromedp.Click("#approve-submit"),
 		chromedp.WaitVisible("#inbox-empty"),
 		htmxIdle(),
-	); err != nil {
-		t.Fatalf("approve: %v", err)
-	}
+	)
 	if flash := run(ctx, t, chromedp.Text("#flash")); !strings.Contains(flash, "Acme Corp") {
 		t.Fatalf("flash after approve = %q", flash)
 	}

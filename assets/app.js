@@ -25,16 +25,27 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "modal-dialog" && e.detail.target.children.length) {
       var m = modal();
+      closePending = false;
       if (m) m.show();
     }
     autohideFlashes(e.detail.target);
   });
+  // Bootstrap ignores hide() while the dialog is still fading in; a close asked for
+  // then is remembered and done once it has shown.
+  var closePending = false;
   document.addEventListener("closeModal", function () {
     var m = modal();
-    if (m) m.hide();
+    if (!m) return;
+    closePending = true;
+    m.hide();
+  });
+  document.addEventListener("shown.bs.modal", function (e) {
+    if (e.target.id === "modal" && closePending) modal().hide();
   });
   document.addEventListener("hidden.bs.modal", function (e) {
-    if (e.target.id === "modal") document.getElementById("modal-dialog").innerHTML = "";
+    if (e.target.id !== "modal") return;
+    closePending = false;
+    document.getElementById("modal-dialog").innerHTML = "";
   });
 
   // Success and info messages fade after a few seconds; warnings and errors stay.
