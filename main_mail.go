@@ -124,7 +124,9 @@ func cmdImport(args []string, stdout io.Writer) error {
 
 // parseOutput is what `parse` prints for one file.
 type parseOutput struct {
-	File string `json:"file"`
+	File    string `json:"file"`
+	From    string `json:"from,omitempty"`
+	Subject string `json:"subject,omitempty"`
 	parsers.Result
 }
 
@@ -149,23 +151,10 @@ func cmdParse(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("parse: %w", err)
 		}
-		out = append(out, parseOutput{File: f, Result: parseMail(reg, raw)})
+		tr := ingest.TryParsers(reg, raw, time.Now())
+		out = append(out, parseOutput{File: f, From: tr.From, Subject: tr.Subject, Result: tr.Result})
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-// parseMail decodes raw and runs the registry; a mail that cannot be decoded gives a
-// result with the decoding error.
-func parseMail(reg *parsers.Registry, raw []byte) parsers.Result {
-	dec, err := mail.Decode(raw)
-	if err != nil {
-		return parsers.Result{Error: "cannot decode this mail: " + err.Error(), Tried: []parsers.Attempt{}}
-	}
-	received := dec.Date
-	if received.IsZero() {
-		received = time.Now()
-	}
-	return reg.Parse(dec.ParserMail(received))
 }

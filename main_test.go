@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -139,5 +143,58 @@ func TestServeStopsGracefullyOnSIGTERM(t *testing.T) {
 	}
 	if _, err := runCLI(t, "", "healthcheck"); err == nil {
 		t.Fatal("healthcheck passes with the server stopped")
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	out, err := runCLI(t, "", "parse", "app/parsers/testdata/veeam/br-backup-warning.eml", "app/parsers/testdata/generic/newsletter-unmatched.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res []struct {
+		File   string `json:"file"`
+		Parser string `json:"parser"`
+		Run    *struct {
+			JobName string `json:"job_name"`
+			Status  string `json:"status"`
+		} `json:"run"`
+		Error string `json:"error"`
+		Tried []any  `json:"tried"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("parse output is not a JSON array: %v\n%s", err, out)
+	}
+	if len(res) != 2 || res[0].Parser != "veeam_backup_job" || res[0].Run == nil || res[0].Run.JobName != "Daily VMs" || res[0].Run.Status != "Warning" {
+		t.Fatalf("first result: %+v", res)
+	}
+	if res[1].Run != nil || res[1].Error == "" || len(res[1].Tried) == 0 {
+		t.Fatalf("unmatched mail: %+v", res[1])
+	}
+}
+
+func TestImportCommand(t *testing.T) {
+	_, url := dbtest.NewWithURL(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("LOG_LEVEL", "error")
+	dir := t.TempDir()
+	for i, f := range []string{"br-backup-warning.eml", "br-backup-copy-success.eml"} {
+		b, err := os.ReadFile("app/parsers/testdata/veeam/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.eml", i)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCLI(t, "", "import", dir)
+	if err != nil || strings.Count(out, "waits in the Inbox for approval") != 2 {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, "", "import", dir)
+	if err != nil || strings.Count(out, "already imported") != 2 {
+		t.Fatalf("second import: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, "", "import", filepath.Join(dir, "missing.eml")); err == nil {
+		t.Fatal("importing a missing file succeeded")
 	}
 }

@@ -113,3 +113,14 @@ RACEFLAG=(-race)
 if [ "${RACE:-1}" = 0 ]; then RACEFLAG=(); fi
 heading "go test ${RACEFLAG[*]:+${RACEFLAG[*]} }./..."
 go test "${RACEFLAG[@]}" -count=1 -timeout 30m "${EXTRA[@]}" ./...
+
+# Bounded fuzzing of the code that reads untrusted mail: no input may panic or hang.
+# FUZZTIME=0 skips it. A short minimisation keeps the fuzzer from idling on new inputs.
+if [ "${FUZZTIME:-20s}" != 0 ]; then
+	for target in "FuzzReduceDecode ./app/mail" "FuzzRegistry ./app/parsers"; do
+		# shellcheck disable=SC2086 # split "name package" on purpose
+		set -- $target
+		heading "go test -fuzz $1 $2 (${FUZZTIME:-20s})"
+		go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 2s "$2"
+	done
+fi

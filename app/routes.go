@@ -85,6 +85,8 @@ func (a *App) routeTable() []route {
 		{"POST", "/users/:id/activate", adminOnly, a.userActivate},
 
 		{"GET", "/audit", adminOnly, a.auditPage},
+		{"GET", "/parsers", adminOnly, a.parsersPage},
+		{"POST", "/parsers/playground", adminOnly, a.parserPlayground},
 	}
 }
 

@@ -19,6 +19,7 @@ var (
 	adminNav = []NavItem{
 		{"Settings", "/settings"},
 		{"Users", "/users"},
+		{"Parsers", "/parsers"},
 		{"Audit log", "/audit"},
 	}
 	moreNav = []NavItem{}
