@@ -179,6 +179,18 @@ func steps(ctx context.Context, t *testing.T, what string, actions ...chromedp.A
 	}
 }
 
+// login signs in through the login form and waits for the dashboard.
+func login(h *harness, username string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(h.url + "/login"),
+		chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#f-username", username),
+		chromedp.SendKeys("#f-password", testPassword),
+		chromedp.Submit("#login-form"),
+		chromedp.WaitVisible("#dashboard-figures"),
+	}
+}
+
 // run performs one browser action that yields a value, failing the test on error.
 func run[T any](ctx context.Context, t *testing.T, a chromedp.Action[T]) T {
 	t.Helper()
@@ -195,13 +207,8 @@ func TestBrowserCreateUserInModal(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.user("admin", "admin")
 	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "admin")...)
 	steps(ctx, t, "open the dialog and submit a short password",
-		chromedp.Navigate(h.url+"/login"),
-		chromedp.WaitVisible("#login-form"),
-		chromedp.SendKeys("#f-username", "admin"),
-		chromedp.SendKeys("#f-password", testPassword),
-		chromedp.Submit("#login-form"),
-		chromedp.WaitVisible("#dashboard-figures"),
 		chromedp.Navigate(h.url+"/users"),
 		chromedp.WaitVisible("#new-user"),
 		htmxIdle(),
@@ -244,13 +251,8 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 	if err := os.WriteFile(eml, parserstest.Mail(7, "Failed", "Nightly", "object: vm01 Failed disk full"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	steps(ctx, t, "log in", login(h, "ops")...)
 	steps(ctx, t, "upload",
-		chromedp.Navigate(h.url+"/login"),
-		chromedp.WaitVisible("#login-form"),
-		chromedp.SendKeys("#f-username", "ops"),
-		chromedp.SendKeys("#f-password", testPassword),
-		chromedp.Submit("#login-form"),
-		chromedp.WaitVisible("#dashboard-figures"),
 		chromedp.Navigate(h.url+"/inbox"),
 		chromedp.WaitVisible("#inbox-empty"),
 		htmxIdle(),

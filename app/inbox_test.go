@@ -226,20 +226,7 @@ func TestSettingsImportsGraph(t *testing.T) {
 	// Import now runs as a River job; its task reports progress until done.
 	r = c.hx("POST", "/settings/imports/run", nil)
 	wantStatus(t, r, http.StatusOK)
-	id, ok := r.doc.Find("[hx-get^='/tasks/']").Attr("hx-get")
-	if !ok {
-		t.Fatalf("no live progress:\n%s", r.body)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r = c.hx("GET", id, nil)
-		if st, _ := r.doc.Find("[data-task-status]").Attr("data-task-status"); st == "done" {
-			break
-		} else if st == "failed" || time.Now().After(deadline) {
-			t.Fatalf("import task %s: %s", st, r.text("#task-message"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	r = c.waitTask(r)
 	if !strings.Contains(r.text("#task-message"), "2 new") {
 		t.Fatalf("finished task says %q", r.text("#task-message"))
 	}
@@ -264,18 +251,30 @@ func TestReparseAllTask(t *testing.T) {
 	c.login("admin")
 	r := c.hx("POST", "/inbox/reparse", nil)
 	wantStatus(t, r, http.StatusOK)
-	id, _ := r.doc.Find("[hx-get^='/tasks/']").Attr("hx-get")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r = c.hx("GET", id, nil)
-		if st, _ := r.doc.Find("[data-task-status]").Attr("data-task-status"); st == "done" {
-			break
-		} else if st == "failed" || time.Now().After(deadline) {
-			t.Fatalf("re-parse task %s: %s", st, r.text("#task-message"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	r = c.waitTask(r)
 	if !strings.Contains(r.text("#task-message"), "Re-parsed 1 mails") {
 		t.Fatalf("re-parse result: %q", r.text("#task-message"))
+	}
+}
+
+// waitTask follows the live progress fragment in r, as the page's polling does, until
+// the task is done, and returns its last rendering; a failed or stuck task fails the test.
+func (c *client) waitTask(r *response) *response {
+	c.h.t.Helper()
+	url, ok := r.doc.Find("[hx-get^='/tasks/']").Attr("hx-get")
+	if !ok {
+		c.h.t.Fatalf("no live progress:\n%s", r.body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r = c.hx("GET", url, nil)
+		st, _ := r.doc.Find("[data-task-status]").Attr("data-task-status")
+		switch {
+		case st == "done":
+			return r
+		case st == "failed" || time.Now().After(deadline):
+			c.h.t.Fatalf("task %s: %s", st, r.text("#task-message"))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -177,7 +177,7 @@ func (a *App) secure(c *fiber.Ctx) bool {
 func (a *App) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
 	ck := &fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: a.secure(c)}
 	if maxAge > 0 {
-		ck.Expires = a.now().Add(maxAge)
+		ck.Expires = time.Now().Add(maxAge) // the browser's clock, not the app's (tests fake that)
 	}
 	c.Cookie(ck)
 }

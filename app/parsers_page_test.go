@@ -52,13 +52,8 @@ func TestBrowserParserPlayground(t *testing.T) {
 		entries, _ := os.ReadDir("parsers/testdata/synology")
 		t.Fatalf("fixture: %v (have %v)", err, entries)
 	}
+	steps(ctx, t, "log in", login(h, "admin")...)
 	steps(ctx, t, "paste a mail into the playground",
-		chromedp.Navigate(h.url+"/login"),
-		chromedp.WaitVisible("#login-form"),
-		chromedp.SendKeys("#f-username", "admin"),
-		chromedp.SendKeys("#f-password", testPassword),
-		chromedp.Submit("#login-form"),
-		chromedp.WaitVisible("#dashboard-figures"),
 		chromedp.Navigate(h.url+"/parsers"),
 		chromedp.WaitVisible("#playground-form"),
 		htmxIdle(),

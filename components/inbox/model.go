@@ -76,21 +76,7 @@ type CustomerOption struct {
 
 func mailURL(id int64, suffix string) string { return fmt.Sprintf("/inbox/%d%s", id, suffix) }
 
-func statusClass(s string) string {
-	switch s {
-	case "Success":
-		return "text-bg-success"
-	case "Warning":
-		return "text-bg-warning"
-	case "Failed":
-		return "text-bg-danger"
-	case "Missed":
-		return "text-bg-secondary"
-	case "Info":
-		return "text-bg-info"
-	}
-	return "text-bg-light border"
-}
+func statusClass(s string) string { return ui.StatusClass(s) }
 
 func sizeText(n int64) string {
 	switch {

@@ -15,11 +15,14 @@ var (
 	primaryNav = []NavItem{
 		{"Dashboard", "/"},
 		{"Inbox", "/inbox"},
+		{"Customers", "/customers"},
+		{"Jobs", "/jobs"},
 	}
 	adminNav = []NavItem{
 		{"Settings", "/settings"},
 		{"Users", "/users"},
 		{"Parsers", "/parsers"},
+		{"Archived jobs", "/jobs/archived"},
 		{"Audit log", "/audit"},
 	}
 	moreNav = []NavItem{}

@@ -1,0 +1,312 @@
+// Package jobs is the capability behind the Jobs pages: listing, one job's detail
+// (history, heat strip, objects), archiving and deleting. (The River background jobs
+// live in the top-level jobs package; this one is about backup jobs.)
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// Row is one job in a list.
+type Row struct {
+	ID              int64           `bun:"id"`
+	CustomerID      int64           `bun:"customer_id"`
+	CustomerName    string          `bun:"customer_name"`
+	JobName         string          `bun:"job_name"`
+	BackupSoftware  string          `bun:"backup_software"`
+	BackupType      string          `bun:"backup_type"`
+	Informational   bool            `bun:"informational"`
+	LearnedSchedule json.RawMessage `bun:"learned_schedule"`
+	ManualSchedule  json.RawMessage `bun:"manual_schedule"`
+	ScheduleLocked  bool            `bun:"schedule_locked"`
+	LastRunAt       *time.Time      `bun:"last_run_at"`
+	LastRunStatus   string          `bun:"last_run_status"`
+	Unreviewed      int             `bun:"unreviewed_count"`
+	ArchivedAt      *time.Time      `bun:"archived_at"`
+}
+
+// Filter selects and orders a list of jobs.
+type Filter struct {
+	CustomerID int64
+	Archived   bool   // the Archived jobs page
+	Sort       string // customer (default), job, last_run, status
+	Page       int
+	PerPage    int
+}
+
+// Page is one page of jobs.
+type Page struct {
+	Rows  []Row
+	Total int
+}
+
+var sorts = map[string]string{
+	"customer": "lower(c.name), lower(j.job_name), j.id",
+	"job":      "lower(j.job_name), lower(c.name), j.id",
+	"last_run": "j.last_run_at DESC NULLS LAST, j.id",
+	"status":   "status_severity(j.last_run_status) DESC NULLS LAST, lower(c.name), j.id",
+}
+
+// SortKeys are the accepted Filter.Sort values.
+func SortKeys() []string { return []string{"customer", "job", "last_run", "status"} }
+
+// List returns the active jobs of active customers (or the archived jobs), one page,
+// from the per-job summary columns: no aggregation over runs.
+func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
+	order, ok := sorts[f.Sort]
+	if !ok {
+		order = sorts["customer"]
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	q := idb.NewSelect().TableExpr("jobs AS j").Join("JOIN customers AS c ON c.id = j.customer_id")
+	if f.Archived {
+		q = q.Where("j.archived_at IS NOT NULL")
+	} else {
+		q = q.Where("j.archived_at IS NULL AND j.active AND c.active")
+	}
+	if f.CustomerID != 0 {
+		q = q.Where("j.customer_id = ?", f.CustomerID)
+	}
+	var p Page
+	n, err := q.Count(ctx)
+	if err != nil {
+		return p, fmt.Errorf("jobs: count: %w", err)
+	}
+	p.Total = int(n)
+	err = q.ColumnExpr("j.id, j.customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type").
+		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked").
+		ColumnExpr("j.last_run_at, coalesce(j.last_run_status, '') AS last_run_status, j.unreviewed_count, j.archived_at").
+		OrderExpr(order).Limit(int64(f.PerPage)).Offset(int64((f.Page-1)*f.PerPage)).Scan(ctx, &p.Rows)
+	if err != nil {
+		return p, fmt.Errorf("jobs: list: %w", err)
+	}
+	return p, nil
+}
+
+// Get returns one job as a Row (archived or not).
+func Get(ctx context.Context, idb bun.IDB, id int64) (*Row, error) {
+	var r Row
+	err := idb.NewSelect().TableExpr("jobs AS j").Join("JOIN customers AS c ON c.id = j.customer_id").
+		ColumnExpr("j.id, j.customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type").
+		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked").
+		ColumnExpr("j.last_run_at, coalesce(j.last_run_status, '') AS last_run_status, j.unreviewed_count, j.archived_at").
+		Where("j.id = ?", id).Scan(ctx, &r)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: get %d: %w", id, db.NotFound(err))
+	}
+	return &r, nil
+}
+
+// Run is one run in a job's history.
+type Run struct {
+	ID               int64      `bun:"id"`
+	Status           string     `bun:"status"`
+	OverriddenStatus string     `bun:"overridden_status"`
+	SourceType       string     `bun:"source_type"`
+	RunAt            time.Time  `bun:"run_at"`
+	StartedAt        *time.Time `bun:"started_at"`
+	EndedAt          *time.Time `bun:"ended_at"`
+	MailID           *int64     `bun:"mail_message_id"`
+	Message          string     `bun:"message"`
+	ReviewedAt       *time.Time `bun:"reviewed_at"`
+	ReviewedBy       string     `bun:"reviewed_by"`
+	Superseded       bool       `bun:"superseded"`
+	Objects          int        `bun:"objects"`
+}
+
+// Effective is the status shown: an override's when one applied.
+func (r Run) Effective() string {
+	if r.OverriddenStatus != "" {
+		return r.OverriddenStatus
+	}
+	return r.Status
+}
+
+// History returns one page of a job's runs, newest first (index job_id, run_at DESC).
+func History(ctx context.Context, idb bun.IDB, jobID int64, page, perPage int) ([]Run, int, error) {
+	if page < 1 {
+		page = 1
+	}
+	var total int
+	if err := idb.NewRaw("SELECT count(*) FROM job_runs WHERE job_id = ?", jobID).Scan(ctx, &total); err != nil {
+		return nil, 0, fmt.Errorf("jobs: count runs of %d: %w", jobID, err)
+	}
+	var runs []Run
+	err := idb.NewRaw(`
+		SELECT r.id, r.status, coalesce(r.overridden_status, '') AS overridden_status,
+		       coalesce(r.source_type, 'email') AS source_type, r.run_at, r.started_at, r.ended_at,
+		       r.mail_message_id, coalesce(r.message, '') AS message, r.reviewed_at,
+		       coalesce(u.display_name, u.username, '') AS reviewed_by,
+		       r.superseded_at IS NOT NULL AS superseded,
+		       (SELECT count(*) FROM run_object_links l WHERE l.job_run_id = r.id) AS objects
+		FROM job_runs r LEFT JOIN users u ON u.id = r.reviewed_by
+		WHERE r.job_id = ?
+		ORDER BY r.run_at DESC, r.id DESC
+		LIMIT ? OFFSET ?`, jobID, perPage, (page-1)*perPage).Scan(ctx, &runs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("jobs: runs of %d: %w", jobID, err)
+	}
+	return runs, total, nil
+}
+
+// Day is one day of the heat strip: the worst effective status of its runs.
+type Day struct {
+	Date   time.Time // local midnight
+	Status string    // "" when nothing ran
+	Runs   int
+}
+
+// HeatStrip returns the last days days (oldest first) ending today in loc, each with
+// the worst status of that local day's runs. Superseded missed runs do not count.
+func HeatStrip(ctx context.Context, idb bun.IDB, jobID int64, loc *time.Location, now time.Time, days int) ([]Day, error) {
+	today := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc)
+	from := today.AddDate(0, 0, -(days - 1))
+	var rows []struct {
+		Day    string `bun:"day"`
+		Status string `bun:"status"`
+		Runs   int    `bun:"runs"`
+	}
+	err := idb.NewRaw(`
+		SELECT to_char((run_at AT TIME ZONE ?), 'YYYY-MM-DD') AS day,
+		       (array_agg(coalesce(overridden_status, status) ORDER BY status_severity(coalesce(overridden_status, status)) DESC))[1] AS status,
+		       count(*) AS runs
+		FROM job_runs
+		WHERE job_id = ? AND run_at >= ? AND superseded_at IS NULL
+		GROUP BY 1`, loc.String(), jobID, from).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: heat strip of %d: %w", jobID, err)
+	}
+	byDay := map[string]int{}
+	for i, r := range rows {
+		byDay[r.Day] = i
+	}
+	out := make([]Day, days)
+	for i := range days {
+		d := from.AddDate(0, 0, i)
+		out[i] = Day{Date: d}
+		if j, ok := byDay[d.Format("2006-01-02")]; ok {
+			out[i].Status, out[i].Runs = rows[j].Status, rows[j].Runs
+		}
+	}
+	return out, nil
+}
+
+// Object is a thing the job backs up, with its latest result.
+type Object struct {
+	Name       string    `bun:"object_name"`
+	Type       string    `bun:"object_type"`
+	LastSeenAt time.Time `bun:"last_seen_at"`
+	LastStatus string    `bun:"last_status"`
+	LastError  string    `bun:"last_error"`
+}
+
+// Objects lists the job's objects with the result of the most recent run that had them.
+func Objects(ctx context.Context, idb bun.IDB, jobID int64) ([]Object, error) {
+	var out []Object
+	err := idb.NewRaw(`
+		SELECT co.object_name, co.object_type, l.last_seen_at,
+		       coalesce(last.status, '') AS last_status, coalesce(last.error_message, '') AS last_error
+		FROM job_object_links l
+		JOIN customer_objects co ON co.id = l.customer_object_id
+		LEFT JOIN LATERAL (
+			SELECT rol.status, rol.error_message FROM run_object_links rol JOIN job_runs r ON r.id = rol.job_run_id
+			WHERE rol.customer_object_id = co.id AND r.job_id = l.job_id
+			ORDER BY r.run_at DESC LIMIT 1) last ON true
+		WHERE l.job_id = ?
+		ORDER BY lower(co.object_name)`, jobID).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: objects of %d: %w", jobID, err)
+	}
+	return out, nil
+}
+
+// SetArchived archives or unarchives a job. Archived jobs take no new runs and get no
+// missed runs; their history stays.
+func SetArchived(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64, archived bool, now time.Time) error {
+	q := idb.NewUpdate().Model((*db.Job)(nil)).Set("updated_at = now()").Where("id = ?", id)
+	action := "job.unarchived"
+	if archived {
+		q = q.Set("archived_at = ?", now).Where("archived_at IS NULL")
+		action = "job.archived"
+	} else {
+		q = q.Set("archived_at = NULL").Where("archived_at IS NOT NULL")
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: %s %d: %w", action, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if err := live.Notify(ctx, idb, live.Event{Topic: live.TopicRuns}); err != nil {
+		return err
+	}
+	return audit.Record(ctx, idb, actor, action, fmt.Sprintf("job:%d", id), nil)
+}
+
+// Deleted counts what deleting a job removed.
+type Deleted struct {
+	Runs         int64
+	MailsToInbox int64
+	JobName      string
+	CustomerName string
+}
+
+// Delete removes a job and its history, set-based in foreign-key order (review events,
+// ticket and remark links, runs, then the job); its mails go back to the Inbox,
+// unlinked, so they can be approved again. One transaction.
+func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64) (Deleted, error) {
+	var out Deleted
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		j, err := Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out.JobName, out.CustomerName = j.JobName, j.CustomerName
+		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM jobs WHERE id = ? FOR UPDATE", id); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			"DELETE FROM job_run_review_events e USING job_runs r WHERE e.job_run_id = r.id AND r.job_id = ?",
+			"DELETE FROM ticket_job_runs t USING job_runs r WHERE t.job_run_id = r.id AND r.job_id = ?",
+			"DELETE FROM remark_job_runs t USING job_runs r WHERE t.job_run_id = r.id AND r.job_id = ?",
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete history: %w", err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM job_runs WHERE job_id = ?", id)
+		if err != nil {
+			return fmt.Errorf("delete runs: %w", err)
+		}
+		out.Runs, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, "UPDATE mail_messages SET job_id = NULL, location = 'inbox', updated_at = now() WHERE job_id = ?", id)
+		if err != nil {
+			return fmt.Errorf("return mails to the Inbox: %w", err)
+		}
+		out.MailsToInbox, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, "DELETE FROM jobs WHERE id = ?", id); err != nil {
+			return fmt.Errorf("delete job: %w", err)
+		}
+		if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicInbox}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "job.deleted", fmt.Sprintf("job:%d", id), map[string]any{
+			"job_name": j.JobName, "customer": j.CustomerName, "runs": out.Runs, "mails_to_inbox": out.MailsToInbox})
+	})
+	if err != nil {
+		return out, fmt.Errorf("jobs: delete %d: %w", id, err)
+	}
+	return out, nil
+}

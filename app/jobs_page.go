@@ -1,0 +1,169 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/jobs"
+	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/settings"
+	jobsview "github.com/backupchecks/backupchecks/components/jobs"
+	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+const (
+	jobsPerPage = 50
+	runsPerPage = 50
+	heatDays    = 90
+)
+
+// scheduleText describes a stored schedule (learned or set) for people.
+func scheduleText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "No schedule learned"
+	}
+	var s schedule.Schedule
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "Unreadable schedule"
+	}
+	return s.Describe()
+}
+
+func jobRow(r jobs.Row) jobsview.Row {
+	sched := scheduleText(r.LearnedSchedule)
+	if r.ScheduleLocked && len(r.ManualSchedule) > 0 {
+		sched = scheduleText(r.ManualSchedule) + " (set)"
+	}
+	if r.Informational {
+		sched = "Informational"
+	}
+	return jobsview.Row{ID: r.ID, CustomerID: r.CustomerID, CustomerName: r.CustomerName, JobName: r.JobName,
+		BackupSoftware: r.BackupSoftware, BackupType: r.BackupType, Schedule: sched, Informational: r.Informational,
+		LastRunAt: r.LastRunAt, LastRunStatus: r.LastRunStatus, Unreviewed: r.Unreviewed, ArchivedAt: r.ArchivedAt}
+}
+
+func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
+	f := jobs.Filter{Archived: archived, Sort: c.Query("sort", "customer"), Page: c.QueryInt("page", 1), PerPage: jobsPerPage}
+	if !slices.Contains(jobs.SortKeys(), f.Sort) {
+		f.Sort = "customer"
+	}
+	l := jobsview.List{Sort: f.Sort, Archived: archived, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin}
+	if id, err := strconv.ParseInt(c.Query("customer_id"), 10, 64); err == nil && id > 0 && !archived {
+		cust, err := customers.Get(c.UserContext(), a.db.Bun, id)
+		if err != nil {
+			return err
+		}
+		f.CustomerID, l.CustomerID, l.CustomerName = id, id, cust.Name
+	}
+	p, err := jobs.List(c.UserContext(), a.db.Bun, f)
+	if err != nil {
+		return err
+	}
+	base := "/jobs?sort=" + f.Sort + "&"
+	if archived {
+		base = "/jobs/archived?"
+	} else if f.CustomerID != 0 {
+		base += fmt.Sprintf("customer_id=%d&", f.CustomerID)
+	}
+	l.Pager = ui.Pager{Page: max(f.Page, 1), PerPage: jobsPerPage, Total: p.Total, BaseURL: base}
+	for _, r := range p.Rows {
+		l.Rows = append(l.Rows, jobRow(r))
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return jobsview.ListPage(v, l) }, jobsview.Table(a.view(c), l))
+}
+
+func (a *App) jobsPage(c *fiber.Ctx) error         { return a.jobsList(c, false) }
+func (a *App) archivedJobsPage(c *fiber.Ctx) error { return a.jobsList(c, true) }
+
+func (a *App) jobParam(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+func (a *App) jobDetail(c *fiber.Ctx) error {
+	id, err := a.jobParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	j, err := jobs.Get(ctx, a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	page := c.QueryInt("page", 1)
+	runs, total, err := jobs.History(ctx, a.db.Bun, id, page, runsPerPage)
+	if err != nil {
+		return err
+	}
+	days, err := jobs.HeatStrip(ctx, a.db.Bun, id, settings.Location(state(c).settings), a.now(), heatDays)
+	if err != nil {
+		return err
+	}
+	objs, err := jobs.Objects(ctx, a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
+		Schedule: scheduleText(j.LearnedSchedule), Locked: j.ScheduleLocked,
+		Pager: ui.Pager{Page: max(page, 1), PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
+	if len(j.ManualSchedule) > 0 && string(j.ManualSchedule) != "null" {
+		d.Manual = scheduleText(j.ManualSchedule)
+	}
+	for _, r := range runs {
+		d.Runs = append(d.Runs, jobsview.Run{ID: r.ID, Status: r.Effective(), Overridden: r.OverriddenStatus != "", Source: r.SourceType,
+			RunAt: r.RunAt, StartedAt: r.StartedAt, EndedAt: r.EndedAt, MailID: r.MailID, Message: r.Message,
+			ReviewedAt: r.ReviewedAt, ReviewedBy: r.ReviewedBy, Superseded: r.Superseded, Objects: r.Objects})
+	}
+	for _, dd := range days {
+		d.Days = append(d.Days, jobsview.Day{Date: dd.Date, Status: dd.Status, Runs: dd.Runs})
+	}
+	for _, o := range objs {
+		d.Objects = append(d.Objects, jobsview.Object{Name: o.Name, Type: o.Type, LastStatus: o.LastStatus, LastError: o.LastError, LastSeenAt: o.LastSeenAt})
+	}
+	return a.renderPage(c, func(v view.Ctx) templ.Component { return jobsview.DetailPage(v, d) })
+}
+
+func (a *App) jobArchive(c *fiber.Ctx) error   { return a.jobSetArchived(c, true) }
+func (a *App) jobUnarchive(c *fiber.Ctx) error { return a.jobSetArchived(c, false) }
+
+func (a *App) jobSetArchived(c *fiber.Ctx, archived bool) error {
+	id, err := a.jobParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := jobs.Get(c.UserContext(), a.db.Bun, id); err != nil {
+		return err
+	}
+	if err := jobs.SetArchived(c.UserContext(), a.db.Bun, a.actor(c), id, archived, a.now()); err != nil {
+		return err
+	}
+	msg := "Job archived: it takes no new runs."
+	if !archived {
+		msg = "Job unarchived: it is monitored again."
+	}
+	return a.redirectWithFlash(c, fmt.Sprintf("/jobs/%d", id), success(msg))
+}
+
+func (a *App) jobDelete(c *fiber.Ctx) error {
+	id, err := a.jobParam(c)
+	if err != nil {
+		return err
+	}
+	res, err := jobs.Delete(c.UserContext(), a.db.Bun, a.actor(c), id)
+	if err != nil {
+		return err
+	}
+	return a.redirectWithFlash(c, "/jobs", success(fmt.Sprintf("Job %s of %s deleted with %d run(s); %d mail(s) went back to the Inbox.",
+		res.JobName, res.CustomerName, res.Runs, res.MailsToInbox)))
+}

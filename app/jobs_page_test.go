@@ -1,0 +1,113 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// approvedJob uploads mails of one job and approves them to customer; returns the job id.
+func approvedJob(t *testing.T, h *harness, c *client, customer, job string, first int, statuses ...string) int64 {
+	t.Helper()
+	files := map[string][]byte{}
+	for i, s := range statuses {
+		files[fmt.Sprintf("%d.eml", first+i)] = parserstest.Mail(first+i, s, job, "object: vm01 "+s+" note", "object: vm02 Success")
+	}
+	if r := c.upload(files); r.StatusCode != http.StatusOK {
+		t.Fatalf("upload: %d\n%s", r.StatusCode, r.body)
+	}
+	ids := mailIDs(t, h, "location = 'inbox' AND parsed_job_name = '"+job+"'")
+	if len(ids) == 0 {
+		t.Fatalf("no Inbox mail of %s after the upload", job)
+	}
+	r := c.hx("POST", fmt.Sprintf("/inbox/%d/approve", ids[0]), url.Values{"customer_id": {"new"}, "customer_name": {customer}})
+	wantStatus(t, r, http.StatusOK)
+	var id int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM jobs WHERE job_name = ?", job).Scan(t.Context(), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestJobsPages(t *testing.T) {
+	// The test mails are from early March 2026: look at the heat strip a week later.
+	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{Registry: parserstest.Registry(), Now: func() time.Time { return now }})
+	h.user("admin", db.RoleAdmin)
+	h.user("viewer", db.RoleViewer)
+	c := h.client()
+	c.login("admin")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Success", "Failed")
+	approvedJob(t, h, c, "Globex", "Weekly", 10, "Warning")
+
+	r := c.get("/jobs")
+	wantStatus(t, r, http.StatusOK)
+	if r.doc.Find("#jobs-table tbody tr").Length() != 2 {
+		t.Fatalf("jobs list:\n%s", r.body)
+	}
+	r = c.get(fmt.Sprintf("/jobs?customer_id=%d&sort=status", jobCustomer(t, h, nightly)))
+	if r.doc.Find("#jobs-table tbody tr").Length() != 1 || !strings.Contains(r.text("#active-filter"), "Acme") {
+		t.Fatalf("filtered list:\n%s", r.body)
+	}
+
+	r = c.get(fmt.Sprintf("/jobs/%d", nightly))
+	wantStatus(t, r, http.StatusOK)
+	if r.doc.Find("#runs-table tbody tr").Length() != 2 || r.doc.Find("#heat-strip span").Length() != heatDays {
+		t.Fatalf("job detail runs/heat strip:\n%s", r.body)
+	}
+	if r.doc.Find("#objects-table td:contains('vm01')").Length() != 1 || r.doc.Find("#heat-strip .heat-failed").Length() != 1 {
+		t.Fatalf("objects or the failed day missing:\n%s", r.text("#objects-table"))
+	}
+
+	// Viewers see jobs but cannot archive or delete.
+	v := h.client()
+	v.login("viewer")
+	if vr := v.get(fmt.Sprintf("/jobs/%d", nightly)); vr.doc.Find("#archive-job").Length() != 0 {
+		t.Fatal("viewer sees the archive button")
+	}
+	wantStatus(t, v.post(fmt.Sprintf("/jobs/%d/archive", nightly), nil), http.StatusForbidden)
+
+	// Archive: gone from Jobs, on Archived jobs; unarchive brings it back.
+	wantStatus(t, c.post(fmt.Sprintf("/jobs/%d/archive", nightly), nil), http.StatusSeeOther)
+	if r := c.get("/jobs"); r.doc.Find("#jobs-table tbody tr").Length() != 1 {
+		t.Fatal("archived job still listed")
+	}
+	if r := c.get("/jobs/archived"); r.doc.Find("#jobs-table tbody tr").Length() != 1 {
+		t.Fatal("archived job not on the Archived jobs page")
+	}
+	// An archived job takes no new runs: its mail waits in the Inbox.
+	r = c.upload(map[string][]byte{"late.eml": parserstest.Mail(50, "Success", "Nightly")})
+	if !strings.Contains(r.text("#flash"), "0 became runs") {
+		t.Fatalf("mail of an archived job became a run: %q", r.text("#flash"))
+	}
+	wantStatus(t, c.post(fmt.Sprintf("/jobs/%d/unarchive", nightly), nil), http.StatusSeeOther)
+
+	// Delete: history gone, mails back in the Inbox (unlinked), audited.
+	r = c.post(fmt.Sprintf("/jobs/%d/delete", nightly), nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	if n := len(mailIDs(t, h, "parsed_job_name = 'Nightly' AND location = 'inbox' AND job_id IS NULL")); n != 3 {
+		t.Fatalf("%d Nightly mails back in the Inbox, want 3", n)
+	}
+	var runs int
+	if err := h.db.Bun.NewRaw("SELECT count(*) FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &runs); err != nil || runs != 0 {
+		t.Fatalf("runs left: %d %v", runs, err)
+	}
+	if r := c.get("/"); !strings.Contains(r.text("#flash"), "deleted with 2 run(s)") {
+		t.Fatalf("delete flash: %q", r.text("#flash"))
+	}
+	wantStatus(t, c.get(fmt.Sprintf("/jobs/%d", nightly)), http.StatusNotFound)
+}
+
+func jobCustomer(t *testing.T, h *harness, jobID int64) int64 {
+	var id int64
+	if err := h.db.Bun.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", jobID).Scan(t.Context(), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -1,0 +1,119 @@
+// Package jobs renders the Jobs list, the Archived jobs page and a job's detail page.
+package jobs
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/backupchecks/backupchecks/components/ui"
+)
+
+// Row is one job in a list.
+type Row struct {
+	ID             int64
+	CustomerID     int64
+	CustomerName   string
+	JobName        string
+	BackupSoftware string
+	BackupType     string
+	Schedule       string
+	Informational  bool
+	LastRunAt      *time.Time
+	LastRunStatus  string
+	Unreviewed     int
+	ArchivedAt     *time.Time
+}
+
+// List is a page of jobs with its filter.
+type List struct {
+	Rows         []Row
+	Pager        ui.Pager
+	Sort         string
+	CustomerID   int64
+	CustomerName string // the active filter's customer, for the banner
+	Archived     bool
+	IsAdmin      bool
+}
+
+// Run is one run in the history.
+type Run struct {
+	ID         int64
+	Status     string
+	Overridden bool
+	Source     string
+	RunAt      time.Time
+	StartedAt  *time.Time
+	EndedAt    *time.Time
+	MailID     *int64
+	Message    string
+	ReviewedAt *time.Time
+	ReviewedBy string
+	Superseded bool
+	Objects    int
+}
+
+// Day is one cell of the heat strip.
+type Day struct {
+	Date   time.Time
+	Status string
+	Runs   int
+}
+
+// Object is one object the job backs up.
+type Object struct {
+	Name, Type, LastStatus, LastError string
+	LastSeenAt                        time.Time
+}
+
+// Detail is a job's page.
+type Detail struct {
+	Job      Row
+	Runs     []Run
+	Pager    ui.Pager
+	Days     []Day
+	Objects  []Object
+	IsAdmin  bool
+	Schedule string
+	Manual   string // a set schedule, if any
+	Locked   bool
+}
+
+func jobURL(id int64) string { return fmt.Sprintf("/jobs/%d", id) }
+
+func statusClass(s string) string { return ui.StatusClass(s) }
+
+func heatClass(s string) string {
+	switch s {
+	case "Success":
+		return "heat heat-success"
+	case "Warning":
+		return "heat heat-warning"
+	case "Failed":
+		return "heat heat-failed"
+	case "Missed":
+		return "heat heat-missed"
+	case "Info":
+		return "heat heat-info"
+	}
+	return "heat heat-none"
+}
+
+func sortURL(l List, key string) string {
+	u := "/jobs?sort=" + key
+	if l.CustomerID != 0 {
+		u += fmt.Sprintf("&customer_id=%d", l.CustomerID)
+	}
+	return u
+}
+
+func sourceLabel(s string) string {
+	switch s {
+	case "cove_api":
+		return "Cove API"
+	case "cloud_connect":
+		return "Cloud Connect"
+	case "missed":
+		return "expected, never came"
+	}
+	return "mail"
+}
