@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,22 +24,12 @@ const (
 	heatDays    = 90
 )
 
-// scheduleText describes a stored schedule (learned or set) for people.
-func scheduleText(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "No schedule learned"
-	}
-	var s schedule.Schedule
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "Unreadable schedule"
-	}
-	return s.Describe()
-}
-
 func jobRow(r jobs.Row) jobsview.Row {
-	sched := scheduleText(r.LearnedSchedule)
-	if r.ScheduleLocked && len(r.ManualSchedule) > 0 {
-		sched = scheduleText(r.ManualSchedule) + " (set)"
+	learned, manual := decodeSchedule(r.LearnedSchedule), decodeSchedule(r.ManualSchedule)
+	eff := schedule.Effective(learned, manual, r.ScheduleLocked)
+	sched := describe(eff)
+	if eff != nil && eff == manual {
+		sched += " (set)"
 	}
 	if r.Informational {
 		sched = "Informational"
@@ -115,11 +104,12 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 		return err
 	}
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
-		Schedule: scheduleText(j.LearnedSchedule), Locked: j.ScheduleLocked,
 		Pager: ui.Pager{Page: max(page, 1), PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
-	if len(j.ManualSchedule) > 0 && string(j.ManualSchedule) != "null" {
-		d.Manual = scheduleText(j.ManualSchedule)
+	grace, err := a.jobGrace(c, id)
+	if err != nil {
+		return err
 	}
+	d.ScheduleSection = scheduleModel(j, grace, d.IsAdmin)
 	for _, r := range runs {
 		d.Runs = append(d.Runs, jobsview.Run{ID: r.ID, Status: r.Effective(), Overridden: r.OverriddenStatus != "", Source: r.SourceType,
 			RunAt: r.RunAt, StartedAt: r.StartedAt, EndedAt: r.EndedAt, MailID: r.MailID, Message: r.Message,

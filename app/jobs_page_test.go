@@ -111,3 +111,39 @@ func jobCustomer(t *testing.T, h *harness, jobID int64) int64 {
 	}
 	return id
 }
+
+func TestJobScheduleSetting(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("admin", db.RoleAdmin)
+	c := h.client()
+	c.login("admin")
+	id := approvedJob(t, h, c, "Acme", "Nightly", 1, "Success")
+
+	r := c.get(fmt.Sprintf("/jobs/%d", id))
+	if got := r.text("#schedule-effective"); got != "No schedule learned" {
+		t.Fatalf("effective schedule of a new job: %q", got)
+	}
+	r = c.hx("GET", fmt.Sprintf("/jobs/%d/schedule/edit", id), nil)
+	wantStatus(t, r, http.StatusOK)
+
+	r = c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {"weekly"}, "time": {"25:00"}, "grace": {"-5"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if r.text("#f-grace-error") == "" || r.text("#f-time-error") == "" || !strings.Contains(r.text("fieldset .invalid-feedback"), "choose at least one weekday") {
+		t.Fatalf("no errors beside grace and weekdays:\n%s", r.body)
+	}
+	r = c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {"weekly"}, "weekdays": {"1", "3", "5"},
+		"time": {"22:00"}, "grace": {"60"}, "locked": {"on"}})
+	wantStatus(t, r, http.StatusOK)
+	if got := r.text("#schedule-effective"); got != "Weekly: Mon, Wed, Fri at 22:00" {
+		t.Fatalf("effective after setting: %q\n%s", got, r.body)
+	}
+	if r := c.get("/jobs"); !strings.Contains(r.text("#jobs-table"), "Weekly: Mon, Wed, Fri at 22:00 (set)") {
+		t.Fatalf("jobs list schedule: %q", r.text("#jobs-table"))
+	}
+	// Back to learning.
+	r = c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {""}})
+	wantStatus(t, r, http.StatusOK)
+	if got := r.text("#schedule-effective"); got != "No schedule learned" {
+		t.Fatalf("after clearing: %q", got)
+	}
+}

@@ -67,6 +67,9 @@ func (a *App) routeTable() []route {
 		{"POST", "/jobs/:id/archive", adminOnly, a.jobArchive},
 		{"POST", "/jobs/:id/unarchive", adminOnly, a.jobUnarchive},
 		{"POST", "/jobs/:id/delete", adminOnly, a.jobDelete},
+		{"GET", "/jobs/:id/schedule", adminOnly, a.jobScheduleView},
+		{"GET", "/jobs/:id/schedule/edit", adminOnly, a.jobScheduleEdit},
+		{"PUT", "/jobs/:id/schedule", adminOnly, a.jobScheduleSave},
 		{"GET", "/tasks/:id", operators, a.taskProgress},
 
 		{"GET", "/profile", allRoles, a.profilePage},

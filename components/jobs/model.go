@@ -67,15 +67,14 @@ type Object struct {
 
 // Detail is a job's page.
 type Detail struct {
-	Job      Row
-	Runs     []Run
-	Pager    ui.Pager
-	Days     []Day
-	Objects  []Object
-	IsAdmin  bool
-	Schedule string
-	Manual   string // a set schedule, if any
-	Locked   bool
+	Job     Row
+	Runs    []Run
+	Pager   ui.Pager
+	Days    []Day
+	Objects []Object
+	IsAdmin bool
+
+	ScheduleSection ScheduleModel
 }
 
 func jobURL(id int64) string { return fmt.Sprintf("/jobs/%d", id) }
