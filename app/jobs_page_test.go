@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -145,5 +147,59 @@ func TestJobScheduleSetting(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	if got := r.text("#schedule-effective"); got != "No schedule learned" {
 		t.Fatalf("after clearing: %q", got)
+	}
+}
+
+func TestJobsExportImport(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("admin", db.RoleAdmin)
+	c := h.client()
+	c.login("admin")
+	id := approvedJob(t, h, c, "Acme", "Nightly", 1, "Success")
+	approvedJob(t, h, c, "Globex", "Weekly", 10, "Warning")
+	wantStatus(t, c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {"daily"}, "time": {"22:00"}, "locked": {"on"}}), http.StatusOK)
+
+	r := c.get("/settings/maintenance/jobs.json")
+	wantStatus(t, r, http.StatusOK)
+	export := r.body
+	if !strings.Contains(export, `"format":"backupchecks-jobs/1"`) || strings.Count(export, `"job_name"`) != 2 {
+		t.Fatalf("export:\n%s", export)
+	}
+
+	// Into an empty installation: customers and jobs come back, with the set schedule.
+	h2 := newHarness(t, Options{})
+	h2.user("admin", db.RoleAdmin)
+	c2 := h2.client()
+	c2.login("admin")
+	importFile := func(body string) *response {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		part, _ := w.CreateFormFile("file", "jobs.json")
+		part.Write([]byte(body))
+		w.WriteField("_csrf", c2.csrf)
+		w.Close()
+		req, _ := http.NewRequest("POST", h2.url+"/settings/maintenance/jobs-import", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp, err := c2.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return c2.get("/settings/maintenance")
+	}
+	r = importFile(export)
+	if !strings.Contains(r.text("#flash"), "2 customer(s) and 2 job(s) created") {
+		t.Fatalf("import flash: %q", r.text("#flash"))
+	}
+	r = c2.get("/jobs")
+	if !strings.Contains(r.text("#jobs-table"), "Daily at 22:00 (set)") || r.doc.Find("#jobs-table tbody tr").Length() != 2 {
+		t.Fatalf("imported jobs:\n%s", r.text("#jobs-table"))
+	}
+	// Again: updates, no duplicates. A broken file changes nothing.
+	if r = importFile(export); !strings.Contains(r.text("#flash"), "0 job(s) created, 2 job(s) updated") {
+		t.Fatalf("re-import flash: %q", r.text("#flash"))
+	}
+	if r = importFile(`{"format":"backupchecks-jobs/1","jobs":[{"customer":"X","job_name":"Y"}]}`); !strings.Contains(r.text("#flash"), "Nothing imported") {
+		t.Fatalf("bad file flash: %q", r.text("#flash"))
 	}
 }

@@ -89,8 +89,9 @@ func (a *App) routeTable() []route {
 		{"POST", "/settings/imports/run", adminOnly, a.settingsImportsRun},
 		{"GET", "/settings/integrations", adminOnly, a.settingsNotAvailable("integrations",
 			"Autotask PSA, Cove Data Protection and Microsoft Entra sign-in are configured here once those integrations land.")},
-		{"GET", "/settings/maintenance", adminOnly, a.settingsNotAvailable("maintenance",
-			"Jobs export and import, re-parsing mail and retention are available here once jobs exist.")},
+		{"GET", "/settings/maintenance", adminOnly, a.settingsMaintenancePage},
+		{"GET", "/settings/maintenance/jobs.json", adminOnly, a.jobsExport},
+		{"POST", "/settings/maintenance/jobs-import", adminOnly, a.jobsImport},
 
 		{"GET", "/users", adminOnly, a.usersPage},
 		{"GET", "/users/new", adminOnly, a.userNewForm},

@@ -1,0 +1,205 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/schedule"
+)
+
+// ExportedJob is one job in a jobs export: everything needed to recreate it (with its
+// customer and set schedule) on another installation, nothing about its runs.
+type ExportedJob struct {
+	Customer       string             `json:"customer"`
+	CustomerActive bool               `json:"customer_active"`
+	JobName        string             `json:"job_name"`
+	BackupSoftware string             `json:"backup_software"`
+	BackupType     string             `json:"backup_type"`
+	FromAddress    string             `json:"from_address,omitempty"`
+	CoveAccountID  *int64             `json:"cove_account_id,omitempty"`
+	Active         bool               `json:"active"`
+	Archived       bool               `json:"archived"`
+	Informational  bool               `json:"informational"`
+	ManualSchedule *schedule.Schedule `json:"manual_schedule,omitempty"`
+	ScheduleLocked bool               `json:"schedule_locked"`
+	GraceMinutes   *int               `json:"schedule_grace_minutes,omitempty"`
+}
+
+// exportFormat identifies the file; Import refuses anything else.
+const exportFormat = "backupchecks-jobs/1"
+
+const exportPage = 1000
+
+// Export writes every job as JSON ({"format", "exported_at", "jobs": [...]}), reading
+// them in keyset pages so memory stays flat however many jobs there are.
+func Export(ctx context.Context, idb bun.IDB, w io.Writer, now time.Time) (int, error) {
+	if _, err := fmt.Fprintf(w, "{\"format\":%q,\"exported_at\":%q,\"jobs\":[", exportFormat, now.UTC().Format(time.RFC3339)); err != nil {
+		return 0, err
+	}
+	var after int64
+	n := 0
+	for {
+		var rows []struct {
+			ID int64 `bun:"id"`
+			ExportedJob
+			ManualRaw json.RawMessage `bun:"manual_schedule"`
+		}
+		err := idb.NewRaw(`
+			SELECT j.id, c.name AS customer, c.active AS customer_active, j.job_name, j.backup_software, j.backup_type,
+			       coalesce(j.from_address, '') AS from_address, j.cove_account_id, j.active,
+			       j.archived_at IS NOT NULL AS archived, j.informational, j.manual_schedule, j.schedule_locked,
+			       j.schedule_grace_minutes AS grace_minutes
+			FROM jobs j JOIN customers c ON c.id = j.customer_id
+			WHERE j.id > ? ORDER BY j.id LIMIT ?`, after, exportPage).Scan(ctx, &rows)
+		if err != nil {
+			return n, fmt.Errorf("jobs: export: %w", err)
+		}
+		for _, r := range rows {
+			j := r.ExportedJob
+			if len(r.ManualRaw) > 0 && string(r.ManualRaw) != "null" {
+				var s schedule.Schedule
+				if json.Unmarshal(r.ManualRaw, &s) == nil {
+					j.ManualSchedule = &s
+				}
+			}
+			b, err := json.Marshal(j)
+			if err != nil {
+				return n, err
+			}
+			sep := ","
+			if n == 0 {
+				sep = ""
+			}
+			if _, err := fmt.Fprintf(w, "%s\n%s", sep, b); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(rows) < exportPage {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	_, err := io.WriteString(w, "\n]}\n")
+	return n, err
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	CustomersCreated int
+	JobsCreated      int
+	JobsUpdated      int
+}
+
+// Import reads an export and creates or updates customers (by name) and jobs (by the
+// mail matching key, or the Cove account), all in one transaction: a bad file changes
+// nothing. Runs and learned schedules are not part of an export.
+func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (ImportResult, error) {
+	var res ImportResult
+	var file struct {
+		Format string        `json:"format"`
+		Jobs   []ExportedJob `json:"jobs"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r, 64<<20))
+	if err := dec.Decode(&file); err != nil {
+		return res, fmt.Errorf("this is not a jobs export (JSON): %w", err)
+	}
+	if file.Format != exportFormat {
+		return res, fmt.Errorf("unknown export format %q (want %q)", file.Format, exportFormat)
+	}
+	for i, j := range file.Jobs {
+		switch {
+		case strings.TrimSpace(j.Customer) == "" || strings.TrimSpace(j.JobName) == "":
+			return res, fmt.Errorf("job %d: customer and job name are required", i+1)
+		case j.BackupSoftware == "" || j.BackupType == "":
+			return res, fmt.Errorf("job %d (%s): backup software and type are required", i+1, j.JobName)
+		case j.FromAddress == "" && j.CoveAccountID == nil:
+			return res, fmt.Errorf("job %d (%s): needs a sender address or a Cove account", i+1, j.JobName)
+		}
+		if j.ManualSchedule != nil {
+			if err := j.ManualSchedule.Validate(); err != nil {
+				return res, fmt.Errorf("job %d (%s): schedule: %w", i+1, j.JobName, err)
+			}
+		} else if j.ScheduleLocked {
+			return res, fmt.Errorf("job %d (%s): locked without a schedule", i+1, j.JobName)
+		}
+	}
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, j := range file.Jobs {
+			var custID int64
+			var created bool
+			err := tx.NewRaw(`
+				WITH ins AS (
+					INSERT INTO customers (name, active) VALUES (?, ?)
+					ON CONFLICT ((lower(name))) DO NOTHING RETURNING id)
+				SELECT id, true AS created FROM ins
+				UNION ALL SELECT id, false FROM customers WHERE lower(name) = lower(?) LIMIT 1`,
+				strings.TrimSpace(j.Customer), j.CustomerActive, strings.TrimSpace(j.Customer)).Scan(ctx, &custID, &created)
+			if err != nil {
+				return fmt.Errorf("customer %q: %w", j.Customer, err)
+			}
+			if created {
+				res.CustomersCreated++
+			}
+			var manual any
+			if j.ManualSchedule != nil {
+				b, _ := json.Marshal(j.ManualSchedule)
+				manual = string(b)
+			}
+			var archivedAt any
+			if j.Archived {
+				archivedAt = time.Now()
+			}
+			from := strings.ToLower(strings.TrimSpace(j.FromAddress))
+			var jobID int64
+			var inserted bool
+			key := "from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?"
+			args := []any{from, j.BackupSoftware, j.BackupType, j.JobName}
+			if from == "" {
+				key, args = "cove_account_id = ?", []any{*j.CoveAccountID}
+			}
+			err = tx.NewRaw("SELECT id, false FROM jobs WHERE "+key, args...).Scan(ctx, &jobID, &inserted)
+			switch {
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("job %q: find: %w", j.JobName, err)
+			case err == nil:
+				_, err = tx.ExecContext(ctx, `
+					UPDATE jobs SET customer_id = ?, active = ?, informational = ?, manual_schedule = ?::jsonb,
+					       schedule_locked = ?, schedule_grace_minutes = ?,
+					       archived_at = CASE WHEN ? THEN coalesce(archived_at, now()) ELSE NULL END, updated_at = now()
+					WHERE id = ?`, custID, j.Active, j.Informational, manual, j.ScheduleLocked, j.GraceMinutes, j.Archived, jobID)
+				res.JobsUpdated++
+			default:
+				var fromArg any
+				if from != "" {
+					fromArg = from
+				}
+				_, err = tx.ExecContext(ctx, `
+					INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address, cove_account_id,
+					                  active, informational, manual_schedule, schedule_locked, schedule_grace_minutes, archived_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)`,
+					custID, j.JobName, j.BackupSoftware, j.BackupType, fromArg, j.CoveAccountID,
+					j.Active, j.Informational, manual, j.ScheduleLocked, j.GraceMinutes, archivedAt)
+				res.JobsCreated++
+			}
+			if err != nil {
+				return fmt.Errorf("job %q: %w", j.JobName, err)
+			}
+		}
+		return audit.Record(ctx, tx, actor, "jobs.imported", "", map[string]any{
+			"customers_created": res.CustomersCreated, "jobs_created": res.JobsCreated, "jobs_updated": res.JobsUpdated})
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("jobs: import: %w", err)
+	}
+	return res, nil
+}
