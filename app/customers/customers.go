@@ -1,17 +1,32 @@
-// Package customers holds the MSP's customers: lookup, type-ahead search and creation.
+// Package customers holds the MSP's customers: lookup, type-ahead search, the Customers
+// list with job counts, creation, editing, deletion and CSV import and export.
 package customers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
+
+// Audit actions of this package.
+const (
+	ActionCreated  = "customer.created"
+	ActionUpdated  = "customer.updated"
+	ActionDeleted  = "customer.deleted"
+	ActionImported = "customers.imported"
+)
+
+// MaxNameLength is the longest customer name, in characters.
+const MaxNameLength = 200
 
 // Search returns up to limit active customers whose name contains q (case-insensitive),
 // names starting with q first. The trigram index serves the substring match.
@@ -43,19 +58,25 @@ func ValidateName(name string) string {
 	switch n := strings.TrimSpace(name); {
 	case n == "":
 		return "enter the customer's name"
-	case len(n) > 200:
-		return "use at most 200 characters"
+	case utf8.RuneCountInString(n) > MaxNameLength:
+		return fmt.Sprintf("use at most %d characters", MaxNameLength)
 	}
 	return ""
 }
 
 // Create adds an active customer. A name already in use (in any case) is a field error.
 func Create(ctx context.Context, idb bun.IDB, actor audit.Actor, name string) (*db.Customer, error) {
+	return Add(ctx, idb, actor, name, true)
+}
+
+// Add adds a customer, active or not. Field errors (blank, too long, a name already in
+// use in any case) are validation.Errors on "customer_name".
+func Add(ctx context.Context, idb bun.IDB, actor audit.Actor, name string, active bool) (*db.Customer, error) {
 	name = strings.TrimSpace(name)
 	if msg := ValidateName(name); msg != "" {
 		return nil, validation.Errors{"customer_name": msg}
 	}
-	c := &db.Customer{Name: name, Active: true}
+	c := &db.Customer{Name: name, Active: active}
 	res, err := idb.NewInsert().Model(c).ExcludeColumn("id", "created_at", "updated_at").
 		On("CONFLICT ((lower(name))) DO NOTHING").Returning("id, created_at, updated_at").Exec(ctx)
 	if err != nil {
@@ -64,10 +85,109 @@ func Create(ctx context.Context, idb bun.IDB, actor audit.Actor, name string) (*
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, validation.Errors{"customer_name": fmt.Sprintf("a customer named %q already exists: pick it from the list", name)}
 	}
-	if err := audit.Record(ctx, idb, actor, "customer.created", "customer:"+name, nil); err != nil {
+	if err := audit.Record(ctx, idb, actor, ActionCreated, "customer:"+name, map[string]any{"active": active}); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Update renames a customer and sets its active flag, recording the changes (old →
+// new) in the audit log. Field errors are validation.Errors on "name"; a name another
+// customer has (in any case) is one. An unknown id is db.ErrNotFound.
+func Update(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64, name string, active bool) (*db.Customer, error) {
+	name = strings.TrimSpace(name)
+	var out *db.Customer
+	err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		old := new(db.Customer)
+		if err := tx.NewSelect().Model(old).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return db.NotFound(err)
+		}
+		if msg := ValidateName(name); msg != "" {
+			return validation.Errors{"name": msg}
+		}
+		var other string
+		err := tx.NewSelect().Model((*db.Customer)(nil)).Column("name").
+			Where("lower(name) = lower(?) AND id <> ?", name, id).Scan(ctx, &other)
+		if err == nil {
+			return validation.Errors{"name": fmt.Sprintf("another customer is already named %q", other)}
+		} else if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return err
+		}
+		changes := audit.Changes{}
+		changes.Add("name", old.Name, name)
+		changes.Add("active", old.Active, active)
+		out = &db.Customer{ID: old.ID, Name: name, Active: active, CreatedAt: old.CreatedAt, UpdatedAt: old.UpdatedAt}
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := tx.NewUpdate().Model(out).Column("name", "active").Set("updated_at = now()").WherePK().
+			Returning("updated_at").Scan(ctx); err != nil {
+			if isUniqueViolation(err) { // renamed concurrently to the same name
+				return validation.Errors{"name": fmt.Sprintf("another customer is already named %q", name)}
+			}
+			return err
+		}
+		return audit.Record(ctx, tx, actor, ActionUpdated, "customer:"+name, changes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("customers: update %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// HasJobsError refuses to delete a customer that still has jobs (archived ones too:
+// they keep their runs and reference the customer).
+type HasJobsError struct {
+	Customer string
+	Jobs     int // all jobs, archived included
+	Archived int
+}
+
+func (e *HasJobsError) Error() string {
+	msg := fmt.Sprintf("%s still has %d job(s)", e.Customer, e.Jobs)
+	if e.Archived > 0 {
+		msg += fmt.Sprintf(" (%d archived)", e.Archived)
+	}
+	return msg + ": delete its jobs first, or make the customer inactive instead"
+}
+
+// Delete removes a customer without jobs; its objects and ticket/remark scopes go with
+// it (ON DELETE CASCADE). A customer with jobs is refused with *HasJobsError. Returns
+// the deleted customer.
+func Delete(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64) (*db.Customer, error) {
+	c := new(db.Customer)
+	err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// FOR UPDATE also holds off a job being created for it meanwhile (the FK check
+		// of a new job takes a KEY SHARE lock on this row).
+		if err := tx.NewSelect().Model(c).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return db.NotFound(err)
+		}
+		var n struct {
+			Jobs     int `bun:"jobs"`
+			Archived int `bun:"archived"`
+		}
+		if err := tx.NewSelect().TableExpr("jobs").ColumnExpr("count(*) AS jobs").
+			ColumnExpr("count(*) FILTER (WHERE archived_at IS NOT NULL) AS archived").
+			Where("customer_id = ?", id).Scan(ctx, &n); err != nil {
+			return err
+		}
+		if n.Jobs > 0 {
+			return &HasJobsError{Customer: c.Name, Jobs: n.Jobs, Archived: n.Archived}
+		}
+		if _, err := tx.NewDelete().Model(c).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, ActionDeleted, "customer:"+c.Name, map[string]any{"id": c.ID, "active": c.Active})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("customers: delete %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 func escapeLike(s string) string {

@@ -1,0 +1,268 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/validation"
+	customersview "github.com/backupchecks/backupchecks/components/customers"
+	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+const customersPerPage = 50
+
+func customerAccess(u *db.User) customersview.Access {
+	return customersview.Access{
+		Edit:   u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator,
+		Delete: u.ActiveRole == db.RoleAdmin,
+		Import: u.ActiveRole == db.RoleAdmin,
+	}
+}
+
+func customerRowView(r customers.Row) customersview.Row {
+	return customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount}
+}
+
+// customerFilter reads the list's filter from the query string or the submitted form
+// (the create and import forms send the filter along).
+func customerFilter(c *fiber.Ctx) customers.Filter {
+	page, _ := strconv.Atoi(c.FormValue("page"))
+	return customers.Filter{
+		Query:           strings.TrimSpace(c.FormValue("q")),
+		IncludeInactive: c.FormValue("inactive") != "",
+		Page:            max(page, 1),
+		PerPage:         customersPerPage,
+	}
+}
+
+// customersList loads the table for f; a page past the end shows the last page.
+func (a *App) customersList(c *fiber.Ctx, f customers.Filter) (customersview.List, error) {
+	p, err := customers.List(c.UserContext(), a.db.Bun, f)
+	if err != nil {
+		return customersview.List{}, err
+	}
+	if last := (p.Total + f.PerPage - 1) / f.PerPage; len(p.Rows) == 0 && f.Page > 1 && last >= 1 {
+		f.Page = last
+		if p, err = customers.List(c.UserContext(), a.db.Bun, f); err != nil {
+			return customersview.List{}, err
+		}
+	}
+	q := url.Values{}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.IncludeInactive {
+		q.Set("inactive", "on")
+	}
+	base := "/customers?"
+	if len(q) > 0 {
+		base += q.Encode() + "&"
+	}
+	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Access: customerAccess(currentUser(c)),
+		Pager: ui.Pager{Page: f.Page, PerPage: f.PerPage, Total: p.Total, BaseURL: base}}
+	for _, r := range p.Rows {
+		l.Rows = append(l.Rows, customerRowView(r))
+	}
+	return l, nil
+}
+
+// renderCustomersPage answers with the whole page (full navigations, and plain form
+// posts without JavaScript that need their errors shown).
+func (a *App) renderCustomersPage(c *fiber.Ctx, status int, m customersview.Model, fragment templ.Component) error {
+	l, err := a.customersList(c, customerFilter(c))
+	if err != nil {
+		return err
+	}
+	m.List = l
+	if fragment == nil {
+		fragment = customersview.Table(a.view(c), l)
+	}
+	return a.render(c, status, func(v view.Ctx) templ.Component { return customersview.Page(v, m) }, fragment)
+}
+
+func (a *App) customersPage(c *fiber.Ctx) error {
+	return a.renderCustomersPage(c, fiber.StatusOK, customersview.Model{Create: customersview.CreateForm{Active: true}}, nil)
+}
+
+func (a *App) customerCreate(c *fiber.Ctx) error {
+	name := c.FormValue("customer_name")
+	active := c.FormValue("active") == "on"
+	cu, err := customers.Add(c.UserContext(), a.db.Bun, a.actor(c), name, active)
+	if errs, ok := validation.As(err); ok {
+		f := customersview.CreateForm{Name: name, Active: active, Errors: errs, Autofocus: true}
+		if !isHTMX(c) {
+			return a.renderCustomersPage(c, fiber.StatusUnprocessableEntity, customersview.Model{Create: f}, nil)
+		}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, customersview.Create(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	flash := success(fmt.Sprintf("Customer %s added.", cu.Name))
+	if !isHTMX(c) {
+		return a.redirectWithFlash(c, "/customers", flash)
+	}
+	row := customersview.Row{ID: cu.ID, Name: cu.Name, Active: cu.Active}
+	fresh := customersview.CreateForm{Active: true, Autofocus: true}
+	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, customerAccess(currentUser(c))), flash)
+}
+
+func customerID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+// customerRow shows one row read-only (Cancel of an edit).
+func (a *App) customerRow(c *fiber.Ctx) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	r, err := customers.GetRow(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(currentUser(c)), false))
+}
+
+// customerEdit turns a row into a form.
+func (a *App) customerEdit(c *fiber.Ctx) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	r, err := customers.GetRow(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowEdit(a.view(c), customersview.EditForm{Row: customerRowView(r)}))
+}
+
+func (a *App) customerUpdate(c *fiber.Ctx) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	name := c.FormValue("name")
+	active := c.FormValue("active") == "on"
+	_, err = customers.Update(ctx, a.db.Bun, a.actor(c), id, name, active)
+	if errs, ok := validation.As(err); ok {
+		r, err := customers.GetRow(ctx, a.db.Bun, id)
+		if err != nil {
+			return err
+		}
+		f := customersview.EditForm{Row: customersview.Row{ID: id, Name: name, Active: active, JobCount: r.JobCount}, Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, customersview.RowEdit(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	r, err := customers.GetRow(ctx, a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(currentUser(c)), false),
+		success(fmt.Sprintf("Customer %s saved.", r.Name)))
+}
+
+func (a *App) customerDelete(c *fiber.Ctx) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	cu, err := customers.Delete(c.UserContext(), a.db.Bun, a.actor(c), id)
+	var hasJobs *customers.HasJobsError
+	if errors.As(err, &hasJobs) {
+		return fiber.NewError(fiber.StatusConflict, "Cannot delete: "+hasJobs.Error()+".")
+	}
+	if err != nil {
+		return err
+	}
+	// The row's outerHTML is swapped with nothing: it goes.
+	return a.renderFragment(c, fiber.StatusOK, templ.NopComponent, success(fmt.Sprintf("Customer %s deleted.", cu.Name)))
+}
+
+// customersExport streams every customer as CSV, page by page.
+func (a *App) customersExport(c *fiber.Ctx) error {
+	name := fmt.Sprintf("customers-%s.csv", a.now().Format("2006-01-02"))
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	bdb, reqID := a.db.Bun, requestID(c)
+	// The writer runs after this handler returns, when c is no longer valid.
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := customers.ExportCSV(ctx, bdb, w); err != nil {
+			slog.Warn("web: customers export ended early", "err", err, "request_id", reqID)
+			return
+		}
+		_ = w.Flush()
+	})
+	return nil
+}
+
+// customersImport upserts customers from an uploaded CSV file (all or nothing).
+func (a *App) customersImport(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return a.customersImportRejected(c, []string{"Choose a CSV file to import."})
+	}
+	if fh.Size > customers.MaxImportBytes {
+		return a.customersImportRejected(c, []string{fmt.Sprintf("The file is larger than %d MB.", customers.MaxImportBytes>>20)})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("import %s: %w", fh.Filename, err)
+	}
+	defer f.Close()
+	res, err := customers.ImportCSV(c.UserContext(), a.db.Bun, a.actor(c), f)
+	var rejected customers.ImportError
+	if errors.As(err, &rejected) {
+		msgs := make([]string, len(rejected))
+		for i, le := range rejected {
+			msgs[i] = le.String()
+		}
+		return a.customersImportRejected(c, msgs)
+	}
+	if err != nil {
+		return err
+	}
+	flash := success(fmt.Sprintf("Customers imported from %s: %d created, %d updated, %d unchanged.", fh.Filename, res.Created, res.Updated, res.Unchanged))
+	if !isHTMX(c) {
+		return a.redirectWithFlash(c, "/customers", flash)
+	}
+	l, err := a.customersList(c, customerFilter(c))
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, customersview.Imported(a.view(c), l), flash)
+}
+
+// customersImportRejected shows why a file was not imported, beside the file field.
+func (a *App) customersImportRejected(c *fiber.Ctx, msgs []string) error {
+	f := customersview.ImportForm{Errors: msgs}
+	if !isHTMX(c) {
+		return a.renderCustomersPage(c, fiber.StatusUnprocessableEntity, customersview.Model{Create: customersview.CreateForm{Active: true}, Import: f}, nil)
+	}
+	retarget(c, "#customers-import", "outerHTML")
+	return a.renderFragment(c, fiber.StatusUnprocessableEntity, customersview.Import(a.view(c), f, false))
+}

@@ -1,0 +1,84 @@
+// Package customers renders the Customers page: the list with job counts, inline
+// create and edit, CSV import and export.
+package customers
+
+import (
+	"fmt"
+
+	"github.com/backupchecks/backupchecks/components/ui"
+)
+
+// Row is one customer in the table.
+type Row struct {
+	ID       int64
+	Name     string
+	Active   bool
+	JobCount int // jobs that are not archived
+}
+
+// Access is what the active role may do on the page.
+type Access struct {
+	Edit   bool // admin, operator: create and edit
+	Delete bool // admin
+	Import bool // admin
+}
+
+// List is one page of the table with the filter that selected it.
+type List struct {
+	Rows         []Row
+	Query        string
+	ShowInactive bool
+	Pager        ui.Pager
+	Access       Access
+}
+
+// CreateForm is the inline "new customer" form.
+type CreateForm struct {
+	Name      string
+	Active    bool
+	Errors    map[string]string
+	Autofocus bool
+}
+
+// EditForm is a row being edited.
+type EditForm struct {
+	Row
+	Errors map[string]string
+}
+
+// ImportForm is the CSV upload form with the problems of a rejected file.
+type ImportForm struct {
+	Errors []string
+}
+
+// Model is the whole page.
+type Model struct {
+	List   List
+	Create CreateForm
+	Import ImportForm
+}
+
+// maxImportErrors is how many problems of a rejected file the form lists.
+const maxImportErrors = 20
+
+func rowID(id int64) string         { return fmt.Sprintf("customer-%d", id) }
+func rowSel(id int64) string        { return "#" + rowID(id) }
+func customerURL(id int64) string   { return fmt.Sprintf("/customers/%d", id) }
+func jobsURL(id int64) string       { return fmt.Sprintf("/jobs?customer_id=%d", id) }
+func formID(id int64) string        { return fmt.Sprintf("customer-%d-form", id) }
+func nameInputID(id int64) string   { return fmt.Sprintf("customer-%d-name", id) }
+func activeInputID(id int64) string { return fmt.Sprintf("customer-%d-active", id) }
+
+func (l List) columns() string {
+	if l.Access.Edit {
+		return "4"
+	}
+	return "3"
+}
+
+func shown(errs []string) []string {
+	if len(errs) > maxImportErrors {
+		return errs[:maxImportErrors]
+	}
+	return errs
+}
