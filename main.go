@@ -51,6 +51,7 @@ Commands:
   user list     list users
   import PATH…  import .eml files (or directories of them) like a mailbox import
   parse PATH…   show, as JSON, how the parsers read .eml files (no database needed)
+  seed          generate demo/benchmark data (customers, jobs, run history)
   healthcheck   exit 0 when the local server answers /health (for containers)
   version       print the version
 
@@ -94,6 +95,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return cmdImport(rest, stdout)
 	case "parse":
 		return cmdParse(rest, stdout)
+	case "seed":
+		return cmdSeed(rest, stdout)
 	case "healthcheck":
 		return cmdHealthcheck(rest)
 	case "version":
