@@ -61,6 +61,9 @@ func (a *App) routeTable() []route {
 		{"PUT", "/customers/:id", operators, a.customerUpdate},
 		{"POST", "/customers/:id/delete", adminOnly, a.customerDelete},
 
+		{"GET", "/daily", readers, a.dailyPage},
+		{"GET", "/daily/:id", readers, a.dailyJobRuns},
+
 		{"GET", "/jobs", readers, a.jobsPage},
 		{"GET", "/jobs/archived", adminOnly, a.archivedJobsPage},
 		{"GET", "/jobs/:id", readers, a.jobDetail},

@@ -93,6 +93,16 @@
     if (window.htmx) window.htmx.trigger(zone, "submit");
   });
 
+  // Keyboard shortcuts: a link with data-key="x" is followed on x, unless typing.
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (document.querySelector(".modal.show")) return;
+    var link = document.querySelector('[data-key="' + e.key + '"]');
+    if (link && link.href) window.location.href = link.href;
+  });
+
   // A request that fails on the network shows a message instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
     var area = document.getElementById("flash");

@@ -15,6 +15,7 @@ var (
 	primaryNav = []NavItem{
 		{"Dashboard", "/"},
 		{"Inbox", "/inbox"},
+		{"Daily Jobs", "/daily"},
 		{"Customers", "/customers"},
 		{"Jobs", "/jobs"},
 	}

@@ -1,0 +1,107 @@
+package app
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/jobs"
+	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/settings"
+	dailyview "github.com/backupchecks/backupchecks/components/daily"
+	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+const dailyPerPage = 100
+
+// dayParam reads ?date= (default: today in the UI timezone).
+func (a *App) dayParam(c *fiber.Ctx) (schedule.Date, schedule.Date, error) {
+	loc := settings.Location(state(c).settings)
+	today := schedule.DateOf(a.now().In(loc))
+	raw := strings.TrimSpace(c.Query("date"))
+	if raw == "" {
+		return today, today, nil
+	}
+	d, err := schedule.ParseDate(raw)
+	if err != nil {
+		return today, today, fiber.NewError(fiber.StatusBadRequest, "The date must look like 2026-03-31.")
+	}
+	return d, today, nil
+}
+
+func (a *App) dailyPage(c *fiber.Ctx) error {
+	d, today, err := a.dayParam(c)
+	if err != nil {
+		return err
+	}
+	loc := settings.Location(state(c).settings)
+	status := c.Query("status")
+	if status != "" && !slices.Contains(dailyview.Statuses, status) {
+		status = ""
+	}
+	page := c.QueryInt("page", 1)
+	rows, summary, err := schedule.Day(c.UserContext(), a.db.Bun, d, loc, a.now(),
+		schedule.DayFilter{Status: status, Page: page, PerPage: dailyPerPage})
+	if err != nil {
+		return err
+	}
+	m := dailyview.Model{Date: d.String(), Prev: d.AddDays(-1).String(), Next: d.AddDays(1).String(), Today: today.String(),
+		IsToday: d == today, Status: status, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin}
+	filtered := 0
+	for s, n := range summary {
+		if status == "" || s == status {
+			filtered += n
+		}
+	}
+	base := "/daily?date=" + d.String() + "&"
+	if status != "" {
+		base += "status=" + status + "&"
+	}
+	m.Pager = ui.Pager{Page: max(page, 1), PerPage: dailyPerPage, Total: filtered, BaseURL: base}
+	if id, err := strconv.ParseInt(c.Query("open_job_id"), 10, 64); err == nil && id > 0 {
+		m.OpenJob = id
+	}
+	for _, r := range rows {
+		var s schedule.Schedule
+		sched := ""
+		if json.Unmarshal([]byte(r.Schedule), &s) == nil {
+			sched = s.Describe()
+		}
+		m.Rows = append(m.Rows, dailyview.Row{JobID: r.JobID, CustomerName: r.CustomerName, Software: r.BackupSoftware,
+			Type: r.BackupType, JobName: r.JobName, Schedule: sched, ExpectedAt: r.ExpectedAt, LastRunAt: r.LastRunAt,
+			Status: r.Status, Runs: r.Runs, Recorded: r.Recorded, Overridden: r.Overridden, Unreviewed: r.Unreviewed, Ticket: r.Ticket, Remark: r.Remark})
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return dailyview.Page(v, m) }, dailyview.List(a.view(c), m))
+}
+
+// dailyJobRuns is the dialog with one job's runs on the day.
+func (a *App) dailyJobRuns(c *fiber.Ctx) error {
+	id, err := a.jobParam(c)
+	if err != nil {
+		return err
+	}
+	d, _, err := a.dayParam(c)
+	if err != nil {
+		return err
+	}
+	j, err := jobs.Get(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	runs, err := schedule.RunsOn(c.UserContext(), a.db.Bun, id, d, settings.Location(state(c).settings))
+	if err != nil {
+		return err
+	}
+	var out []dailyview.Run
+	for _, r := range runs {
+		out = append(out, dailyview.Run{Status: r.Status, Overridden: r.Overridden, Source: r.Source, RunAt: r.RunAt,
+			MailID: r.MailID, Message: r.Message, ReviewedAt: r.ReviewedAt})
+	}
+	return a.renderFragment(c, fiber.StatusOK, dailyview.RunsModal(a.view(c), j.JobName, j.CustomerName, d.String(), id, out))
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+// dailyFixture makes a job with a set daily 22:00 schedule whose only run is on
+// 2 March 2026 (the test mails' date), and looks at the days around it.
+func dailyFixture(t *testing.T) (*harness, *client, int64) {
+	t.Helper()
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC) // 13:00 in Amsterdam
+	h := newHarness(t, Options{Registry: parserstest.Registry(), Now: func() time.Time { return now }})
+	h.user("admin", db.RoleAdmin)
+	c := h.client()
+	c.login("admin")
+	id := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	// The job existed before the days looked at.
+	if _, err := h.db.Bun.ExecContext(t.Context(), "UPDATE jobs SET created_at = '2026-02-01' WHERE id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {"daily"}, "time": {"22:00"}, "locked": {"on"}}), http.StatusOK)
+	return h, c, id
+}
+
+func TestDailyJobs(t *testing.T) {
+	_, c, id := dailyFixture(t)
+	status := func(date string) string {
+		r := c.get("/daily?date=" + date)
+		wantStatus(t, r, http.StatusOK)
+		return r.text(fmt.Sprintf("#daily-job-%d .badge", id))
+	}
+	// The mail said 22:0x +0100 on 2 March: that day shows its run.
+	if got := status("2026-03-02"); got != "Failed" {
+		t.Fatalf("2 March: %q", got)
+	}
+	if got := status("2026-03-03"); got != "Missed" {
+		t.Fatalf("3 March (no run, long past 22:00 + grace): %q", got)
+	}
+	if got := status("2026-03-04"); got != "Expected" {
+		t.Fatalf("today before 22:00: %q", got)
+	}
+	r := c.get("/daily?date=2026-03-03&status=Missed")
+	if r.doc.Find("#daily-table tbody tr").Length() != 1 || !strings.Contains(r.text("#daily-summary"), "Missed 1") {
+		t.Fatalf("Missed filter:\n%s", r.text("#daily-summary"))
+	}
+	r = c.hx("GET", fmt.Sprintf("/daily/%d?date=2026-03-02", id), nil)
+	if r.doc.Find("#day-runs tbody tr").Length() != 1 {
+		t.Fatalf("day dialog:\n%s", r.body)
+	}
+	wantStatus(t, c.get("/daily?date=yesterday"), http.StatusBadRequest)
+	if r := c.get("/daily"); !strings.Contains(r.body, `value="2026-03-04"`) {
+		t.Fatal("the default date is not today in the UI timezone")
+	}
+}
+
+// TestBrowserDailyJobsMissed: a job with a daily schedule and no run yesterday shows
+// Missed in Daily Jobs; the previous-day shortcut gets there.
+func TestBrowserDailyJobsMissed(t *testing.T) {
+	h, _, id := dailyFixture(t)
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "admin")...)
+	steps(ctx, t, "open Daily Jobs and go back a day",
+		chromedp.Navigate(h.url+"/daily"),
+		chromedp.WaitVisible("#daily-nav"),
+		htmxIdle(),
+		chromedp.KeyEvent("p"),
+		chromedp.WaitVisible(fmt.Sprintf("#daily-job-%d", id)),
+		htmxIdle(),
+	)
+	screenshot(ctx, t, "10-daily-missed")
+	if got := run(ctx, t, chromedp.Text(fmt.Sprintf("#daily-job-%d .badge", id))); got != "Missed" {
+		t.Fatalf("yesterday's status = %q", got)
+	}
+	if loc := run(ctx, t, chromedp.Location()); !strings.Contains(loc, "date=2026-03-03") {
+		t.Fatalf("the shortcut went to %s", loc)
+	}
+}

@@ -1,0 +1,146 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// DayStatusExpected is the Daily Jobs status of a slot whose time (plus grace) has not
+// come yet.
+const DayStatusExpected = "Expected"
+
+// DayRow is one job on the Daily Jobs page for one local date.
+type DayRow struct {
+	JobID          int64      `bun:"job_id"`
+	CustomerID     int64      `bun:"customer_id"`
+	CustomerName   string     `bun:"customer_name"`
+	JobName        string     `bun:"job_name"`
+	BackupSoftware string     `bun:"backup_software"`
+	BackupType     string     `bun:"backup_type"`
+	Schedule       string     `bun:"schedule"` // effective schedule, JSON
+	ExpectedAt     time.Time  `bun:"expected_at"`
+	LastRunAt      *time.Time `bun:"last_run_at"`
+	Status         string     `bun:"status"`   // Success, Warning, Failed, Missed or Expected
+	Runs           int        `bun:"runs"`     // real runs that day
+	Recorded       int        `bun:"recorded"` // runs stored that day, missed ones included
+	Overridden     bool       `bun:"overridden"`
+	Unreviewed     int        `bun:"unreviewed"` // non-success runs of the day not reviewed
+	Ticket         bool       `bun:"ticket"`
+	Remark         bool       `bun:"remark"`
+}
+
+// DayFilter narrows the Daily Jobs list.
+type DayFilter struct {
+	Status  string // "" for all
+	Page    int
+	PerPage int
+}
+
+// DaySummary counts the day's jobs per status.
+type DaySummary map[string]int
+
+// Day lists the jobs expected on local date d (the same jobs and instants as
+// GenerateMissedRuns uses) with that day's outcome, worst first then by customer, one
+// page at a time, plus the count per status. One query each; per job only index
+// lookups on (job_id, run_at).
+func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.Time, f DayFilter) ([]DayRow, DaySummary, error) {
+	dayStart := LocalInstant(d, 0, 0, loc)
+	dayEnd := LocalInstant(d.AddDays(1), 0, 0, loc)
+	base := `
+		WITH eligible AS (` + eligibleJobs + `
+		), slots AS (
+			SELECT e.id AS job_id, e.s, e.grace, schedule_expected_at(e.s, ?::date, ?) AS expected_at
+			FROM eligible e
+		), day AS (
+			SELECT s.job_id, s.s, s.expected_at, s.grace, d.*
+			FROM slots s
+			JOIN jobs j0 ON j0.id = s.job_id
+			CROSS JOIN LATERAL (
+				SELECT count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
+				       (array_agg(coalesce(r.overridden_status, r.status)
+				                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
+				       coalesce(bool_or(r.overridden_status IS NOT NULL), false) AS overridden,
+				       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
+				FROM job_runs r
+				WHERE r.job_id = s.job_id AND r.run_at >= ? AND r.run_at < ? AND r.superseded_at IS NULL
+			) d
+			WHERE s.expected_at IS NOT NULL AND s.expected_at >= j0.created_at
+		), rows AS (
+			SELECT day.*, CASE
+				WHEN day.worst IS NOT NULL THEN day.worst
+				WHEN ?::timestamptz > day.expected_at + day.grace THEN 'Missed'
+				ELSE 'Expected' END AS status
+			FROM day
+		)`
+	args := []any{graceMinutes(), d.String(), loc.String(), dayStart, dayEnd, now}
+
+	var summary []struct {
+		Status string `bun:"status"`
+		N      int    `bun:"n"`
+	}
+	if err := idb.NewRaw(base+` SELECT status, count(*) AS n FROM rows GROUP BY status`, args...).Scan(ctx, &summary); err != nil {
+		return nil, nil, fmt.Errorf("schedule: daily jobs summary for %s: %w", d, err)
+	}
+	sum := DaySummary{}
+	for _, s := range summary {
+		sum[s.Status] = s.N
+	}
+
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	where, listArgs := "", append([]any{}, args...)
+	if f.Status != "" {
+		where, listArgs = "WHERE rows.status = ?", append(listArgs, f.Status)
+	}
+	listArgs = append(listArgs, f.PerPage, (f.Page-1)*f.PerPage)
+	var out []DayRow
+	err := idb.NewRaw(base+`
+		SELECT rows.job_id, c.id AS customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type,
+		       rows.s::text AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded, rows.overridden, rows.unreviewed,
+		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
+		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id)
+		                 AND coalesce(ts.resolved_at, t.resolved_at) IS NULL) AS ticket,
+		       EXISTS (SELECT 1 FROM remark_scopes rs JOIN remarks rm ON rm.id = rs.remark_id
+		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id)
+		                 AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL) AS remark
+		FROM rows JOIN jobs j ON j.id = rows.job_id JOIN customers c ON c.id = j.customer_id
+		`+where+`
+		ORDER BY CASE rows.status WHEN 'Expected' THEN -1 ELSE status_severity(rows.status) END DESC,
+		         lower(c.name), lower(j.job_name), rows.job_id
+		LIMIT ? OFFSET ?`, listArgs...).Scan(ctx, &out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("schedule: daily jobs for %s: %w", d, err)
+	}
+	return out, sum, nil
+}
+
+// DayRun is one run of a job on a day (the Daily Jobs dialog).
+type DayRun struct {
+	ID         int64      `bun:"id"`
+	Status     string     `bun:"status"`
+	Overridden bool       `bun:"overridden"`
+	Source     string     `bun:"source"`
+	RunAt      time.Time  `bun:"run_at"`
+	MailID     *int64     `bun:"mail_message_id"`
+	Message    string     `bun:"message"`
+	ReviewedAt *time.Time `bun:"reviewed_at"`
+}
+
+// RunsOn returns a job's runs on local date d, oldest first (superseded missed runs left out).
+func RunsOn(ctx context.Context, idb bun.IDB, jobID int64, d Date, loc *time.Location) ([]DayRun, error) {
+	var out []DayRun
+	err := idb.NewRaw(`
+		SELECT id, coalesce(overridden_status, status) AS status, overridden_status IS NOT NULL AS overridden,
+		       coalesce(source_type, 'email') AS source, run_at, mail_message_id, coalesce(message, '') AS message, reviewed_at
+		FROM job_runs
+		WHERE job_id = ? AND run_at >= ? AND run_at < ? AND superseded_at IS NULL
+		ORDER BY run_at, id`, jobID, LocalInstant(d, 0, 0, loc), LocalInstant(d.AddDays(1), 0, 0, loc)).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: runs of job %d on %s: %w", jobID, d, err)
+	}
+	return out, nil
+}
