@@ -58,6 +58,15 @@ func TestDailyJobs(t *testing.T) {
 		t.Fatalf("day dialog:\n%s", r.body)
 	}
 	wantStatus(t, c.get("/daily?date=yesterday"), http.StatusBadRequest)
+
+	// The dashboard sums up today and names the customer with a failure to review.
+	r = c.get("/")
+	if got := strings.Join(strings.Fields(r.text(`#today-at-a-glance [data-status="Expected"]`)), " "); got != "Expected 1" {
+		t.Fatalf("today's Expected count: %q", got)
+	}
+	if !strings.Contains(r.text("#worst-customers"), "Acme Failed 1 to review") {
+		t.Fatalf("worst customers: %q", r.text("#worst-customers"))
+	}
 	if r := c.get("/daily"); !strings.Contains(r.body, `value="2026-03-04"`) {
 		t.Fatal("the default date is not today in the UI timezone")
 	}

@@ -5,6 +5,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/dashboard"
+	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/components/home"
 	"github.com/backupchecks/backupchecks/components/view"
 )
@@ -15,5 +17,22 @@ func (a *App) home(c *fiber.Ctx) error {
 		return err
 	}
 	d := home.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed, SettingsPath: "/settings"}
+	if f.Jobs > 0 {
+		loc := settings.Location(state(c).settings)
+		today := schedule.DateOf(a.now().In(loc))
+		// The page size of 1 keeps this to the counts; the list itself is Daily Jobs'.
+		_, counts, err := schedule.Day(c.UserContext(), a.db.Bun, today, loc, a.now(), schedule.DayFilter{PerPage: 1})
+		if err != nil {
+			return err
+		}
+		d.Today, d.TodayCounts = today.String(), counts
+		worst, err := dashboard.WorstCustomers(c.UserContext(), a.db.Bun, 10)
+		if err != nil {
+			return err
+		}
+		for _, w := range worst {
+			d.Worst = append(d.Worst, home.CustomerWorst{ID: w.CustomerID, Name: w.Name, Worst: w.Worst, Unreviewed: w.Unreviewed})
+		}
+	}
 	return a.renderPage(c, func(v view.Ctx) templ.Component { return home.Page(v, d) })
 }

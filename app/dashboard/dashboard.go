@@ -32,3 +32,29 @@ func Load(ctx context.Context, idb bun.IDB) (Figures, error) {
 	}
 	return f, nil
 }
+
+// CustomerStatus is a customer's worst unreviewed status (from the job summaries).
+type CustomerStatus struct {
+	CustomerID int64  `bun:"customer_id"`
+	Name       string `bun:"name"`
+	Worst      string `bun:"worst"`
+	Unreviewed int    `bun:"unreviewed"`
+}
+
+// WorstCustomers returns up to limit active customers with runs to review, worst first.
+func WorstCustomers(ctx context.Context, idb bun.IDB, limit int) ([]CustomerStatus, error) {
+	var out []CustomerStatus
+	err := idb.NewRaw(`
+		SELECT c.id AS customer_id, c.name,
+		       (array_agg(j.worst_unreviewed_status ORDER BY status_severity(j.worst_unreviewed_status) DESC))[1] AS worst,
+		       sum(j.unreviewed_count) AS unreviewed
+		FROM jobs j JOIN customers c ON c.id = j.customer_id
+		WHERE c.active AND j.archived_at IS NULL AND j.unreviewed_count > 0
+		GROUP BY c.id, c.name
+		ORDER BY max(status_severity(j.worst_unreviewed_status)) DESC, sum(j.unreviewed_count) DESC, lower(c.name)
+		LIMIT ?`, limit).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: worst customers: %w", err)
+	}
+	return out, nil
+}
