@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -49,45 +50,47 @@ type DaySummary map[string]int
 func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.Time, f DayFilter) ([]DayRow, DaySummary, error) {
 	dayStart := LocalInstant(d, 0, 0, loc)
 	dayEnd := LocalInstant(d.AddDays(1), 0, 0, loc)
+	// Expected instants are computed once per distinct schedule, not per job (time zone
+	// arithmetic is the costly part), and the day's runs are read by one range scan on
+	// run_at and grouped, not looked up job by job.
 	base := `
 		WITH eligible AS (` + eligibleJobs + `
-		), slots AS (
-			SELECT e.id AS job_id, e.s, e.grace, schedule_expected_at(e.s, ?::date, ?) AS expected_at
-			FROM eligible e
-		), day AS (
-			SELECT s.job_id, s.s, s.expected_at, s.grace, d.*
-			FROM slots s
-			JOIN jobs j0 ON j0.id = s.job_id
-			CROSS JOIN LATERAL (
-				SELECT count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
-				       (array_agg(coalesce(r.overridden_status, r.status)
-				                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
-				       coalesce(bool_or(r.overridden_status IS NOT NULL), false) AS overridden,
-				       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
-				FROM job_runs r
-				WHERE r.job_id = s.job_id AND r.run_at >= ? AND r.run_at < ? AND r.superseded_at IS NULL
-			) d
-			WHERE s.expected_at IS NOT NULL AND s.expected_at >= j0.created_at
-		), rows AS (
-			SELECT day.*, CASE
-				WHEN day.worst IS NOT NULL THEN day.worst
-				WHEN ?::timestamptz > day.expected_at + day.grace THEN 'Missed'
-				ELSE 'Expected' END AS status
-			FROM day
+		), by_schedule AS MATERIALIZED (
+			-- One row per distinct schedule: the time zone arithmetic runs once per
+			-- schedule, not per job (and no join on jsonb, which the planner misjudges).
+			SELECT s, array_agg(id) AS ids, array_agg(created_at) AS created, array_agg(grace) AS graces
+			FROM eligible GROUP BY s
+		), expected AS (
+			SELECT u.job_id, u.created_at, u.grace, g.s, x.expected_at
+			FROM by_schedule g
+			CROSS JOIN LATERAL (SELECT schedule_expected_at(g.s, ?::date, ?) AS expected_at) x
+			CROSS JOIN LATERAL unnest(g.ids, g.created, g.graces) AS u(job_id, created_at, grace)
+			WHERE x.expected_at IS NOT NULL
+		), day_runs AS (
+			SELECT r.job_id,
+			       count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
+			       (array_agg(coalesce(r.overridden_status, r.status)
+			                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
+			       bool_or(r.overridden_status IS NOT NULL) AS overridden,
+			       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
+			FROM job_runs r
+			WHERE r.run_at >= ? AND r.run_at < ? AND r.superseded_at IS NULL
+			GROUP BY r.job_id
+		), rows AS MATERIALIZED (
+			SELECT e.job_id, e.s, e.expected_at,
+			       coalesce(dr.runs, 0) AS runs, coalesce(dr.recorded, 0) AS recorded,
+			       coalesce(dr.overridden, false) AS overridden, coalesce(dr.unreviewed, 0) AS unreviewed,
+			       CASE WHEN dr.worst IS NOT NULL THEN dr.worst
+			            WHEN ?::timestamptz > e.expected_at + e.grace THEN 'Missed'
+			            ELSE 'Expected' END AS status
+			FROM expected e
+			LEFT JOIN day_runs dr ON dr.job_id = e.job_id
+			WHERE e.expected_at >= e.created_at
+		), summary AS (
+			SELECT coalesce(jsonb_object_agg(status, n), '{}') AS summary
+			FROM (SELECT status, count(*) AS n FROM rows GROUP BY status) x
 		)`
 	args := []any{graceMinutes(), d.String(), loc.String(), dayStart, dayEnd, now}
-
-	var summary []struct {
-		Status string `bun:"status"`
-		N      int    `bun:"n"`
-	}
-	if err := idb.NewRaw(base+` SELECT status, count(*) AS n FROM rows GROUP BY status`, args...).Scan(ctx, &summary); err != nil {
-		return nil, nil, fmt.Errorf("schedule: daily jobs summary for %s: %w", d, err)
-	}
-	sum := DaySummary{}
-	for _, s := range summary {
-		sum[s.Status] = s.N
-	}
 
 	if f.Page < 1 {
 		f.Page = 1
@@ -97,23 +100,44 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 		where, listArgs = "WHERE rows.status = ?", append(listArgs, f.Status)
 	}
 	listArgs = append(listArgs, f.PerPage, (f.Page-1)*f.PerPage)
-	var out []DayRow
-	err := idb.NewRaw(base+`
+	var scanned []struct {
+		DayRow
+		Summary string `bun:"summary"`
+	}
+	listQuery := idb.NewRaw(base+`
 		SELECT rows.job_id, c.id AS customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type,
-		       rows.s::text AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded, rows.overridden, rows.unreviewed,
+		       rows.s::text AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded,
+		       rows.overridden, rows.unreviewed,
 		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
 		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id)
 		                 AND coalesce(ts.resolved_at, t.resolved_at) IS NULL) AS ticket,
 		       EXISTS (SELECT 1 FROM remark_scopes rs JOIN remarks rm ON rm.id = rs.remark_id
 		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id)
-		                 AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL) AS remark
+		                 AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL) AS remark,
+		       (SELECT summary::text FROM summary) AS summary
 		FROM rows JOIN jobs j ON j.id = rows.job_id JOIN customers c ON c.id = j.customer_id
 		`+where+`
 		ORDER BY CASE rows.status WHEN 'Expected' THEN -1 ELSE status_severity(rows.status) END DESC,
 		         lower(c.name), lower(j.job_name), rows.job_id
-		LIMIT ? OFFSET ?`, listArgs...).Scan(ctx, &out)
+		LIMIT ? OFFSET ?`, listArgs...)
+	err := listQuery.Scan(ctx, &scanned)
 	if err != nil {
 		return nil, nil, fmt.Errorf("schedule: daily jobs for %s: %w", d, err)
+	}
+	out := make([]DayRow, len(scanned))
+	for i, r := range scanned {
+		out[i] = r.DayRow
+	}
+	raw := ""
+	if len(scanned) > 0 {
+		raw = scanned[0].Summary
+	} else if err := idb.NewRaw(base+` SELECT summary::text FROM summary`, args...).Scan(ctx, &raw); err != nil {
+		// An empty page (filter or page past the end) still needs the counts.
+		return nil, nil, fmt.Errorf("schedule: daily jobs summary for %s: %w", d, err)
+	}
+	sum := DaySummary{}
+	if err := json.Unmarshal([]byte(raw), &sum); err != nil {
+		return nil, nil, fmt.Errorf("schedule: daily jobs summary for %s: %w", d, err)
 	}
 	return out, sum, nil
 }

@@ -44,7 +44,8 @@ func Generate(ctx context.Context, idb bun.IDB, o Options) (Result, error) {
 			SELECT format('Seed customer %s', lpad(g::text, 5, '0')), g % 50 <> 0
 			FROM generate_series(1, ?) g
 			ON CONFLICT DO NOTHING`, []any{o.Customers}, &res.Customers},
-		// Vendors, types and schedules rotate; times spread over the night.
+		// Vendors, types and schedules rotate; times spread over the evening and night.
+		// A job exists since the start of its history.
 		{"jobs", `
 			WITH c AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers WHERE name LIKE 'Seed customer %'),
 			     nc AS (SELECT count(*) AS n FROM c),
@@ -53,18 +54,18 @@ func Generate(ctx context.Context, idb bun.IDB, o Options) (Result, error) {
 			        (2, 'Synology', 'Active Backup for Business'), (3, 'NAKIVO Backup & Replication', 'Backup Job'),
 			        (4, 'Veeam Agent for Microsoft Windows', 'Agent Backup Job'), (5, 'Acronis Cyber Protect', 'Backup'),
 			        (6, 'QNAP Hybrid Backup Sync', 'Backup Job'), (7, 'Windows Server Backup', 'Server Backup'))
-			INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address, learned_schedule, schedule_learned_at)
+			INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address, learned_schedule, schedule_learned_at, created_at)
 			SELECT c.id, format('Seed job %s', lpad(g::text, 6, '0')), v.software, v.type,
 			       format('backup%s@seed.example.net', g % 997),
 			       CASE WHEN g % 10 < 7 THEN jsonb_build_object('kind', 'daily', 'time', t.hhmm)
 			            WHEN g % 10 < 9 THEN jsonb_build_object('kind', 'weekly', 'weekdays', jsonb_build_array(1, 2, 3, 4, 5), 'time', t.hhmm)
 			            ELSE jsonb_build_object('kind', 'weekly', 'weekdays', jsonb_build_array(6), 'time', t.hhmm) END,
-			       now()
+			       now(), ?::timestamptz - ?::int * interval '1 day'
 			FROM generate_series(1, ?) g
 			JOIN c ON c.n = 1 + (g - 1) % (SELECT n FROM nc)
 			JOIN v ON v.k = g % 8
 			CROSS JOIN LATERAL (SELECT lpad(((18 + g % 10) % 24)::text, 2, '0') || ':' || lpad(((g * 7) % 12 * 5)::text, 2, '0') AS hhmm) t
-			ON CONFLICT DO NOTHING`, []any{o.Jobs}, &res.Jobs},
+			ON CONFLICT DO NOTHING`, []any{o.Now, o.Days, o.Jobs}, &res.Jobs},
 		// One run per expected day; about 1% never came (left for missed-run generation).
 		// Runs older than two days are reviewed, as an MSP's history would be.
 		{"runs", `
