@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +23,11 @@ func dailyFixture(t *testing.T) (*harness, *client, int64) {
 	c := h.client()
 	c.login("admin")
 	id := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
-	// The job existed before the days looked at.
-	if _, err := h.db.Bun.ExecContext(t.Context(), "UPDATE jobs SET created_at = '2026-02-01' WHERE id = ?", id); err != nil {
+	// The job existed before the days looked at, with a learned daily 22:00 schedule.
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET created_at = '2026-02-01',
+		learned_schedule = '{"kind":"daily","time":"22:00"}' WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {"daily"}, "time": {"22:00"}, "locked": {"on"}}), http.StatusOK)
 	return h, c, id
 }
 

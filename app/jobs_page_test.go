@@ -203,3 +203,27 @@ func TestJobsExportImport(t *testing.T) {
 		t.Fatalf("bad file flash: %q", r.text("#flash"))
 	}
 }
+
+// A schedule set by hand applies from the day it is set: no missed runs for the days before.
+func TestSetScheduleAppliesFromToday(t *testing.T) {
+	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{Registry: parserstest.Registry(), Now: func() time.Time { return now }})
+	h.user("admin", db.RoleAdmin)
+	c := h.client()
+	c.login("admin")
+	id := approvedJob(t, h, c, "Acme", "Nightly", 1, "Success")
+	if _, err := h.db.Bun.ExecContext(t.Context(), "UPDATE jobs SET created_at = '2026-02-01' WHERE id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.hx("PUT", fmt.Sprintf("/jobs/%d/schedule", id), url.Values{"kind": {"daily"}, "time": {"22:00"}}), http.StatusOK)
+	var since string
+	if err := h.db.Bun.NewRaw("SELECT manual_schedule->>'since' FROM jobs WHERE id = ?", id).Scan(t.Context(), &since); err != nil || since != "2026-03-09" {
+		t.Fatalf("since = %q, %v", since, err)
+	}
+	if r := c.get("/daily?date=2026-03-08"); r.doc.Find(fmt.Sprintf("#daily-job-%d", id)).Length() != 0 {
+		t.Fatal("the day before the schedule was set expects a run")
+	}
+	if r := c.get("/daily?date=2026-03-09"); r.doc.Find(fmt.Sprintf("#daily-job-%d", id)).Length() != 1 {
+		t.Fatal("the day the schedule was set expects no run")
+	}
+}

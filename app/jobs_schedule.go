@@ -10,6 +10,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
 	"github.com/backupchecks/backupchecks/db"
@@ -131,6 +132,10 @@ func (a *App) jobScheduleSave(c *fiber.Ctx) error {
 		f := jobsview.ScheduleForm{JobID: id, Kind: in.Kind, Weekdays: in.Weekdays, MonthDays: in.MonthDays, Nth: in.Nth,
 			NthWeekday: in.NthWeekday, Time: in.Time, Grace: in.Grace, Locked: in.Locked, Errors: errs}
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, jobsview.ScheduleEdit(a.view(c), f))
+	}
+	if setting.Manual != nil && setting.Manual.Expects() {
+		// A schedule set today applies from today: the days before it are not missed.
+		setting.Manual.Since = schedule.DateOf(a.now().In(settings.Location(state(c).settings))).String()
 	}
 	if err := jobs.SetSchedule(c.UserContext(), a.db.Bun, a.actor(c), id, setting); err != nil {
 		return err

@@ -46,6 +46,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	}
 	river.AddWorker(workers, &MailImportWorker{DB: d, Registry: cfg.Registry, Keys: cfg.Keys, Sources: cfg.Sources, Now: cfg.Now})
 	river.AddWorker(workers, &MailReparseWorker{DB: d, Registry: cfg.Registry, Now: cfg.Now})
+	river.AddWorker(workers, &MissedRunsWorker{DB: d.Bun, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -59,6 +60,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return MailImportArgs{}, nil },
 				&river.PeriodicJobOpts{ID: MailImportArgs{}.Kind(), RunOnStart: true}),
+			missedRunsPeriodicJob(),
 		},
 	})
 	if err != nil {

@@ -67,15 +67,23 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			CROSS JOIN LATERAL unnest(g.ids, g.created, g.graces) AS u(job_id, created_at, grace)
 			WHERE x.expected_at IS NOT NULL
 		), day_runs AS (
-			SELECT r.job_id,
+			-- A slot's runs are those in its window (as for missed runs: from EarlyWindow
+			-- before the expected instant to grace, at least EarlyWindow, after it), so a
+			-- 22:00 job whose run came at 00:30 counts on its own day.
+			SELECT e.job_id,
 			       count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
 			       (array_agg(coalesce(r.overridden_status, r.status)
 			                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
 			       bool_or(r.overridden_status IS NOT NULL) AS overridden,
 			       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
-			FROM job_runs r
-			WHERE r.run_at >= ? AND r.run_at < ? AND r.superseded_at IS NULL
-			GROUP BY r.job_id
+			FROM expected e
+			JOIN job_runs r ON r.job_id = e.job_id
+			 AND r.run_at >= e.expected_at - ?::interval
+			 AND r.run_at < e.expected_at + greatest(e.grace, ?::interval)
+			WHERE r.superseded_at IS NULL
+			  AND r.run_at >= ?::timestamptz - ?::interval
+			  AND r.run_at < ?::timestamptz + (SELECT greatest(max(grace), ?::interval) FROM eligible)
+			GROUP BY e.job_id
 		), rows AS MATERIALIZED (
 			SELECT e.job_id, e.s, e.expected_at,
 			       coalesce(dr.runs, 0) AS runs, coalesce(dr.recorded, 0) AS recorded,
@@ -90,7 +98,8 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			SELECT coalesce(jsonb_object_agg(status, n), '{}') AS summary
 			FROM (SELECT status, count(*) AS n FROM rows GROUP BY status) x
 		)`
-	args := []any{graceMinutes(), d.String(), loc.String(), dayStart, dayEnd, now}
+	early := interval(EarlyWindow)
+	args := []any{graceMinutes(), d.String(), loc.String(), early, early, dayStart, early, dayEnd, early, now}
 
 	if f.Page < 1 {
 		f.Page = 1

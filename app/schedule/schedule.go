@@ -209,12 +209,11 @@ func formatClock(minutes int) string {
 	return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60)
 }
 
-// RunsOn reports whether the schedule expects a run on local date d (Since included).
+// RunsOn reports whether the schedule expects a run on local date d (Since included;
+// compared as text, as ISO dates sort as dates, and as the SQL does).
 func (s Schedule) RunsOn(d Date) bool {
-	if s.Since != "" {
-		if since, err := ParseDate(s.Since); err == nil && d.Before(since) {
-			return false
-		}
+	if s.Since != "" && d.String() < s.Since {
+		return false
 	}
 	return s.matches(d.ISOWeekday(), d.Day, d.MonthLastDay())
 }
