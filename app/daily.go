@@ -52,7 +52,8 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 		return err
 	}
 	m := dailyview.Model{Date: d.String(), Prev: d.AddDays(-1).String(), Next: d.AddDays(1).String(), Today: today.String(),
-		IsToday: d == today, Status: status, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin}
+		IsToday: d == today, Status: status, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
+		CanCheck: canWriteInbox(currentUser(c))}
 	filtered := 0
 	for s, n := range summary {
 		if status == "" || s == status {
@@ -104,4 +105,17 @@ func (a *App) dailyJobRuns(c *fiber.Ctx) error {
 			MailID: r.MailID, Message: r.Message, ReviewedAt: r.ReviewedAt})
 	}
 	return a.renderFragment(c, fiber.StatusOK, dailyview.RunsModal(a.view(c), j.JobName, j.CustomerName, d.String(), id, out))
+}
+
+// dailyCheckNow runs the missed-run pass at once; the page refreshes itself when it
+// has created missed runs (live "runs" events).
+func (a *App) dailyCheckNow(c *fiber.Ctx) error {
+	if a.jobs == nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
+	}
+	if err := a.jobs.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
+		return err
+	}
+	return a.redirectWithFlash(c, "/daily?date="+c.FormValue("date"), view.Flash{Kind: "info",
+		Message: "Checking for missed runs now: the page updates when the check has found any."})
 }

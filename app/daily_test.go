@@ -25,7 +25,7 @@ func dailyFixture(t *testing.T) (*harness, *client, int64) {
 	id := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
 	// The job existed before the days looked at, with a learned daily 22:00 schedule.
 	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET created_at = '2026-02-01',
-		learned_schedule = '{"kind":"daily","time":"22:00"}' WHERE id = ?`, id); err != nil {
+		learned_schedule = '{"kind":"daily","time":"22:00"}', schedule_learned_at = now() WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	return h, c, id
@@ -91,5 +91,27 @@ func TestBrowserDailyJobsMissed(t *testing.T) {
 	}
 	if loc := run(ctx, t, chromedp.Location()); !strings.Contains(loc, "date=2026-03-03") {
 		t.Fatalf("the shortcut went to %s", loc)
+	}
+}
+
+// TestDailyCheckNow: "Check now" runs the missed-run pass in the background at once.
+func TestDailyCheckNow(t *testing.T) {
+	h, c, id := dailyFixture(t)
+	r := c.post("/daily/check", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	// The workers run on the real clock: the last week's 22:00 slots without runs are missed.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := h.db.Bun.NewRaw("SELECT count(*) FROM job_runs WHERE job_id = ? AND source_type = 'missed'", id).Scan(t.Context(), &n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no missed runs 30 seconds after Check now")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

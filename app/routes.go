@@ -63,6 +63,7 @@ func (a *App) routeTable() []route {
 
 		{"GET", "/daily", readers, a.dailyPage},
 		{"GET", "/daily/:id", readers, a.dailyJobRuns},
+		{"POST", "/daily/check", operators, a.dailyCheckNow},
 
 		{"GET", "/jobs", readers, a.jobsPage},
 		{"GET", "/jobs/archived", adminOnly, a.archivedJobsPage},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -28,6 +29,14 @@ func (e *Enqueuer) StartMailImport(ctx context.Context, userID int64) (int64, er
 // StartMailReparse starts "Re-parse all".
 func (e *Enqueuer) StartMailReparse(ctx context.Context, userID int64) (int64, error) {
 	return e.startTask(ctx, tasks.KindMailReparse, userID, func(id int64) river.JobArgs { return MailReparseArgs{TaskID: id} })
+}
+
+// CheckMissedRuns runs the missed-run pass now (learning schedules first when due).
+func (e *Enqueuer) CheckMissedRuns(ctx context.Context, now time.Time) error {
+	if _, err := e.Client.Insert(ctx, MissedRunsArgs{RequestedAt: now}, nil); err != nil {
+		return fmt.Errorf("jobs: check missed runs: %w", err)
+	}
+	return nil
 }
 
 func (e *Enqueuer) startTask(ctx context.Context, kind string, userID int64, args func(int64) river.JobArgs) (int64, error) {

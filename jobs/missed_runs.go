@@ -15,14 +15,18 @@ import (
 // MissedRunsArgs learns the jobs' schedules (when the last learn is older than
 // schedule.RelearnEvery or a job has none yet) and creates Missed runs for expected
 // runs that never came.
-type MissedRunsArgs struct{}
+type MissedRunsArgs struct {
+	// RequestedAt is set by "Check now": it makes an on-demand pass unique of its own,
+	// so the periodic pass's 10-minute uniqueness does not swallow it.
+	RequestedAt time.Time `json:"requested_at,omitzero"`
+}
 
 // Kind names the job in River.
 func (MissedRunsArgs) Kind() string { return "missed_runs" }
 
 // InsertOpts keeps one such job per 10 minutes, however many replicas enqueue it.
 func (MissedRunsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 10 * time.Minute}}
 }
 
 // missedRunsPeriodicJob runs MissedRunsArgs every 15 minutes and when the client
