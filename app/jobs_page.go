@@ -105,11 +105,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	}
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
 		Pager: ui.Pager{Page: max(page, 1), PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
-	grace, err := a.jobGrace(c, id)
-	if err != nil {
-		return err
-	}
-	d.ScheduleSection = scheduleModel(j, grace, d.IsAdmin)
+	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
 	for _, r := range runs {
 		d.Runs = append(d.Runs, jobsview.Run{ID: r.ID, Status: r.Effective(), Overridden: r.OverriddenStatus != "", Source: r.SourceType,
 			RunAt: r.RunAt, StartedAt: r.StartedAt, EndedAt: r.EndedAt, MailID: r.MailID, Message: r.Message,

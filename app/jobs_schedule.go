@@ -13,7 +13,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 func decodeSchedule(raw json.RawMessage) *schedule.Schedule {
@@ -35,7 +34,7 @@ func describe(s *schedule.Schedule) string {
 }
 
 // scheduleModel builds the job's schedule section.
-func scheduleModel(j *jobs.Row, grace *int, isAdmin bool) jobsview.ScheduleModel {
+func scheduleModel(j *jobs.Row, isAdmin bool) jobsview.ScheduleModel {
 	learned, manual := decodeSchedule(j.LearnedSchedule), decodeSchedule(j.ManualSchedule)
 	m := jobsview.ScheduleModel{JobID: j.ID, Learned: describe(learned), Locked: j.ScheduleLocked, CanEdit: isAdmin}
 	if manual != nil {
@@ -46,16 +45,10 @@ func scheduleModel(j *jobs.Row, grace *int, isAdmin bool) jobsview.ScheduleModel
 		m.Effective = "None: informational jobs are never missed"
 	}
 	m.Disagrees = j.ScheduleLocked && manual != nil && learned != nil && learned.Expects() && !learned.SamePattern(*manual)
-	if grace != nil {
-		m.Grace = strconv.Itoa(*grace)
+	if j.GraceMinutes != nil {
+		m.Grace = strconv.Itoa(*j.GraceMinutes)
 	}
 	return m
-}
-
-func (a *App) jobGrace(c *fiber.Ctx, id int64) (*int, error) {
-	var g *int
-	err := a.db.Bun.NewSelect().Model((*db.Job)(nil)).Column("schedule_grace_minutes").Where("id = ?", id).Scan(c.UserContext(), &g)
-	return g, db.NotFound(err)
 }
 
 func (a *App) jobScheduleView(c *fiber.Ctx) error {
@@ -67,11 +60,7 @@ func (a *App) jobScheduleView(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	g, err := a.jobGrace(c, id)
-	if err != nil {
-		return err
-	}
-	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, g, true)))
+	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, true)))
 }
 
 func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
@@ -83,13 +72,9 @@ func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	g, err := a.jobGrace(c, id)
-	if err != nil {
-		return err
-	}
 	f := jobsview.ScheduleForm{JobID: id, Locked: j.ScheduleLocked, Nth: "1", NthWeekday: "1"}
-	if g != nil {
-		f.Grace = strconv.Itoa(*g)
+	if j.GraceMinutes != nil {
+		f.Grace = strconv.Itoa(*j.GraceMinutes)
 	}
 	// Start from what is set, else from what was learned.
 	s := decodeSchedule(j.ManualSchedule)
@@ -144,6 +129,6 @@ func (a *App) jobScheduleSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, setting.GraceMinutes, true)),
+	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, true)),
 		success(fmt.Sprintf("Schedule of %s saved.", j.JobName)))
 }

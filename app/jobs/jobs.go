@@ -28,6 +28,7 @@ type Row struct {
 	LearnedSchedule json.RawMessage `bun:"learned_schedule"`
 	ManualSchedule  json.RawMessage `bun:"manual_schedule"`
 	ScheduleLocked  bool            `bun:"schedule_locked"`
+	GraceMinutes    *int            `bun:"schedule_grace_minutes"`
 	LastRunAt       *time.Time      `bun:"last_run_at"`
 	LastRunStatus   string          `bun:"last_run_status"`
 	Unreviewed      int             `bun:"unreviewed_count"`
@@ -85,7 +86,7 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	}
 	p.Total = int(n)
 	err = q.ColumnExpr("j.id, j.customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type").
-		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked").
+		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked, j.schedule_grace_minutes").
 		ColumnExpr("j.last_run_at, coalesce(j.last_run_status, '') AS last_run_status, j.unreviewed_count, j.archived_at").
 		OrderExpr(order).Limit(int64(f.PerPage)).Offset(int64((f.Page-1)*f.PerPage)).Scan(ctx, &p.Rows)
 	if err != nil {
@@ -99,7 +100,7 @@ func Get(ctx context.Context, idb bun.IDB, id int64) (*Row, error) {
 	var r Row
 	err := idb.NewSelect().TableExpr("jobs AS j").Join("JOIN customers AS c ON c.id = j.customer_id").
 		ColumnExpr("j.id, j.customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type").
-		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked").
+		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked, j.schedule_grace_minutes").
 		ColumnExpr("j.last_run_at, coalesce(j.last_run_status, '') AS last_run_status, j.unreviewed_count, j.archived_at").
 		Where("j.id = ?", id).Scan(ctx, &r)
 	if err != nil {
