@@ -14,7 +14,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/config"
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/mail"
-	"github.com/backupchecks/backupchecks/app/mail/graph"
+	"github.com/backupchecks/backupchecks/app/mail/graph/graphtest"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/db"
@@ -173,7 +173,7 @@ func TestInboxDeleteRestorePurgeAndEML(t *testing.T) {
 }
 
 func TestSettingsImportsGraph(t *testing.T) {
-	fake := graph.NewFakeServer(t)
+	fake := graphtest.NewFakeServer(t)
 	fake.AddFolder("Inbox/Processed")
 	fake.AddMessage("Inbox", parserstest.Mail(1, "Success", "Nightly"), time.Now())
 	fake.AddMessage("Inbox", parserstest.Mail(2, "Failed", "Nightly"), time.Now())

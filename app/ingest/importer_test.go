@@ -9,6 +9,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/mail/graph"
+	"github.com/backupchecks/backupchecks/app/mail/graph/graphtest"
 	"github.com/backupchecks/backupchecks/app/mail/imap"
 	"github.com/backupchecks/backupchecks/app/mail/imap/imaptest"
 	"github.com/backupchecks/backupchecks/db"
@@ -36,7 +37,7 @@ func (c *crashingSource) MarkProcessed(ctx context.Context, ids []string) error 
 
 func TestImportFromGraphExactlyOnce(t *testing.T) {
 	d := dbtest.New(t)
-	fake := graph.NewFakeServer(t)
+	fake := graphtest.NewFakeServer(t)
 	fake.AddFolder("Inbox/Processed")
 	fake.SetPageSize(3) // listing pages with @odata.nextLink
 	for i := 1; i <= 7; i++ {
@@ -84,7 +85,7 @@ func TestImportFromGraphExactlyOnce(t *testing.T) {
 
 func TestImportRetriesThrottledGraph(t *testing.T) {
 	d := dbtest.New(t)
-	fake := graph.NewFakeServer(t)
+	fake := graphtest.NewFakeServer(t)
 	fake.AddFolder("Processed")
 	fake.AddMessage("Inbox", reportMail(1, "Failed", "Nightly").Raw, time.Now())
 	fake.Throttle(2, "3")
@@ -139,7 +140,7 @@ func TestImportFromIMAP(t *testing.T) {
 
 func TestOneImportPerMailbox(t *testing.T) {
 	d := dbtest.New(t)
-	fake := graph.NewFakeServer(t)
+	fake := graphtest.NewFakeServer(t)
 	fake.AddFolder("Processed")
 	src, _ := graph.New(fake.Config("Inbox", "Processed"))
 	// Another replica holds the mailbox's lock: import on a second connection and see it refused.

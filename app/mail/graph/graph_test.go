@@ -1,4 +1,4 @@
-package graph
+package graph_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/mail"
+	"github.com/backupchecks/backupchecks/app/mail/graph"
+	"github.com/backupchecks/backupchecks/app/mail/graph/graphtest"
 )
 
 var t0 = time.Date(2025, 3, 10, 6, 0, 0, 0, time.UTC)
@@ -26,9 +28,9 @@ func reportMail(i int) []byte {
 		"Job finished %d.\r\n", i, i, i)
 }
 
-func newSource(t *testing.T, cfg Config) *Source {
+func newSource(t *testing.T, cfg graph.Config) *graph.Source {
 	t.Helper()
-	s, err := New(cfg)
+	s, err := graph.New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -36,61 +38,62 @@ func newSource(t *testing.T, cfg Config) *Source {
 }
 
 // graphCalls leaves out the token endpoint.
-func graphCalls(f *FakeServer) []FakeCall {
-	return slices.DeleteFunc(f.Calls(), func(c FakeCall) bool { return !strings.HasPrefix(c.Path, "/v1.0/") })
+func graphCalls(f *graphtest.FakeServer) []graphtest.FakeCall {
+	return slices.DeleteFunc(f.Calls(), func(c graphtest.FakeCall) bool { return !strings.HasPrefix(c.Path, "/v1.0/") })
 }
 
 func TestNew(t *testing.T) {
-	valid := Config{TenantID: "t", ClientID: "c", ClientSecret: "s", Mailbox: "m@x", SourceFolder: "Inbox", ProcessedFolder: "Inbox/Done"}
+	valid := graph.Config{TenantID: "t", ClientID: "c", ClientSecret: "s", Mailbox: "m@x", SourceFolder: "Inbox", ProcessedFolder: "Inbox/Done"}
 	for _, tc := range []struct {
 		name    string
-		edit    func(*Config)
+		edit    func(*graph.Config)
 		wantErr string
 	}{
-		{"valid", func(*Config) {}, ""},
-		{"no tenant", func(c *Config) { c.TenantID = " " }, "tenant ID is required"},
-		{"no client", func(c *Config) { c.ClientID = "" }, "client ID is required"},
-		{"no secret", func(c *Config) { c.ClientSecret = "" }, "client secret is required"},
-		{"no mailbox", func(c *Config) { c.Mailbox = "" }, "mailbox is required"},
-		{"no source", func(c *Config) { c.SourceFolder = "/" }, "source folder is required"},
-		{"no processed", func(c *Config) { c.ProcessedFolder = "" }, "processed folder is required"},
-		{"same folder", func(c *Config) { c.SourceFolder, c.ProcessedFolder = " inbox / Reports/", "Inbox/reports" }, "must differ"},
-		{"bad graph URL", func(c *Config) { c.GraphURL = "graph.microsoft.com/v1.0" }, "graph URL"},
-		{"bad login URL", func(c *Config) { c.LoginURL = "ftp://login" }, "login URL"},
+		{"valid", func(*graph.Config) {}, ""},
+		{"no tenant", func(c *graph.Config) { c.TenantID = " " }, "tenant ID is required"},
+		{"no client", func(c *graph.Config) { c.ClientID = "" }, "client ID is required"},
+		{"no secret", func(c *graph.Config) { c.ClientSecret = "" }, "client secret is required"},
+		{"no mailbox", func(c *graph.Config) { c.Mailbox = "" }, "mailbox is required"},
+		{"no source", func(c *graph.Config) { c.SourceFolder = "/" }, "source folder is required"},
+		{"no processed", func(c *graph.Config) { c.ProcessedFolder = "" }, "processed folder is required"},
+		{"same folder", func(c *graph.Config) { c.SourceFolder, c.ProcessedFolder = " inbox / Reports/", "Inbox/reports" }, "must differ"},
+		{"bad graph URL", func(c *graph.Config) { c.GraphURL = "graph.microsoft.com/v1.0" }, "graph URL"},
+		{"bad login URL", func(c *graph.Config) { c.LoginURL = "ftp://login" }, "login URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := valid
 			tc.edit(&cfg)
-			s, err := New(cfg)
+			s, err := graph.New(cfg)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
-				if s.cfg.LoginURL != DefaultLoginURL || s.cfg.GraphURL != DefaultGraphURL ||
-					s.cfg.MaxRetries != DefaultMaxRetries || s.cfg.Limits != mail.DefaultLimits ||
-					s.cfg.HTTPClient == nil || s.cfg.HTTPClient.Timeout == 0 || s.cfg.Sleep == nil {
-					t.Errorf("defaults not filled in: %+v", s.cfg)
+				got := s.Config()
+				if got.LoginURL != graph.DefaultLoginURL || got.GraphURL != graph.DefaultGraphURL ||
+					got.MaxRetries != graph.DefaultMaxRetries || got.Limits != mail.DefaultLimits ||
+					got.HTTPClient == nil || got.HTTPClient.Timeout == 0 || got.Sleep == nil {
+					t.Errorf("defaults not filled in: %+v", got)
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("New error = %v, want it to contain %q", err, tc.wantErr)
+				t.Fatalf("graph.New error = %v, want it to contain %q", err, tc.wantErr)
 			}
 		})
 	}
 
 	t.Run("every problem at once", func(t *testing.T) {
-		_, err := New(Config{})
+		_, err := graph.New(graph.Config{})
 		for _, want := range []string{"tenant ID", "client ID", "client secret", "mailbox", "source folder", "processed folder"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("New(Config{}) = %v, want it to mention %s", err, want)
+				t.Errorf("graph.New(graph.Config{}) = %v, want it to mention %s", err, want)
 			}
 		}
 	})
 }
 
 func TestTokenEndpointAndScope(t *testing.T) {
-	base := Config{TenantID: "contoso.onmicrosoft.com", ClientID: "c", ClientSecret: "s", Mailbox: "m@x", SourceFolder: "Inbox", ProcessedFolder: "Archive"}
+	base := graph.Config{TenantID: "contoso.onmicrosoft.com", ClientID: "c", ClientSecret: "s", Mailbox: "m@x", SourceFolder: "Inbox", ProcessedFolder: "Archive"}
 	for _, tc := range []struct {
 		name, login, graph, wantTokenURL, wantScope string
 	}{
@@ -104,11 +107,12 @@ func TestTokenEndpointAndScope(t *testing.T) {
 			cfg := base
 			cfg.LoginURL, cfg.GraphURL = tc.login, tc.graph
 			s := newSource(t, cfg)
-			if s.creds.TokenURL != tc.wantTokenURL {
-				t.Errorf("token URL = %q, want %q", s.creds.TokenURL, tc.wantTokenURL)
+			tokenURL, scopes := s.TokenEndpoint()
+			if tokenURL != tc.wantTokenURL {
+				t.Errorf("token URL = %q, want %q", tokenURL, tc.wantTokenURL)
 			}
-			if !slices.Equal(s.creds.Scopes, []string{tc.wantScope}) {
-				t.Errorf("scopes = %q, want [%q]", s.creds.Scopes, tc.wantScope)
+			if !slices.Equal(scopes, []string{tc.wantScope}) {
+				t.Errorf("scopes = %q, want [%q]", scopes, tc.wantScope)
 			}
 		})
 	}
@@ -117,7 +121,7 @@ func TestTokenEndpointAndScope(t *testing.T) {
 // TestImport runs a whole import: three pages of listing, download, move, a second
 // fetch that finds nothing, and a check, all on one token.
 func TestImport(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddFolder("Inbox/Backup reports")
 	f.AddFolder("Processed")
 	f.SetPageSize(2)
@@ -154,7 +158,7 @@ func TestImport(t *testing.T) {
 		t.Errorf("fetched ids %q, want %q", got, want)
 	}
 
-	var pages []FakeCall
+	var pages []graphtest.FakeCall
 	for _, c := range graphCalls(f) {
 		if strings.HasSuffix(c.Path, "/messages") {
 			pages = append(pages, c)
@@ -221,7 +225,7 @@ func TestImport(t *testing.T) {
 }
 
 func TestFetchStopsAtLimit(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddFolder("Processed")
 	f.SetPageSize(2)
 	for i := range 5 {
@@ -261,7 +265,7 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name       string
-		fault      func(f *FakeServer)
+		fault      func(f *graphtest.FakeServer)
 		maxRetries int
 		wantSleeps []func(time.Duration) bool
 		wantCalls  int // Graph calls; 0: do not check
@@ -269,32 +273,36 @@ func TestRetries(t *testing.T) {
 	}{
 		{
 			name:       "429 honours Retry-After seconds",
-			fault:      func(f *FakeServer) { f.Throttle(2, "7") },
+			fault:      func(f *graphtest.FakeServer) { f.Throttle(2, "7") },
 			wantSleeps: []func(time.Duration) bool{exactly(7 * time.Second), exactly(7 * time.Second)},
 		},
 		{
-			name:       "429 honours Retry-After as an HTTP date",
-			fault:      func(f *FakeServer) { f.Throttle(1, time.Now().Add(30*time.Second).UTC().Format(http.TimeFormat)) },
+			name: "429 honours Retry-After as an HTTP date",
+			fault: func(f *graphtest.FakeServer) {
+				f.Throttle(1, time.Now().Add(30*time.Second).UTC().Format(http.TimeFormat))
+			},
 			wantSleeps: []func(time.Duration) bool{inRange(27*time.Second, 30*time.Second)},
 		},
 		{
 			name:       "Retry-After is capped",
-			fault:      func(f *FakeServer) { f.Throttle(1, "86400") },
-			wantSleeps: []func(time.Duration) bool{exactly(maxRetryAfter)},
+			fault:      func(f *graphtest.FakeServer) { f.Throttle(1, "86400") },
+			wantSleeps: []func(time.Duration) bool{exactly(graph.MaxRetryAfter)},
 		},
 		{
 			name:       "429 without Retry-After backs off",
-			fault:      func(f *FakeServer) { f.Throttle(1, "") },
+			fault:      func(f *graphtest.FakeServer) { f.Throttle(1, "") },
 			wantSleeps: []func(time.Duration) bool{inRange(time.Second, 1500*time.Millisecond)},
 		},
 		{
-			name:       "503 honours Retry-After",
-			fault:      func(f *FakeServer) { f.Inject(Fault{Times: 1, Status: http.StatusServiceUnavailable, RetryAfter: "3"}) },
+			name: "503 honours Retry-After",
+			fault: func(f *graphtest.FakeServer) {
+				f.Inject(graphtest.Fault{Times: 1, Status: http.StatusServiceUnavailable, RetryAfter: "3"})
+			},
 			wantSleeps: []func(time.Duration) bool{exactly(3 * time.Second)},
 		},
 		{
 			name:  "500 is retried with growing backoff, then succeeds",
-			fault: func(f *FakeServer) { f.FailNext(3, http.StatusInternalServerError) },
+			fault: func(f *graphtest.FakeServer) { f.FailNext(3, http.StatusInternalServerError) },
 			wantSleeps: []func(time.Duration) bool{
 				inRange(time.Second, 1500*time.Millisecond),
 				inRange(2*time.Second, 3*time.Second),
@@ -303,7 +311,7 @@ func TestRetries(t *testing.T) {
 		},
 		{
 			name:       "persistent 500 fails after MaxRetries",
-			fault:      func(f *FakeServer) { f.FailNext(100, http.StatusInternalServerError) },
+			fault:      func(f *graphtest.FakeServer) { f.FailNext(100, http.StatusInternalServerError) },
 			maxRetries: 3,
 			wantSleeps: []func(time.Duration) bool{
 				inRange(time.Second, 1500*time.Millisecond),
@@ -315,28 +323,30 @@ func TestRetries(t *testing.T) {
 		},
 		{
 			name:      "403 fails at once with Graph's error",
-			fault:     func(f *FakeServer) { f.Inject(Fault{Times: 1, Status: http.StatusForbidden}) },
+			fault:     func(f *graphtest.FakeServer) { f.Inject(graphtest.Fault{Times: 1, Status: http.StatusForbidden}) },
 			wantCalls: 1,
 			wantErr:   []string{"ErrorAccessDenied", "Access is denied", "Mail.ReadWrite"},
 		},
 		{
-			name:  "a failing download is retried",
-			fault: func(f *FakeServer) { f.Inject(Fault{Match: "/$value", Times: 1, Status: http.StatusBadGateway}) },
+			name: "a failing download is retried",
+			fault: func(f *graphtest.FakeServer) {
+				f.Inject(graphtest.Fault{Match: "/$value", Times: 1, Status: http.StatusBadGateway})
+			},
 			wantSleeps: []func(time.Duration) bool{
 				inRange(time.Second, 1500*time.Millisecond),
 			},
 		},
 		{
 			name: "a download failing for good fails Fetch",
-			fault: func(f *FakeServer) {
-				f.Inject(Fault{Match: "/$value", Times: 100, Status: http.StatusInternalServerError})
+			fault: func(f *graphtest.FakeServer) {
+				f.Inject(graphtest.Fault{Match: "/$value", Times: 100, Status: http.StatusInternalServerError})
 			},
 			maxRetries: -1,
 			wantErr:    []string{"download message", "500"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := NewFakeServer(t)
+			f := graphtest.NewFakeServer(t)
 			f.AddFolder("Processed")
 			f.AddMessage("Inbox", reportMail(1), t0)
 			cfg := f.Config("Inbox", "Processed")
@@ -378,13 +388,13 @@ func TestRetries(t *testing.T) {
 func TestSlowResponseTimesOutAndIsRetried(t *testing.T) {
 	for _, match := range []string{"/mailFolders", "/$value"} {
 		t.Run(match, func(t *testing.T) {
-			f := NewFakeServer(t)
+			f := graphtest.NewFakeServer(t)
 			f.AddFolder("Processed")
 			f.AddMessage("Inbox", reportMail(1), t0)
 			cfg := f.Config("Inbox", "Processed")
 			cfg.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond}
 			s := newSource(t, cfg)
-			f.Inject(Fault{Match: match, Times: 1, Delay: 10 * time.Second})
+			f.Inject(graphtest.Fault{Match: match, Times: 1, Delay: 10 * time.Second})
 
 			start := time.Now()
 			msgs, err := s.Fetch(t.Context(), 10)
@@ -412,7 +422,7 @@ func TestSlowResponseTimesOutAndIsRetried(t *testing.T) {
 }
 
 func TestValueNotFoundIsSkipped(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddFolder("Processed")
 	a := f.AddMessage("Inbox", reportMail(0), t0)
 	b := f.AddMessage("Inbox", reportMail(1), t0.Add(time.Minute))
@@ -432,7 +442,7 @@ func TestValueNotFoundIsSkipped(t *testing.T) {
 }
 
 func TestFetchReducesLargeAttachments(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddFolder("Processed")
 	blob := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xAB}, 16<<10))
 	raw := []byte("From: nas@customer.example\r\nSubject: Backup log\r\nMIME-Version: 1.0\r\n" +
@@ -455,7 +465,7 @@ func TestFetchReducesLargeAttachments(t *testing.T) {
 }
 
 func TestMarkProcessed(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddFolder("Processed")
 	var ids []string
 	for i := range 5 {
@@ -488,8 +498,8 @@ func TestMarkProcessed(t *testing.T) {
 	})
 
 	t.Run("tries every id and names the ones that failed", func(t *testing.T) {
-		f.Inject(Fault{Match: ids[3] + "/move", Times: 1, Status: http.StatusForbidden})
-		f.Inject(Fault{Match: ids[4] + "/move", Times: 1, Status: http.StatusInternalServerError})
+		f.Inject(graphtest.Fault{Match: ids[3] + "/move", Times: 1, Status: http.StatusForbidden})
+		f.Inject(graphtest.Fault{Match: ids[4] + "/move", Times: 1, Status: http.StatusInternalServerError})
 		err := s.MarkProcessed(t.Context(), []string{ids[3], ids[4]})
 		if err == nil || !strings.Contains(err.Error(), ids[3]) || strings.Contains(err.Error(), ids[4]) {
 			t.Fatalf("MarkProcessed error = %v, want only %s named", err, ids[3])
@@ -527,7 +537,7 @@ func TestMarkProcessed(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddFolder("Inbox/Backup reports")
 	f.AddFolder("Inbox/Other")
 	f.AddMessage("Inbox/Backup reports", reportMail(1), t0)
@@ -554,49 +564,49 @@ func TestCheck(t *testing.T) {
 
 	for _, tc := range []struct {
 		name    string
-		edit    func(*Config)
+		edit    func(*graph.Config)
 		wantErr []string
 		notErr  []string
 	}{
 		{
 			name:    "wrong secret",
-			edit:    func(c *Config) { c.ClientSecret = "expired" },
+			edit:    func(c *graph.Config) { c.ClientSecret = "expired" },
 			wantErr: []string{"graph: get token", "client secret", "invalid_client", "AADSTS7000215: Invalid client secret provided"},
 			notErr:  []string{"Trace ID"},
 		},
 		{
 			name:    "wrong tenant",
-			edit:    func(c *Config) { c.TenantID = "contoso.example" },
+			edit:    func(c *graph.Config) { c.TenantID = "contoso.example" },
 			wantErr: []string{"graph: get token", "tenant ID", "AADSTS90002", "contoso.example"},
 		},
 		{
 			name:    "wrong client ID",
-			edit:    func(c *Config) { c.ClientID = "00000000-0000-0000-0000-000000000000" },
+			edit:    func(c *graph.Config) { c.ClientID = "00000000-0000-0000-0000-000000000000" },
 			wantErr: []string{"graph: get token", "AADSTS700016"},
 		},
 		{
 			name:    "unknown mailbox",
-			edit:    func(c *Config) { c.Mailbox = "nobody@msp.example" },
+			edit:    func(c *graph.Config) { c.Mailbox = "nobody@msp.example" },
 			wantErr: []string{`mailbox "nobody@msp.example" not found`, "ErrorInvalidUser"},
 		},
 		{
 			name:    "missing top-level folder",
-			edit:    func(c *Config) { c.SourceFolder = "Backups" },
+			edit:    func(c *graph.Config) { c.SourceFolder = "Backups" },
 			wantErr: []string{`source folder "Backups" does not exist in mailbox "backups@msp.example"`, "top-level folders: Inbox, Drafts, Sent Items, Deleted Items, Archive, Junk Email"},
 		},
 		{
 			name:    "missing subfolder",
-			edit:    func(c *Config) { c.SourceFolder = "Inbox/Backup" },
+			edit:    func(c *graph.Config) { c.SourceFolder = "Inbox/Backup" },
 			wantErr: []string{`source folder "Inbox/Backup" does not exist`, `"Inbox" contains: Backup reports, Other`},
 		},
 		{
 			name:    "missing processed folder",
-			edit:    func(c *Config) { c.ProcessedFolder = "Inbox/Backup reports/Done" },
+			edit:    func(c *graph.Config) { c.ProcessedFolder = "Inbox/Backup reports/Done" },
 			wantErr: []string{`processed folder "Inbox/Backup reports/Done" does not exist`, `"Inbox/Backup reports" has no subfolders`},
 		},
 		{
 			name:    "two names for one folder",
-			edit:    func(c *Config) { c.SourceFolder, c.ProcessedFolder = "Junk Email", "junkemail" },
+			edit:    func(c *graph.Config) { c.SourceFolder, c.ProcessedFolder = "Junk Email", "junkemail" },
 			wantErr: []string{`processed folder "Junk Email" is the source folder`},
 		},
 	} {
@@ -622,7 +632,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestWrongSecretFailsFetchWithoutRetries(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	cfg := f.Config("Inbox", "Archive")
 	cfg.ClientSecret = "wrong"
 	_, err := newSource(t, cfg).Fetch(t.Context(), 10)
@@ -635,7 +645,7 @@ func TestWrongSecretFailsFetchWithoutRetries(t *testing.T) {
 }
 
 func TestRevokedTokenIsRenewedOnce(t *testing.T) {
-	f := NewFakeServer(t)
+	f := graphtest.NewFakeServer(t)
 	f.AddMessage("Inbox", reportMail(1), t0)
 	s := newSource(t, f.Config("Inbox", "Archive"))
 	if _, err := s.Fetch(t.Context(), 10); err != nil {
@@ -651,53 +661,15 @@ func TestRevokedTokenIsRenewedOnce(t *testing.T) {
 }
 
 func TestCheckLink(t *testing.T) {
-	s := newSource(t, Config{TenantID: "t", ClientID: "c", ClientSecret: "s", Mailbox: "m@x", SourceFolder: "Inbox", ProcessedFolder: "Archive"})
+	s := newSource(t, graph.Config{TenantID: "t", ClientID: "c", ClientSecret: "s", Mailbox: "m@x", SourceFolder: "Inbox", ProcessedFolder: "Archive"})
 	for link, ok := range map[string]bool{
 		"https://graph.microsoft.com/v1.0/users/m@x/mailFolders/A/messages?$skip=10": true,
 		"https://GRAPH.microsoft.com/v1.0/users/m@x/messages?$skiptoken=abc":         true,
 		"https://graph.microsoft.com.evil.example/v1.0/users/m@x/messages":           false,
 		"http://graph.microsoft.com/v1.0/users/m@x/messages":                         false,
 	} {
-		if err := s.checkLink(link); (err == nil) != ok {
+		if err := s.CheckLink(link); (err == nil) != ok {
 			t.Errorf("checkLink(%q) = %v, want ok=%v", link, err, ok)
 		}
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", -1},
-		{"0", 0},
-		{"12", 12 * time.Second},
-		{" 5 ", 5 * time.Second},
-		{"121", maxRetryAfter},
-		{"99999999999999999", maxRetryAfter},
-		{"-3", -1},
-		{"soon", -1},
-		{"Mon, 10 Mar 2025 12:00:45 GMT", 45 * time.Second},
-		{"Mon, 10 Mar 2025 11:00:00 GMT", 0},
-		{"Mon, 10 Mar 2025 13:00:00 GMT", maxRetryAfter},
-	} {
-		if got := retryAfter(tc.header, now); got != tc.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tc.header, got, tc.want)
-		}
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	for attempt, want := range []time.Duration{1, 2, 4, 8, 16, 30, 30, 30} {
-		want *= time.Second
-		for range 20 {
-			if d := backoff(attempt); d < want || d > want+want/2 {
-				t.Fatalf("backoff(%d) = %v, want %v to %v", attempt, d, want, want+want/2)
-			}
-		}
-	}
-	if d := backoff(100); d > maxBackoff*3/2 {
-		t.Errorf("backoff(100) = %v: not capped", d)
 	}
 }

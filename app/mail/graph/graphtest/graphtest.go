@@ -1,4 +1,6 @@
-package graph
+// Package graphtest is a fake Microsoft Graph (with the Entra ID token endpoint) that speaks
+// the real wire format, for the tests of the Graph source and of the import pipeline.
+package graphtest
 
 import (
 	"bytes"
@@ -6,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/backupchecks/backupchecks/app/mail/graph"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,8 +111,8 @@ func NewFakeServer(t testing.TB) *FakeServer {
 
 // Config returns a Config for the fake's mailbox that imports from source and moves
 // into processed, with a short client timeout and a Sleep that only records (Slept).
-func (f *FakeServer) Config(source, processed string) Config {
-	return Config{
+func (f *FakeServer) Config(source, processed string) graph.Config {
+	return graph.Config{
 		TenantID:        f.TenantID,
 		ClientID:        f.ClientID,
 		ClientSecret:    f.ClientSecret,
