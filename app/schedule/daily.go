@@ -57,15 +57,15 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 		WITH eligible AS (` + eligibleJobs + `
 		), by_schedule AS MATERIALIZED (
 			-- One row per distinct schedule: the time zone arithmetic runs once per
-			-- schedule, not per job (and no join on jsonb, which the planner misjudges).
-			SELECT s, array_agg(id) AS ids, array_agg(created_at) AS created, array_agg(grace) AS graces
+			-- schedule (after grouping), not per job, and no join on jsonb.
+			SELECT s, schedule_expected_at(s, ?::date, ?) AS expected_at,
+			       array_agg(id) AS ids, array_agg(created_at) AS created, array_agg(grace) AS graces
 			FROM eligible GROUP BY s
 		), expected AS (
-			SELECT u.job_id, u.created_at, u.grace, g.s, x.expected_at
+			SELECT u.job_id, u.created_at, u.grace, g.s, g.expected_at
 			FROM by_schedule g
-			CROSS JOIN LATERAL (SELECT schedule_expected_at(g.s, ?::date, ?) AS expected_at) x
 			CROSS JOIN LATERAL unnest(g.ids, g.created, g.graces) AS u(job_id, created_at, grace)
-			WHERE x.expected_at IS NOT NULL
+			WHERE g.expected_at IS NOT NULL
 		), day_runs AS (
 			-- A slot's runs are those in its window (as for missed runs: from EarlyWindow
 			-- before the expected instant to grace, at least EarlyWindow, after it), so a
