@@ -61,6 +61,10 @@ func (a *App) routeTable() []route {
 		{"PUT", "/customers/:id", operators, a.customerUpdate},
 		{"POST", "/customers/:id/delete", adminOnly, a.customerDelete},
 
+		{"GET", "/runchecks", operators, a.runChecksPage},
+		{"POST", "/runchecks/review", operators, a.runChecksReview},
+		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
+
 		{"GET", "/daily", readers, a.dailyPage},
 		{"GET", "/daily/:id", readers, a.dailyJobRuns},
 		{"POST", "/daily/check", operators, a.dailyCheckNow},

@@ -70,6 +70,33 @@
     });
   });
 
+  // Run Checks: select a job's runs, or every listed success.
+  document.addEventListener("change", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-select-group");
+    if (!id) return;
+    document.querySelectorAll("#" + id + ' input[name="run_ids"]').forEach(function (cb) { cb.checked = e.target.checked; });
+  });
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-select-status]");
+    if (!btn) return;
+    var status = btn.getAttribute("data-select-status");
+    document.querySelectorAll('input[name="run_ids"][data-status="' + status + '"]').forEach(function (cb) { cb.checked = true; });
+  });
+  // A live refresh of a list must not lose the operator's selection.
+  var keptSelection = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "runchecks-list") return;
+    keptSelection = {};
+    e.detail.target.querySelectorAll('input[name="run_ids"]:checked').forEach(function (cb) { keptSelection[cb.value] = true; });
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (!keptSelection || !document.getElementById("runchecks-list")) return;
+    var kept = keptSelection;
+    keptSelection = null;
+    // After a review the reviewed runs are gone; the others stay selected.
+    document.querySelectorAll('#runchecks-list input[name="run_ids"]').forEach(function (cb) { if (kept[cb.value]) cb.checked = true; });
+  });
+
   // Drag and drop .eml files onto an upload area: they go into its file input and the
   // form is submitted.
   document.addEventListener("dragover", function (e) {

@@ -16,6 +16,7 @@ var (
 		{"Dashboard", "/"},
 		{"Inbox", "/inbox"},
 		{"Daily Jobs", "/daily"},
+		{"Run Checks", "/runchecks"},
 		{"Customers", "/customers"},
 		{"Jobs", "/jobs"},
 	}

@@ -1,0 +1,153 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/review"
+	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/settings"
+	rcview "github.com/backupchecks/backupchecks/components/runchecks"
+	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+const runChecksPerPage = 25
+
+// runChecksFilter reads the filter from URL values (the page's query string, or the
+// copy a POST carries so the refreshed list keeps it).
+func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, rcview.Filter, string) {
+	f := rcview.Filter{CustomerID: q.Get("customer_id"), Status: q.Get("status"), Software: q.Get("software"),
+		Type: q.Get("type"), Text: q.Get("q"), From: q.Get("from"), To: q.Get("to"),
+		IncludeReviewed: q.Get("include_reviewed") == "on" && currentUser(c).ActiveRole == db.RoleAdmin}
+	qf := review.QueueFilter{Status: f.Status, Software: f.Software, Type: f.Type, Text: f.Text,
+		IncludeReviewed: f.IncludeReviewed, Page: 1, PerPage: runChecksPerPage}
+	qf.CustomerID, _ = strconv.ParseInt(f.CustomerID, 10, 64)
+	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 0 {
+		qf.Page = p
+	}
+	loc := settings.Location(state(c).settings)
+	if d, err := schedule.ParseDate(f.From); err == nil {
+		t := schedule.LocalInstant(d, 0, 0, loc)
+		qf.From = &t
+	} else {
+		f.From = ""
+	}
+	if d, err := schedule.ParseDate(f.To); err == nil {
+		t := schedule.LocalInstant(d.AddDays(1), 0, 0, loc) // "until" includes that day
+		qf.To = &t
+	} else {
+		f.To = ""
+	}
+	keep := url.Values{}
+	for k, v := range map[string]string{"customer_id": f.CustomerID, "status": f.Status, "software": f.Software,
+		"type": f.Type, "q": f.Text, "from": f.From, "to": f.To} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	if f.IncludeReviewed {
+		keep.Set("include_reviewed", "on")
+	}
+	return qf, f, keep.Encode()
+}
+
+func (a *App) runChecksModel(c *fiber.Ctx, q url.Values) (rcview.Model, error) {
+	qf, f, query := a.runChecksFilter(c, q)
+	groups, total, err := review.Queue(c.UserContext(), a.db.Bun, qf)
+	if err != nil {
+		return rcview.Model{}, err
+	}
+	m := rcview.Model{Filter: f, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin, Query: query,
+		Pager: ui.Pager{Page: qf.Page, PerPage: runChecksPerPage, Total: total, BaseURL: "/runchecks?" + query + "&"}}
+	if query == "" {
+		m.Pager.BaseURL = "/runchecks?"
+	}
+	for _, g := range groups {
+		vg := rcview.Group{JobID: g.JobID, CustomerID: g.CustomerID, CustomerName: g.CustomerName, JobName: g.JobName,
+			Software: g.Software, Type: g.Type, Schedule: describe(decodeSchedule(g.Schedule)), Worst: g.Worst,
+			Unreviewed: g.Unreviewed, Ticket: g.Ticket, Remark: g.Remark}
+		for _, r := range g.Runs {
+			vg.Runs = append(vg.Runs, rcview.Run{ID: r.ID, Status: r.Status, Overridden: r.Overridden, Source: r.Source,
+				RunAt: r.RunAt, Message: r.Message, MailID: r.MailID, Reviewed: r.ReviewedAt != nil})
+		}
+		m.Groups = append(m.Groups, vg)
+	}
+	return m, nil
+}
+
+func (a *App) runChecksPage(c *fiber.Ctx) error {
+	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	m, err := a.runChecksModel(c, q)
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		if err := a.runChecksOptions(c, &m); err != nil {
+			return err
+		}
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return rcview.Page(v, m) }, rcview.List(a.view(c), m))
+}
+
+// runChecksOptions fills the filter's choices (customers, software, types).
+func (a *App) runChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
+	ctx := c.UserContext()
+	var customers []struct {
+		ID   int64  `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := a.db.Bun.NewRaw("SELECT id, name FROM customers WHERE active ORDER BY lower(name)").Scan(ctx, &customers); err != nil {
+		return fmt.Errorf("run checks: customers: %w", err)
+	}
+	for _, cu := range customers {
+		m.Customers = append(m.Customers, rcview.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name})
+	}
+	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_software FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.Softwares); err != nil {
+		return fmt.Errorf("run checks: software: %w", err)
+	}
+	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_type FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.Types); err != nil {
+		return fmt.Errorf("run checks: types: %w", err)
+	}
+	return nil
+}
+
+func (a *App) runChecksReview(c *fiber.Ctx) error   { return a.runChecksChange(c, true) }
+func (a *App) runChecksUnreview(c *fiber.Ctx) error { return a.runChecksChange(c, false) }
+
+func (a *App) runChecksChange(c *fiber.Ctx, reviewed bool) error {
+	var ids []int64
+	for _, raw := range c.Request().PostArgs().PeekMulti("run_ids") {
+		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Select at least one run.")
+	}
+	var n int
+	var err error
+	if reviewed {
+		n, err = review.ReviewRuns(c.UserContext(), a.db.Bun, a.actor(c), ids, a.now())
+	} else {
+		n, err = review.UnreviewRuns(c.UserContext(), a.db.Bun, a.actor(c), ids, a.now())
+	}
+	if err != nil {
+		return err
+	}
+	q, _ := url.ParseQuery(c.FormValue("filter"))
+	m, err := a.runChecksModel(c, q)
+	if err != nil {
+		return err
+	}
+	verb := "reviewed"
+	if !reviewed {
+		verb = "back in the queue"
+	}
+	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%d run(s) %s.", n, verb)))
+}
