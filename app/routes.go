@@ -64,6 +64,7 @@ func (a *App) routeTable() []route {
 		{"GET", "/runchecks", operators, a.runChecksPage},
 		{"POST", "/runchecks/review", operators, a.runChecksReview},
 		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
+		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
 
 		{"GET", "/daily", readers, a.dailyPage},
 		{"GET", "/daily/:id", readers, a.dailyJobRuns},

@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -145,9 +146,48 @@ func (a *App) runChecksChange(c *fiber.Ctx, reviewed bool) error {
 	if err != nil {
 		return err
 	}
+	if c.FormValue("from_modal") != "" {
+		trigger(c, map[string]any{"closeModal": true})
+	}
 	verb := "reviewed"
 	if !reviewed {
 		verb = "back in the queue"
 	}
 	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%d run(s) %s.", n, verb)))
+}
+
+// runChecksRun is the run dialog.
+func (a *App) runChecksRun(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	d, err := review.GetRun(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	status := d.Status
+	if d.Overridden != "" {
+		status = d.Overridden
+	}
+	m := rcview.RunModel{Run: rcview.Run{ID: d.ID, Status: status, Overridden: d.Overridden != "", Source: d.Source,
+		RunAt: d.RunAt, Message: d.Message, MailID: d.MailID, Reviewed: d.ReviewedAt != nil},
+		JobID: d.JobID, JobName: d.JobName, CustomerName: d.CustomerName, Software: d.Software, Type: d.Type,
+		Original: d.Status, StartedAt: d.StartedAt, EndedAt: d.EndedAt, Host: d.Host, Parser: d.Parser,
+		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: c.Query("filter")}
+	if d.MailHTML != "" && d.MailID != nil {
+		mailID := *d.MailID
+		m.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(d.MailHTML, func(cid string) string {
+			return fmt.Sprintf("/inbox/%d/cid/%s", mailID, url.PathEscape(cid))
+		}))
+	} else {
+		m.Text = d.MailText
+	}
+	for _, o := range d.Objects {
+		m.Objects = append(m.Objects, rcview.RunObject{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
+	}
+	for _, e := range d.Events {
+		m.Events = append(m.Events, rcview.RunEvent{Action: e.Action, Actor: e.ActorName, At: e.At})
+	}
+	return a.renderFragment(c, fiber.StatusOK, rcview.RunModal(a.view(c), m))
 }

@@ -63,6 +63,7 @@ func TestRunChecksQueue(t *testing.T) {
 		t.Fatalf("include reviewed:\n%s", r.text("#runchecks-list"))
 	}
 	r = c.hx("POST", "/runchecks/unreview", url.Values{"run_ids": ids[:1], "filter": {"include_reviewed=on"}})
+
 	if !strings.Contains(r.text("#flash"), "1 run(s) back in the queue") {
 		t.Fatalf("unreview: %q", r.text("#flash"))
 	}
@@ -108,4 +109,41 @@ func TestBrowserRunChecksLive(t *testing.T) {
 	if m := run(ctx, t, chromedp.Evaluate[string](`String(window.__noReload)`)); m != "still here" {
 		t.Fatalf("the page was reloaded (marker %q)", m)
 	}
+}
+
+// TestBrowserRunChecksKeyboardAndDialog: j/x/r review a run from the keyboard; a run's
+// dialog shows its objects and reviews it too.
+func TestBrowserRunChecksKeyboardAndDialog(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("admin", db.RoleAdmin)
+	c := h.client()
+	c.login("admin")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	weekly := approvedJob(t, h, c, "Globex", "Weekly", 10, "Success")
+
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "admin")...)
+	steps(ctx, t, "review the first run from the keyboard",
+		chromedp.Navigate(h.url+"/runchecks"),
+		chromedp.WaitVisible(fmt.Sprintf("#rc-job-%d", nightly)),
+		htmxIdle(),
+		chromedp.KeyEvent("j"),
+		chromedp.KeyEvent("x"),
+		chromedp.KeyEvent("r"),
+		chromedp.WaitNotPresent(fmt.Sprintf("#rc-job-%d", nightly)),
+		htmxIdle(),
+	)
+	steps(ctx, t, "open the other run",
+		chromedp.Click(fmt.Sprintf("#rc-job-%d .rc-run .text-truncate", weekly)),
+		chromedp.WaitVisible("#run-info"),
+		htmxIdle(),
+		chromedp.WaitVisible("#run-objects"),
+	)
+	steps(ctx, t, "review it in its dialog",
+		chromedp.Click("#run-review"),
+		chromedp.WaitVisible("#runchecks-empty"),
+		chromedp.WaitNotPresent("#run-info"),
+		htmxIdle(),
+	)
+	screenshot(ctx, t, "11-runchecks-empty")
 }

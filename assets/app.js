@@ -126,9 +126,30 @@
     var t = e.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     if (document.querySelector(".modal.show")) return;
+    if (runChecksKey(e)) return;
     var link = document.querySelector('[data-key="' + e.key + '"]');
     if (link && link.href) window.location.href = link.href;
   });
+
+  // Run Checks keys: j/k move between runs, x selects, r reviews the selection,
+  // Enter (on the focused run) opens it.
+  function runChecksKey(e) {
+    var runs = Array.prototype.slice.call(document.querySelectorAll("#runchecks-list .rc-run"));
+    if (!runs.length || ["j", "k", "x", "r"].indexOf(e.key) < 0) return false;
+    var i = runs.indexOf(document.activeElement);
+    if (e.key === "j" || e.key === "k") {
+      var next = e.key === "j" ? Math.min(i + 1, runs.length - 1) : Math.max(i - 1, 0);
+      runs[i < 0 ? 0 : next].focus();
+    } else if (e.key === "x" && i >= 0) {
+      var cb = runs[i].querySelector('input[name="run_ids"]');
+      if (cb) cb.checked = !cb.checked;
+    } else if (e.key === "r") {
+      var btn = document.getElementById("review-selected");
+      if (btn) btn.click();
+    }
+    e.preventDefault();
+    return true;
+  }
 
   // A request that fails on the network shows a message instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
