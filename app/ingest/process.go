@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/tickets"
 )
 
@@ -106,6 +107,10 @@ func ProcessMails(ctx context.Context, tx bun.IDB, mailIDs []int64) ([]Processed
 		if _, err := tx.ExecContext(ctx, s.query, bun.In(runIDs)); err != nil {
 			return nil, fmt.Errorf("ingest: %s: %w", s.what, err)
 		}
+	}
+	// Overrides first: the summary counts effective statuses.
+	if _, err := overrides.Apply(ctx, tx, runIDs); err != nil {
+		return nil, err
 	}
 	if err := UpdateJobSummaries(ctx, tx, runIDs); err != nil {
 		return nil, err

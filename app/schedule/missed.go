@@ -10,6 +10,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/tickets"
 )
 
@@ -130,6 +131,9 @@ func GenerateMissedRuns(ctx context.Context, idb bun.IDB, loc *time.Location, no
 		}
 		created = len(newIDs)
 		if len(newIDs) > 0 {
+			if _, err := overrides.Apply(ctx, tx, newIDs); err != nil {
+				return err
+			}
 			if err := ingest.UpdateJobSummaries(ctx, tx, newIDs); err != nil {
 				return err
 			}
