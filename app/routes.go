@@ -66,6 +66,14 @@ func (a *App) routeTable() []route {
 		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
 		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
 
+		{"GET", "/overrides", readers, a.overridesPage},
+		{"GET", "/overrides/new", operators, a.overrideNew},
+		{"GET", "/overrides/jobs", operators, a.overrideJobs},
+		{"POST", "/overrides", operators, a.overrideSave},
+		{"GET", "/overrides/:id/edit", operators, a.overrideEdit},
+		{"PUT", "/overrides/:id", operators, a.overrideSave},
+		{"POST", "/overrides/:id/delete", adminOnly, a.overrideDelete},
+
 		{"GET", "/daily", readers, a.dailyPage},
 		{"GET", "/daily/:id", readers, a.dailyJobRuns},
 		{"POST", "/daily/check", operators, a.dailyCheckNow},

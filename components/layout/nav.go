@@ -27,7 +27,9 @@ var (
 		{"Archived jobs", "/jobs/archived"},
 		{"Audit log", "/audit"},
 	}
-	moreNav = []NavItem{}
+	moreNav = []NavItem{
+		{"Overrides", "/overrides"},
+	}
 )
 
 func visible(v view.Ctx, items []NavItem) []NavItem {

@@ -1,0 +1,153 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/overrides"
+	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/settings"
+	"github.com/backupchecks/backupchecks/app/validation"
+	ovview "github.com/backupchecks/backupchecks/components/overridespage"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+func (a *App) overrideRows(c *fiber.Ctx) ([]ovview.Row, error) {
+	list, err := overrides.List(c.UserContext(), a.db.Bun)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]ovview.Row, len(list))
+	for i, o := range list {
+		rows[i] = ovview.Row{ID: o.ID, Level: o.Level, Software: o.Software, Type: o.Type, ObjectName: o.ObjectName,
+			MatchStatus: o.MatchStatus, MatchText: o.MatchText, MatchMode: o.MatchMode, ValidFrom: o.ValidFrom,
+			ValidUntil: o.ValidUntil, TreatAsSuccess: o.TreatAsSuccess, Comment: o.Comment, Runs: o.Runs,
+			JobLabel: o.CustomerName + " / " + o.JobName}
+		if o.JobID != nil {
+			rows[i].JobID = *o.JobID
+		}
+	}
+	return rows, nil
+}
+
+func (a *App) overridesPage(c *fiber.Ctx) error {
+	rows, err := a.overrideRows(c)
+	if err != nil {
+		return err
+	}
+	role := currentUser(c).ActiveRole
+	canEdit, canDelete := role == db.RoleAdmin || role == db.RoleOperator, role == db.RoleAdmin
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return ovview.Page(v, rows, canEdit, canDelete) },
+		ovview.Table(a.view(c), rows, canEdit, canDelete))
+}
+
+func (a *App) overrideNew(c *fiber.Ctx) error {
+	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), ovview.Form{Level: "global", MatchMode: "contains", TreatAsSuccess: true}))
+}
+
+func (a *App) overrideEdit(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	o, err := overrides.Get(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	loc := settings.Location(state(c).settings)
+	f := ovview.Form{ID: o.ID, Level: o.Level, Software: o.Software, Type: o.Type, ObjectName: o.ObjectName,
+		MatchStatus: o.MatchStatus, MatchText: o.MatchText, MatchMode: o.MatchMode, TreatAsSuccess: o.TreatAsSuccess, Comment: o.Comment}
+	if o.JobID != nil {
+		f.JobID, f.JobLabel = strconv.FormatInt(*o.JobID, 10), o.CustomerName+" / "+o.JobName
+	}
+	if o.ValidFrom != nil {
+		f.ValidFrom = o.ValidFrom.In(loc).Format("2006-01-02")
+	}
+	if o.ValidUntil != nil { // stored exclusive, shown inclusive
+		f.ValidUntil = o.ValidUntil.In(loc).AddDate(0, 0, -1).Format("2006-01-02")
+	}
+	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), f))
+}
+
+func overrideInput(c *fiber.Ctx) overrides.Input {
+	return overrides.Input{Level: c.FormValue("level"), Software: c.FormValue("software"), Type: c.FormValue("type"),
+		JobID: c.FormValue("job_id"), ObjectName: c.FormValue("object_name"), MatchStatus: c.FormValue("match_status"),
+		MatchText: c.FormValue("match_text"), MatchMode: c.FormValue("match_mode"), ValidFrom: c.FormValue("valid_from"),
+		ValidUntil: c.FormValue("valid_until"), TreatAsSuccess: c.FormValue("treat_as_success") == "on", Comment: c.FormValue("comment")}
+}
+
+func (a *App) overrideSave(c *fiber.Ctx) error {
+	in := overrideInput(c)
+	loc := settings.Location(state(c).settings)
+	var err error
+	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
+	if id == 0 {
+		_, err = overrides.Create(c.UserContext(), a.db.Bun, a.actor(c), in, loc, a.now(), schedule.RecountJobSummaries)
+	} else {
+		err = overrides.Update(c.UserContext(), a.db.Bun, a.actor(c), id, in, loc, a.now(), schedule.RecountJobSummaries)
+	}
+	if errs, ok := validation.As(err); ok {
+		f := ovview.Form{ID: id, Level: in.Level, Software: in.Software, Type: in.Type, JobID: in.JobID,
+			JobLabel: c.FormValue("job_search"), ObjectName: in.ObjectName, MatchStatus: in.MatchStatus, MatchText: in.MatchText,
+			MatchMode: in.MatchMode, ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil, TreatAsSuccess: in.TreatAsSuccess,
+			Comment: in.Comment, Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, ovview.FormModal(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	return a.overridesRefresh(c, "Override saved; runs not yet reviewed were evaluated again.")
+}
+
+func (a *App) overrideDelete(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	if err := overrides.Delete(c.UserContext(), a.db.Bun, a.actor(c), id, a.now(), schedule.RecountJobSummaries); err != nil {
+		return err
+	}
+	return a.overridesRefresh(c, "Override deleted.")
+}
+
+// overridesRefresh closes the dialog and re-renders the table.
+func (a *App) overridesRefresh(c *fiber.Ctx, msg string) error {
+	rows, err := a.overrideRows(c)
+	if err != nil {
+		return err
+	}
+	if c.Get("HX-Target") == "modal-dialog" {
+		trigger(c, map[string]any{"closeModal": true})
+	}
+	retarget(c, "#overrides-table", "outerHTML")
+	role := currentUser(c).ActiveRole
+	return a.renderFragment(c, fiber.StatusOK, ovview.Table(a.view(c), rows, true, role == db.RoleAdmin), success(msg))
+}
+
+// overrideJobs is the job type-ahead of the form.
+func (a *App) overrideJobs(c *fiber.Ctx) error {
+	q := strings.TrimSpace(c.Query("job_search"))
+	var found []struct {
+		ID    int64  `bun:"id"`
+		Label string `bun:"label"`
+	}
+	if q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		if err := a.db.Bun.NewRaw(`
+			SELECT j.id, c.name || ' / ' || j.job_name AS label FROM jobs j JOIN customers c ON c.id = j.customer_id
+			WHERE j.archived_at IS NULL AND (j.job_name ILIKE ? OR c.name ILIKE ?)
+			ORDER BY lower(c.name), lower(j.job_name) LIMIT 10`, like, like).Scan(c.UserContext(), &found); err != nil {
+			return fmt.Errorf("overrides: job search: %w", err)
+		}
+	}
+	opts := make([]ovview.JobOption, len(found))
+	for i, f := range found {
+		opts[i] = ovview.JobOption{ID: f.ID, Label: f.Label}
+	}
+	return a.renderFragment(c, fiber.StatusOK, ovview.JobOptions(opts))
+}
