@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/overrides"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -47,7 +48,17 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 }
 
 func (a *App) overrideNew(c *fiber.Ctx) error {
-	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), ovview.Form{Level: "global", MatchMode: "contains", TreatAsSuccess: true}))
+	f := ovview.Form{Level: "global", MatchMode: "contains", TreatAsSuccess: true}
+	// From a run ("Mark as Success" → future runs): prefilled for that job and outcome.
+	if runID, err := strconv.ParseInt(c.Query("run_id"), 10, 64); err == nil && runID > 0 {
+		d, err := review.GetRun(c.UserContext(), a.db.Bun, runID)
+		if err != nil {
+			return err
+		}
+		f.Level, f.JobID, f.JobLabel = "object", strconv.FormatInt(d.JobID, 10), d.CustomerName+" / "+d.JobName
+		f.MatchStatus, f.MatchText = d.Status, d.Message
+	}
+	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), f))
 }
 
 func (a *App) overrideEdit(c *fiber.Ctx) error {

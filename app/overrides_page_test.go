@@ -70,3 +70,37 @@ func TestOverridesPage(t *testing.T) {
 		t.Fatal("overrides not audited")
 	}
 }
+
+func TestMarkAsSuccessOffersAnOverride(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	c := h.client()
+	c.login("ops")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	var runID int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &runID); err != nil {
+		t.Fatal(err)
+	}
+	r := c.hx("GET", fmt.Sprintf("/runchecks/runs/%d", runID), nil)
+	if r.doc.Find("#run-mark-success").Length() != 1 {
+		t.Fatalf("no Mark as Success:\n%s", r.body)
+	}
+	r = c.hx("POST", fmt.Sprintf("/runchecks/runs/%d/success", runID), nil)
+	wantStatus(t, r, http.StatusOK)
+	if r.doc.Find("#ask-override").Length() != 1 || !strings.Contains(r.text("#run-info"), "Success (override)") {
+		t.Fatalf("after marking:\n%s", r.body)
+	}
+	wantStatus(t, c.hx("POST", fmt.Sprintf("/runchecks/runs/%d/success", runID), nil), http.StatusConflict)
+	r = c.hx("GET", fmt.Sprintf("/overrides/new?run_id=%d", runID), nil)
+	if r.doc.Find("#level-object[checked]").Length() != 1 {
+		t.Fatalf("override form not prefilled at object level:\n%s", r.body)
+	}
+	if r.doc.Find(fmt.Sprintf(`input[name="job_id"][value="%d"][checked]`, nightly)).Length() != 1 ||
+		r.doc.Find(`#f-match_status option[value="Failed"][selected]`).Length() != 1 {
+		t.Fatalf("override form not prefilled from the run:\n%s", r.body)
+	}
+	var worst string
+	if err := h.db.Bun.NewRaw("SELECT worst_unreviewed_status FROM jobs WHERE id = ?", nightly).Scan(t.Context(), &worst); err != nil || worst != "Success" {
+		t.Fatalf("summary after marking: %q %v", worst, err)
+	}
+}

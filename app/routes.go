@@ -65,6 +65,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/runchecks/review", operators, a.runChecksReview},
 		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
 		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
+		{"POST", "/runchecks/runs/:id/success", operators, a.runChecksMarkSuccess},
 
 		{"GET", "/overrides", readers, a.overridesPage},
 		{"GET", "/overrides/new", operators, a.overrideNew},

@@ -162,6 +162,26 @@ func (a *App) runChecksRun(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return fiber.ErrNotFound
 	}
+	return a.renderRunModal(c, id, false)
+}
+
+// runChecksMarkSuccess treats a run as successful by hand and offers an override.
+func (a *App) runChecksMarkSuccess(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	changed, err := review.MarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
+	if err != nil {
+		return err
+	}
+	if !changed {
+		return fiber.NewError(fiber.StatusConflict, "This run is reviewed or already a success.")
+	}
+	return a.renderRunModal(c, id, true)
+}
+
+func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool) error {
 	d, err := review.GetRun(c.UserContext(), a.db.Bun, id)
 	if err != nil {
 		return err
@@ -174,7 +194,8 @@ func (a *App) runChecksRun(c *fiber.Ctx) error {
 		RunAt: d.RunAt, Message: d.Message, MailID: d.MailID, Reviewed: d.ReviewedAt != nil},
 		JobID: d.JobID, JobName: d.JobName, CustomerName: d.CustomerName, Software: d.Software, Type: d.Type,
 		Original: d.Status, StartedAt: d.StartedAt, EndedAt: d.EndedAt, Host: d.Host, Parser: d.Parser,
-		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: c.Query("filter")}
+		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: c.Query("filter"), AskOverride: askOverride,
+		CanMark: d.ReviewedAt == nil && status != "Success"}
 	if d.MailHTML != "" && d.MailID != nil {
 		mailID := *d.MailID
 		m.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(d.MailHTML, func(cid string) string {

@@ -108,3 +108,35 @@ func History(ctx context.Context, idb bun.IDB, jobID int64, limit int) ([]Event,
 	}
 	return out, nil
 }
+
+// MarkSuccess treats one run as successful by hand (a one-off override without a rule),
+// records who did it, and recounts its job's summary. Reviewed runs are not changed.
+func MarkSuccess(ctx context.Context, bdb *bun.DB, actor audit.Actor, runID int64, at time.Time) (bool, error) {
+	var by any
+	if actor.ID != 0 {
+		by = actor.ID
+	}
+	var jobIDs []int64
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewRaw(`
+			UPDATE job_runs SET overridden_status = 'Success', override_id = NULL, overridden_at = ?, overridden_by = ?, updated_at = now()
+			WHERE id = ? AND reviewed_at IS NULL AND coalesce(overridden_status, status) <> 'Success'
+			RETURNING job_id`, at, by, runID).Scan(ctx, &jobIDs); err != nil {
+			return err
+		}
+		if len(jobIDs) == 0 {
+			return nil
+		}
+		if err := schedule.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, actor, "run.marked_success", fmt.Sprintf("run:%d", runID), nil); err != nil {
+			return err
+		}
+		return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: []int64{runID}})
+	})
+	if err != nil {
+		return false, fmt.Errorf("review: mark run %d as success: %w", runID, err)
+	}
+	return len(jobIDs) == 1, nil
+}
