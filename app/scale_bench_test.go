@@ -2,17 +2,23 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/seed"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -89,6 +95,7 @@ func BenchmarkAtScale(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
+	b.Run("RunChecksPage16Clients", func(b *testing.B) { benchRunChecks(b, d, a, token) })
 	loc, _ := time.LoadLocation(o.Timezone)
 	b.Run("MissedRunsFirstPass", func(b *testing.B) {
 		for b.Loop() {
@@ -111,4 +118,101 @@ func BenchmarkAtScale(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchRunChecks leaves about 2,000 runs to review (as on a busy morning), serves the
+// app on loopback and has 16 clients load the first Run Checks page at once; it reports
+// the latency percentiles and their ratio to the queue's SQL alone.
+func benchRunChecks(b *testing.B, d *db.DB, a *App, token string) {
+	ctx := context.Background()
+	if _, err := d.Bun.ExecContext(ctx, `UPDATE job_runs SET reviewed_at = now() WHERE reviewed_at IS NULL AND id % 10 <> 0`); err != nil {
+		b.Fatal(err)
+	}
+	var jobIDs []int64
+	if err := d.Bun.NewRaw("SELECT id FROM jobs").Scan(ctx, &jobIDs); err != nil {
+		b.Fatal(err)
+	}
+	if err := schedule.RecountJobSummaries(ctx, d.Bun, jobIDs); err != nil {
+		b.Fatal(err)
+	}
+	var unreviewed int
+	_ = d.Bun.NewRaw("SELECT count(*) FROM job_runs WHERE reviewed_at IS NULL AND superseded_at IS NULL").Scan(ctx, &unreviewed)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(sctx, ln) }()
+	defer func() { stop(); <-done }()
+	url := "http://" + ln.Addr().String() + "/runchecks"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	// BENCH_FRAGMENT=1 measures the htmx refresh (the list only) instead of the full page.
+	fragment := os.Getenv("BENCH_FRAGMENT") != ""
+	get := func() (time.Duration, error) {
+		req, _ := http.NewRequest("GET", url, nil)
+		if fragment {
+			req.Header.Set("HX-Request", "true")
+		}
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: token})
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return time.Since(start), nil
+	}
+	if _, err := get(); err != nil { // warm up
+		b.Fatal(err)
+	}
+	const clients, perClient = 16, 10
+	var all []time.Duration
+	for b.Loop() {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var firstErr error
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range perClient {
+					lat, err := get()
+					mu.Lock()
+					if err != nil && firstErr == nil {
+						firstErr = err
+					}
+					all = append(all, lat)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if firstErr != nil {
+			b.Fatal(firstErr)
+		}
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))]) / float64(time.Millisecond) }
+	// The queue's SQL alone, one client.
+	var sqlTotal time.Duration
+	const sqlRuns = 20
+	for range sqlRuns {
+		start := time.Now()
+		if _, _, err := review.Queue(ctx, d.Bun, review.QueueFilter{Page: 1, PerPage: runChecksPerPage}); err != nil {
+			b.Fatal(err)
+		}
+		sqlTotal += time.Since(start)
+	}
+	sqlMS := float64(sqlTotal) / sqlRuns / float64(time.Millisecond)
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.95), "p95-ms")
+	b.ReportMetric(sqlMS, "sql-ms")
+	b.ReportMetric(pct(0.5)/sqlMS, "p50/sql")
+	b.ReportMetric(float64(unreviewed), "unreviewed-runs")
 }
