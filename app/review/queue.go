@@ -89,11 +89,11 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 		args = append(args, like, like, like)
 	}
 	cond := strings.Join(where, " AND ")
-	var total int
-	if err := idb.NewRaw("SELECT count(*) FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE "+cond, args...).Scan(ctx, &total); err != nil {
-		return nil, 0, fmt.Errorf("review: queue count: %w", err)
+	var rows []struct {
+		QueueGroup
+		Total int `bun:"total"`
 	}
-	var groups []QueueGroup
+	// The total comes with the page (a window count), saving a query per refresh.
 	err := idb.NewRaw(`
 		SELECT j.id AS job_id, c.id AS customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type,
 		       schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked) AS schedule,
@@ -101,14 +101,26 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
 		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id) AND coalesce(ts.resolved_at, t.resolved_at) IS NULL) AS ticket,
 		       EXISTS (SELECT 1 FROM remark_scopes rs JOIN remarks rm ON rm.id = rs.remark_id
-		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id) AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL) AS remark
+		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id) AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL) AS remark,
+		       count(*) OVER () AS total
 		FROM jobs j JOIN customers c ON c.id = j.customer_id
 		WHERE `+cond+`
 		ORDER BY status_severity(coalesce(j.worst_unreviewed_status, j.last_run_status)) DESC NULLS LAST,
 		         j.last_run_at DESC NULLS LAST, j.id
-		LIMIT ? OFFSET ?`, append(args, f.PerPage, (f.Page-1)*f.PerPage)...).Scan(ctx, &groups)
+		LIMIT ? OFFSET ?`, append(args, f.PerPage, (f.Page-1)*f.PerPage)...).Scan(ctx, &rows)
 	if err != nil {
 		return nil, 0, fmt.Errorf("review: queue: %w", err)
+	}
+	groups := make([]QueueGroup, len(rows))
+	total := 0
+	for i, r := range rows {
+		groups[i], total = r.QueueGroup, r.Total
+	}
+	if len(rows) == 0 && f.Page > 1 {
+		// Past the last page: the count still tells how many there are.
+		if err := idb.NewRaw("SELECT count(*) FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE "+cond, args...).Scan(ctx, &total); err != nil {
+			return nil, 0, fmt.Errorf("review: queue count: %w", err)
+		}
 	}
 	if len(groups) == 0 {
 		return groups, total, nil
