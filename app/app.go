@@ -42,6 +42,8 @@ type App struct {
 	jobs     *jobs.Enqueuer
 	registry *parsers.Registry
 	done     chan struct{} // closed when the server shuts down (ends SSE streams)
+
+	rcOptions filterOptions // Run Checks filter choices, cached briefly
 }
 
 // Options are the parts of App that tests replace.

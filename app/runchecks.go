@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -96,8 +98,35 @@ func (a *App) runChecksPage(c *fiber.Ctx) error {
 	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return rcview.Page(v, m) }, rcview.List(a.view(c), m))
 }
 
+// filterOptions are the Run Checks filter's choices, cached briefly: every operator's
+// full page load needs them, and a customer or job added a minute ago can wait.
+type filterOptions struct {
+	mu        sync.Mutex
+	fetchedAt time.Time
+	customers []rcview.Option
+	softwares []string
+	types     []string
+}
+
+const filterOptionsTTL = time.Minute
+
 // runChecksOptions fills the filter's choices (customers, software, types).
 func (a *App) runChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
+	o := &a.rcOptions
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if time.Since(o.fetchedAt) > filterOptionsTTL {
+		var fresh rcview.Model
+		if err := a.loadRunChecksOptions(c, &fresh); err != nil {
+			return err
+		}
+		o.customers, o.softwares, o.types, o.fetchedAt = fresh.Customers, fresh.Softwares, fresh.Types, time.Now()
+	}
+	m.Customers, m.Softwares, m.Types = o.customers, o.softwares, o.types
+	return nil
+}
+
+func (a *App) loadRunChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
 	ctx := c.UserContext()
 	var customers []struct {
 		ID   int64  `bun:"id"`
