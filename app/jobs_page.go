@@ -10,6 +10,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/jobs"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
@@ -106,6 +107,15 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
 		Pager: ui.Pager{Page: max(page, 1), PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
 	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
+	if d.IsAdmin {
+		events, err := review.History(ctx, a.db.Bun, id, 20)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			d.Reviews = append(d.Reviews, jobsview.ReviewEvent{RunID: e.RunID, Action: e.Action, Actor: e.ActorName, At: e.At})
+		}
+	}
 	for _, r := range runs {
 		d.Runs = append(d.Runs, jobsview.Run{ID: r.ID, Status: r.Effective(), Overridden: r.OverriddenStatus != "", Source: r.SourceType,
 			RunAt: r.RunAt, StartedAt: r.StartedAt, EndedAt: r.EndedAt, MailID: r.MailID, Message: r.Message,

@@ -67,6 +67,10 @@ func TestRunChecksQueue(t *testing.T) {
 	if !strings.Contains(r.text("#flash"), "1 run(s) back in the queue") {
 		t.Fatalf("unreview: %q", r.text("#flash"))
 	}
+	// The job's page shows the review history (admins).
+	if r := c.get(fmt.Sprintf("/jobs/%d", nightly)); r.doc.Find("#review-history tbody tr").Length() != 3 {
+		t.Fatalf("job review history:\n%s", r.text("#review-history"))
+	}
 	// Viewers have no Run Checks.
 	v := h.client()
 	v.login("viewer")

@@ -75,6 +75,15 @@ type Detail struct {
 	IsAdmin bool
 
 	ScheduleSection ScheduleModel
+	Reviews         []ReviewEvent
+}
+
+// ReviewEvent is one review or unreview of a run of the job.
+type ReviewEvent struct {
+	RunID  int64
+	Action string
+	Actor  string
+	At     time.Time
 }
 
 func jobURL(id int64) string { return fmt.Sprintf("/jobs/%d", id) }
