@@ -67,6 +67,13 @@ func (a *App) routeTable() []route {
 		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
 		{"POST", "/runchecks/runs/:id/success", operators, a.runChecksMarkSuccess},
 
+		{"GET", "/tickets", readers, a.ticketsPage},
+		{"GET", "/tickets/new", operators, a.ticketNew},
+		{"POST", "/tickets", operators, a.ticketCreate},
+		{"POST", "/tickets/:kind/:id/resolve", operators, a.ticketResolve},
+		{"POST", "/tickets/:kind/:id/reopen", operators, a.ticketReopen},
+		{"GET", "/api/job-runs/:id/alerts", readers, a.runAlerts},
+
 		{"GET", "/overrides", readers, a.overridesPage},
 		{"GET", "/overrides/new", operators, a.overrideNew},
 		{"GET", "/overrides/jobs", operators, a.overrideJobs},

@@ -151,6 +151,35 @@
     return true;
   }
 
+  // Copy buttons (⧉): the Clipboard API where allowed, else a hidden textarea; a ✓ for
+  // 800 ms says it worked.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-copy]");
+    if (!btn) return;
+    e.stopPropagation();
+    var text = btn.getAttribute("data-copy");
+    var done = function () {
+      var old = btn.textContent;
+      btn.textContent = "✓";
+      setTimeout(function () { btn.textContent = old; }, 800);
+    };
+    var fallback = function () {
+      var ta = document.createElement("textarea");
+      ta.value = text;
+      ta.style.position = "fixed";
+      ta.style.opacity = "0";
+      document.body.appendChild(ta);
+      ta.select();
+      try { document.execCommand("copy"); done(); } catch (err) { /* nothing more to try */ }
+      ta.remove();
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
+
   // A request that fails on the network shows a message instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
     var area = document.getElementById("flash");

@@ -17,6 +17,7 @@ var (
 		{"Inbox", "/inbox"},
 		{"Daily Jobs", "/daily"},
 		{"Run Checks", "/runchecks"},
+		{"Tickets", "/tickets"},
 		{"Customers", "/customers"},
 		{"Jobs", "/jobs"},
 	}

@@ -1,0 +1,171 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backupchecks/backupchecks/app/review"
+	"github.com/backupchecks/backupchecks/app/tickets"
+	"github.com/backupchecks/backupchecks/app/validation"
+	tview "github.com/backupchecks/backupchecks/components/ticketspage"
+	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+func ticketKind(s string) string {
+	if s == tickets.KindRemark {
+		return tickets.KindRemark
+	}
+	return tickets.KindTicket
+}
+
+func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error) {
+	if state != "resolved" && state != "all" {
+		state = "open"
+	}
+	f := tickets.ListFilter{Kind: kind}
+	if state != "all" {
+		resolved := state == "resolved"
+		f.Resolved = &resolved
+	}
+	items, err := tickets.List(c.UserContext(), a.db.Bun, f)
+	if err != nil {
+		return tview.Model{}, err
+	}
+	role := currentUser(c).ActiveRole
+	m := tview.Model{Kind: kind, State: state, CanEdit: role == db.RoleAdmin || role == db.RoleOperator}
+	for _, it := range items {
+		m.Items = append(m.Items, tview.Item{ID: it.ID, Kind: it.Kind, Code: it.Code, Text: it.Text, ResolvedAt: it.ResolvedAt,
+			CreatedAt: it.CreatedAt, Scopes: it.Scopes, Runs: it.Runs})
+	}
+	return m, nil
+}
+
+func (a *App) ticketsPage(c *fiber.Ctx) error {
+	m, err := a.ticketsModel(c, ticketKind(c.Query("kind")), c.Query("state"))
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return tview.Page(v, m) }, tview.Table(a.view(c), m))
+}
+
+// ticketNew is the create form, raised from a run.
+func (a *App) ticketNew(c *fiber.Ctx) error {
+	runID, err := strconv.ParseInt(c.Query("run_id"), 10, 64)
+	if err != nil || runID <= 0 {
+		return fiber.NewError(fiber.StatusBadRequest, "Raise tickets and remarks from a run in Run Checks.")
+	}
+	d, err := review.GetRun(c.UserContext(), a.db.Bun, runID)
+	if err != nil {
+		return err
+	}
+	f := tview.Form{Kind: ticketKind(c.Query("kind")), RunID: runID, JobID: d.JobID, Scope: d.CustomerName + " / " + d.JobName,
+		Customer: d.CustomerName, CustomerID: a.jobCustomerID(c, d.JobID)}
+	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
+}
+
+func (a *App) jobCustomerID(c *fiber.Ctx, jobID int64) int64 {
+	var id int64
+	_ = a.db.Bun.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", jobID).Scan(c.UserContext(), &id)
+	return id
+}
+
+func (a *App) ticketCreate(c *fiber.Ctx) error {
+	kind := ticketKind(c.FormValue("kind"))
+	runID, _ := strconv.ParseInt(c.FormValue("run_id"), 10, 64)
+	jobID, _ := strconv.ParseInt(c.FormValue("job_id"), 10, 64)
+	custID, _ := strconv.ParseInt(c.FormValue("customer_id"), 10, 64)
+	whole := c.FormValue("whole_customer") == "on"
+	in := tickets.Input{Kind: kind, Code: c.FormValue("code"), Text: c.FormValue("text"), ActiveFrom: c.FormValue("active_from"),
+		StartDate: c.FormValue("start_date"), JobID: jobID, RunID: runID}
+	if whole {
+		in.JobID, in.CustomerID = 0, custID
+	}
+	_, code, err := tickets.Create(c.UserContext(), a.db.Bun, a.actor(c), in, a.now())
+	if errs, ok := validation.As(err); ok {
+		f := tview.Form{Kind: kind, RunID: runID, JobID: jobID, CustomerID: custID, Code: in.Code, Text: in.Text,
+			ActiveFrom: in.ActiveFrom, StartDate: in.StartDate, WholeCust: whole, Errors: errs}
+		if runID != 0 {
+			if d, err := review.GetRun(c.UserContext(), a.db.Bun, runID); err == nil {
+				f.Scope, f.Customer = d.CustomerName+" / "+d.JobName, d.CustomerName
+			}
+		}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, tview.FormModal(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	c.Set("HX-Reswap", "none")
+	msg := "Remark created."
+	if kind == tickets.KindTicket {
+		msg = fmt.Sprintf("Ticket %s created.", code)
+	}
+	return a.renderFragment(c, fiber.StatusOK, templ.NopComponent, success(msg))
+}
+
+func (a *App) ticketResolve(c *fiber.Ctx) error { return a.ticketSetResolved(c, true) }
+func (a *App) ticketReopen(c *fiber.Ctx) error  { return a.ticketSetResolved(c, false) }
+
+func (a *App) ticketSetResolved(c *fiber.Ctx, resolved bool) error {
+	kind := c.Params("kind")
+	if kind != tickets.KindTicket && kind != tickets.KindRemark {
+		return fiber.ErrNotFound
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	if err := tickets.SetResolved(c.UserContext(), a.db.Bun, a.actor(c), kind, id, resolved, a.now()); err != nil {
+		return err
+	}
+	m, err := a.ticketsModel(c, kind, c.Query("state"))
+	if err != nil {
+		return err
+	}
+	verb := "resolved: it no longer follows new runs"
+	if !resolved {
+		verb = "reopened"
+	}
+	return a.renderFragment(c, fiber.StatusOK, tview.Table(a.view(c), m), success(fmt.Sprintf("%s %s.", strings.ToUpper(kind[:1])+kind[1:], verb)))
+}
+
+// runAlerts is GET /api/job-runs/{id}/alerts: a run's tickets and remarks, as an HTML
+// fragment or, with Accept: application/json, as JSON.
+func (a *App) runAlerts(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	alerts, err := tickets.Alerts(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(c.Get(fiber.HeaderAccept), "application/json") {
+		var tk, rm []tickets.Alert
+		for _, al := range alerts {
+			if al.Kind == tickets.KindTicket {
+				tk = append(tk, al)
+			} else {
+				rm = append(rm, al)
+			}
+		}
+		return c.JSON(fiber.Map{"run_id": id, "tickets": nonNil(tk), "remarks": nonNil(rm)})
+	}
+	out := make([]tview.Alert, len(alerts))
+	for i, al := range alerts {
+		out[i] = tview.Alert{ID: al.ID, Kind: al.Kind, Code: al.Code, Text: al.Text, Direct: al.Direct}
+	}
+	return a.renderFragment(c, fiber.StatusOK, tview.Alerts(out))
+}
+
+func nonNil(a []tickets.Alert) []tickets.Alert {
+	if a == nil {
+		return []tickets.Alert{}
+	}
+	return a
+}

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+func TestTicketsFromARun(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	h.user("viewer", db.RoleViewer)
+	c := h.client()
+	c.login("ops")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	var runID int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &runID); err != nil {
+		t.Fatal(err)
+	}
+	r := c.hx("GET", fmt.Sprintf("/tickets/new?kind=remark&run_id=%d", runID), nil)
+	wantStatus(t, r, http.StatusOK)
+	form := url.Values{"kind": {"remark"}, "run_id": {fmt.Sprint(runID)}, "job_id": {fmt.Sprint(nightly)}, "text": {""}}
+	r = c.hx("POST", "/tickets", form)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if r.text("#f-text-error") == "" {
+		t.Fatalf("empty remark accepted:\n%s", r.body)
+	}
+	form.Set("text", "Vendor case 4711 open")
+	wantStatus(t, c.hx("POST", "/tickets", form), http.StatusOK)
+	r = c.hx("POST", "/tickets", url.Values{"kind": {"ticket"}, "run_id": {fmt.Sprint(runID)}, "job_id": {fmt.Sprint(nightly)}, "text": {"Disk full"}})
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text("#flash"), "Ticket T") {
+		t.Fatalf("ticket flash: %q", r.text("#flash"))
+	}
+
+	// The run's alerts, as HTML and as JSON.
+	r = c.hx("GET", fmt.Sprintf("/api/job-runs/%d/alerts", runID), nil)
+	if !strings.Contains(r.text("#run-alerts"), "Disk full") || !strings.Contains(r.text("#run-alerts"), "Vendor case 4711") {
+		t.Fatalf("alerts fragment:\n%s", r.body)
+	}
+	req, _ := http.NewRequest("GET", h.url+fmt.Sprintf("/api/job-runs/%d/alerts", runID), nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts struct {
+		Tickets []struct{ Code string } `json:"tickets"`
+		Remarks []struct{ Text string } `json:"remarks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil || len(alerts.Tickets) != 1 || len(alerts.Remarks) != 1 {
+		t.Fatalf("alerts JSON: %+v %v", alerts, err)
+	}
+	resp.Body.Close()
+
+	// Run Checks shows the indicators; the Tickets page lists and resolves.
+	if r := c.get("/runchecks"); !strings.Contains(r.text(fmt.Sprintf("#rc-job-%d", nightly)), "🎫") {
+		t.Fatal("no ticket indicator in Run Checks")
+	}
+	r = c.get("/tickets?kind=ticket")
+	if r.doc.Find("#tickets-table tbody tr").Length() != 1 || r.doc.Find("[data-copy]").Length() != 1 {
+		t.Fatalf("tickets page:\n%s", r.text("#tickets-table"))
+	}
+	var ticketID int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM tickets").Scan(t.Context(), &ticketID); err != nil {
+		t.Fatal(err)
+	}
+	v := h.client()
+	v.login("viewer")
+	wantStatus(t, v.hx("POST", fmt.Sprintf("/tickets/ticket/%d/resolve", ticketID), nil), http.StatusForbidden)
+	r = c.hx("POST", fmt.Sprintf("/tickets/ticket/%d/resolve?state=open", ticketID), nil)
+	wantStatus(t, r, http.StatusOK)
+	if r.doc.Find("#tickets-table tbody tr").Length() != 0 {
+		t.Fatal("a resolved ticket is still listed as open")
+	}
+	if r := c.get("/runchecks"); strings.Contains(r.text(fmt.Sprintf("#rc-job-%d", nightly)), "🎫") {
+		t.Fatal("the ticket indicator stays after resolving")
+	}
+}
