@@ -11,6 +11,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/review"
+	"github.com/backupchecks/backupchecks/app/tickets"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
@@ -107,6 +108,16 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
 		Pager: ui.Pager{Page: max(page, 1), PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
 	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
+	open := false
+	for _, kind := range []string{tickets.KindTicket, tickets.KindRemark} {
+		items, err := tickets.List(ctx, a.db.Bun, tickets.ListFilter{Kind: kind, Resolved: &open, JobID: id})
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			d.Alerts = append(d.Alerts, jobsview.JobAlert{Kind: kind, Code: it.Code, Text: it.Text, Runs: it.Runs})
+		}
+	}
 	if d.IsAdmin {
 		events, err := review.History(ctx, a.db.Bun, id, 20)
 		if err != nil {

@@ -59,6 +59,10 @@ func TestTicketsFromARun(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// The job's page shows what is open on it.
+	if r := c.get(fmt.Sprintf("/jobs/%d", nightly)); !strings.Contains(r.text("#job-alerts"), "Disk full") {
+		t.Fatalf("job alerts: %q", r.text("#job-alerts"))
+	}
 	// Run Checks shows the indicators; the Tickets page lists and resolves.
 	if r := c.get("/runchecks"); !strings.Contains(r.text(fmt.Sprintf("#rc-job-%d", nightly)), "🎫") {
 		t.Fatal("no ticket indicator in Run Checks")

@@ -76,6 +76,13 @@ type Detail struct {
 
 	ScheduleSection ScheduleModel
 	Reviews         []ReviewEvent
+	Alerts          []JobAlert // open tickets and remarks on the job
+}
+
+// JobAlert is an open ticket or remark whose scope covers the job.
+type JobAlert struct {
+	Kind, Code, Text string
+	Runs             int
 }
 
 // ReviewEvent is one review or unreview of a run of the job.
