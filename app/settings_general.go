@@ -65,10 +65,3 @@ func (a *App) settingsGeneralSave(c *fiber.Ctx) error {
 	}
 	return a.renderFragment(c, fiber.StatusOK, settingsview.GeneralView(a.view(c), generalModel(saved)), success("General settings saved."))
 }
-
-// settingsNotAvailable shows a tab whose settings belong to a later release.
-func (a *App) settingsNotAvailable(tab, what string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		return a.renderPage(c, func(v view.Ctx) templ.Component { return settingsview.NotAvailable(v, tab, what) })
-	}
-}

@@ -98,6 +98,16 @@ type SystemSettings struct {
 	IMAPProcessedFolder       string     `bun:"imap_processed_folder"`
 	MailLastImportAt          *time.Time `bun:"mail_last_import_at"`
 	MailLastImportResult      string     `bun:"mail_last_import_result"`
+
+	AutotaskEnabled            bool       `bun:"autotask_enabled"`
+	AutotaskEnvironment        string     `bun:"autotask_environment"`
+	AutotaskUsername           string     `bun:"autotask_username"`
+	AutotaskSecret             []byte     `bun:"autotask_secret"`           // encrypted
+	AutotaskIntegrationCode    []byte     `bun:"autotask_integration_code"` // encrypted
+	AutotaskTrackingIdentifier string     `bun:"autotask_tracking_identifier"`
+	AutotaskBaseURL            string     `bun:"autotask_base_url"`
+	AutotaskCheckedAt          *time.Time `bun:"autotask_checked_at"`
+	AutotaskCheckResult        string     `bun:"autotask_check_result"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.

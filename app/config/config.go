@@ -27,6 +27,7 @@ type Config struct {
 	SessionIdleTimeout time.Duration // SESSION_IDLE_TIMEOUT, default 2h
 	GraphLoginURL      string        // GRAPH_LOGIN_URL, default https://login.microsoftonline.com
 	GraphURL           string        // GRAPH_API_URL, default https://graph.microsoft.com/v1.0
+	AutotaskZoneURLs   []string      // AUTOTASK_ZONE_LOOKUP_URLS: comma-separated; default the two global hosts
 }
 
 // Var documents one environment variable (for --help and the README).
@@ -46,6 +47,7 @@ var Vars = []Var{
 	{"SESSION_IDLE_TIMEOUT", "2h", "a login ends after this long without a request"},
 	{"GRAPH_LOGIN_URL", "https://login.microsoftonline.com", "Microsoft sign-in endpoint (another cloud, e.g. login.microsoftonline.us)"},
 	{"GRAPH_API_URL", "https://graph.microsoft.com/v1.0", "Microsoft Graph endpoint (another cloud, e.g. graph.microsoft.us/v1.0)"},
+	{"AUTOTASK_ZONE_LOOKUP_URLS", "the two global zoneInformation hosts", "Autotask zone discovery endpoints, comma-separated (tests, proxies)"},
 }
 
 // Need says which parts of the configuration a command needs.
@@ -77,6 +79,11 @@ func load(getenv func(string) string, need Need) (*Config, error) {
 		// Empty means the Graph client's defaults (the global Microsoft cloud).
 		GraphLoginURL: get("GRAPH_LOGIN_URL", ""),
 		GraphURL:      get("GRAPH_API_URL", ""),
+	}
+	for _, u := range strings.Split(get("AUTOTASK_ZONE_LOOKUP_URLS", ""), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.AutotaskZoneURLs = append(c.AutotaskZoneURLs, u)
+		}
 	}
 	if need&NeedDatabase != 0 && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required"))
