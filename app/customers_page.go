@@ -25,16 +25,26 @@ import (
 
 const customersPerPage = 50
 
-func customerAccess(u *db.User) customersview.Access {
+func customerAccess(c *fiber.Ctx) customersview.Access {
+	u := currentUser(c)
+	edit := u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator
 	return customersview.Access{
-		Edit:   u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator,
-		Delete: u.ActiveRole == db.RoleAdmin,
-		Import: u.ActiveRole == db.RoleAdmin,
+		Autotask: edit && state(c).settings.AutotaskEnabled,
+		Edit:     u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator,
+		Delete:   u.ActiveRole == db.RoleAdmin,
+		Import:   u.ActiveRole == db.RoleAdmin,
 	}
 }
 
 func customerRowView(r customers.Row) customersview.Row {
-	return customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount}
+	v := customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount}
+	if r.AutotaskCompanyID != nil {
+		v.AutotaskCompany, v.AutotaskStatus = deref(r.AutotaskCompanyName), deref(r.AutotaskStatus)
+		if v.AutotaskCompany == "" {
+			v.AutotaskCompany = fmt.Sprintf("company %d", *r.AutotaskCompanyID)
+		}
+	}
+	return v
 }
 
 // customerFilter reads the list's filter from the query string or the submitted form
@@ -72,7 +82,7 @@ func (a *App) customersList(c *fiber.Ctx, f customers.Filter) (customersview.Lis
 	if len(q) > 0 {
 		base += q.Encode() + "&"
 	}
-	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Access: customerAccess(currentUser(c)),
+	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Access: customerAccess(c),
 		Pager: ui.Pager{Page: f.Page, PerPage: f.PerPage, Total: p.Total, BaseURL: base}}
 	for _, r := range p.Rows {
 		l.Rows = append(l.Rows, customerRowView(r))
@@ -118,7 +128,7 @@ func (a *App) customerCreate(c *fiber.Ctx) error {
 	}
 	row := customersview.Row{ID: cu.ID, Name: cu.Name, Active: cu.Active}
 	fresh := customersview.CreateForm{Active: true, Autofocus: true}
-	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, customerAccess(currentUser(c))), flash)
+	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, customerAccess(c)), flash)
 }
 
 func customerID(c *fiber.Ctx) (int64, error) {
@@ -139,7 +149,7 @@ func (a *App) customerRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(currentUser(c)), false))
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false))
 }
 
 // customerEdit turns a row into a form.
@@ -179,7 +189,7 @@ func (a *App) customerUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(currentUser(c)), false),
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
 		success(fmt.Sprintf("Customer %s saved.", r.Name)))
 }
 

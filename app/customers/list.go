@@ -17,7 +17,14 @@ type Row struct {
 	Name     string `bun:"name"`
 	Active   bool   `bun:"active"`
 	JobCount int    `bun:"job_count"`
+
+	AutotaskCompanyID   *int64  `bun:"autotask_company_id"`
+	AutotaskCompanyName *string `bun:"autotask_company_name"`
+	AutotaskStatus      *string `bun:"autotask_mapping_status"`
 }
+
+// rowColumns are the columns of a Row (customers AS c joined to jobCounts).
+const rowColumns = "c.id, c.name, c.active, jc.job_count, c.autotask_company_id, c.autotask_company_name, c.autotask_mapping_status"
 
 // Filter selects one page of the Customers list.
 type Filter struct {
@@ -59,7 +66,7 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 		return p, fmt.Errorf("customers: count: %w", err)
 	}
 	p.Total = int(n)
-	err = q.ColumnExpr("c.id, c.name, c.active, jc.job_count").Join(jobCounts).
+	err = q.ColumnExpr(rowColumns).Join(jobCounts).
 		OrderExpr("lower(c.name), c.id").Limit(int64(f.PerPage)).Offset(int64((f.Page-1)*f.PerPage)).Scan(ctx, &p.Rows)
 	if err != nil {
 		return p, fmt.Errorf("customers: list: %w", err)
@@ -70,7 +77,7 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 // GetRow returns one customer as a Row of the list.
 func GetRow(ctx context.Context, idb bun.IDB, id int64) (Row, error) {
 	var r Row
-	err := idb.NewSelect().TableExpr("customers AS c").ColumnExpr("c.id, c.name, c.active, jc.job_count").
+	err := idb.NewSelect().TableExpr("customers AS c").ColumnExpr(rowColumns).
 		Join(jobCounts).Where("c.id = ?", id).Scan(ctx, &r)
 	if err != nil {
 		return r, fmt.Errorf("customers: get %d: %w", id, db.NotFound(err))

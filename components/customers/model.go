@@ -14,6 +14,9 @@ type Row struct {
 	Name     string
 	Active   bool
 	JobCount int // jobs that are not archived
+
+	AutotaskCompany string // mapped company's name as mapped; empty = not mapped
+	AutotaskStatus  string // ok | renamed | missing | invalid
 }
 
 // Access is what the active role may do on the page.
@@ -21,6 +24,24 @@ type Access struct {
 	Edit   bool // admin, operator: create and edit
 	Delete bool // admin
 	Import bool // admin
+
+	Autotask bool // the Autotask integration is enabled and the role may edit
+}
+
+// Company is an Autotask company offered when mapping a customer.
+type Company struct {
+	ID     int64
+	Name   string
+	Active bool
+}
+
+// AutotaskPanel is a customer's Autotask mapping with a company search.
+type AutotaskPanel struct {
+	Row
+	Query    string
+	Results  []Company
+	Error    string
+	Searched bool
 }
 
 // List is one page of the table with the filter that selected it.

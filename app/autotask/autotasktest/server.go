@@ -119,7 +119,8 @@ func (s *Server) AddTicket(companyID int64, title string, status int64) int64 {
 	return s.Add("Tickets", map[string]any{"companyID": companyID, "title": title, "status": status})
 }
 
-// Add seeds any entity; id (and ticketNumber for Tickets) are filled in when absent.
+// Add seeds any entity, or replaces the one with the given id; id (and ticketNumber
+// for Tickets) are filled in when absent.
 func (s *Server) Add(entity string, fields map[string]any) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,6 +151,13 @@ func (s *Server) add(entity string, fields map[string]any) int64 {
 	}
 	s.records[entity][int64(id)] = rec
 	return int64(id)
+}
+
+// Remove deletes a record, as when a company or ticket is deleted in Autotask.
+func (s *Server) Remove(entity string, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.records[entity], id)
 }
 
 // Record returns a copy of a stored record, or nil.
