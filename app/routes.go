@@ -122,6 +122,7 @@ func (a *App) routeTable() []route {
 		{"GET", "/settings/integrations/autotask/edit", adminOnly, a.settingsAutotaskEdit},
 		{"PUT", "/settings/integrations/autotask", adminOnly, a.settingsAutotaskSave},
 		{"POST", "/settings/integrations/autotask/test", adminOnly, a.settingsAutotaskTest},
+		{"POST", "/settings/integrations/autotask/reference", adminOnly, a.settingsAutotaskReference},
 		{"GET", "/settings/maintenance", adminOnly, a.settingsMaintenancePage},
 		{"GET", "/settings/maintenance/jobs.json", adminOnly, a.jobsExport},
 		{"POST", "/settings/maintenance/jobs-import", adminOnly, a.jobsImport},

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -17,7 +18,36 @@ import (
 )
 
 func autotaskModel(s *db.SystemSettings) settingsview.Autotask {
-	return settingsview.Autotask{
+	m := autotaskConnModel(s)
+	ids := map[string]*int64{"queueID": s.AutotaskQueueID, "source": s.AutotaskSourceID, "priority": s.AutotaskPriorityID, "status": s.AutotaskStatusID}
+	m.Defaults = autotaskDefaults(s, func(picklist string) string {
+		if id := ids[picklist]; id != nil {
+			return strconv.FormatInt(*id, 10)
+		}
+		return ""
+	})
+	return m
+}
+
+// autotaskDefaults lists the ticket defaults with their choices; value gives each
+// default's current (stored or submitted) value.
+func autotaskDefaults(s *db.SystemSettings, value func(picklist string) string) []settingsview.TicketDefault {
+	var out []settingsview.TicketDefault
+	for _, f := range settings.AutotaskDefaultFields {
+		d := settingsview.TicketDefault{Name: f.Form, Label: f.Label, Value: value(f.Picklist)}
+		for _, c := range s.AutotaskReference[f.Picklist] {
+			d.Choices = append(d.Choices, settingsview.Choice{Value: c.Value, Label: c.Label})
+			if c.Value == d.Value {
+				d.ValueLabel = c.Label
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func autotaskConnModel(s *db.SystemSettings) settingsview.Autotask {
+	return settingsview.Autotask{ReferenceAt: s.AutotaskReferenceAt,
 		Enabled: s.AutotaskEnabled, Environment: s.AutotaskEnvironment, Username: s.AutotaskUsername,
 		SecretSet: len(s.AutotaskSecret) > 0, IntegrationCodeSet: len(s.AutotaskIntegrationCode) > 0,
 		TrackingIdentifier: s.AutotaskTrackingIdentifier, BaseURL: s.AutotaskBaseURL,
@@ -51,6 +81,8 @@ func (a *App) settingsAutotaskSave(c *fiber.Ctx) error {
 		Username: c.FormValue("autotask_username"), Secret: c.FormValue("autotask_secret"),
 		IntegrationCode: c.FormValue("autotask_integration_code"), TrackingIdentifier: c.FormValue("autotask_tracking_identifier"),
 		BaseURL: c.FormValue("autotask_base_url"),
+		QueueID: c.FormValue("autotask_queue_id"), SourceID: c.FormValue("autotask_source_id"),
+		PriorityID: c.FormValue("autotask_priority_id"), StatusID: c.FormValue("autotask_status_id"),
 	}
 	saved, err := settings.UpdateAutotask(c.UserContext(), a.db.Bun, a.keys, a.actor(c), in)
 	if errs, ok := validation.As(err); ok {
@@ -58,8 +90,10 @@ func (a *App) settingsAutotaskSave(c *fiber.Ctx) error {
 		f := settingsview.AutotaskForm{Errors: errs, Autotask: settingsview.Autotask{
 			Enabled: in.Enabled, Environment: in.Environment, Username: in.Username,
 			SecretSet: len(cur.AutotaskSecret) > 0, IntegrationCodeSet: len(cur.AutotaskIntegrationCode) > 0,
-			TrackingIdentifier: in.TrackingIdentifier, BaseURL: in.BaseURL,
+			TrackingIdentifier: in.TrackingIdentifier, BaseURL: in.BaseURL, ReferenceAt: cur.AutotaskReferenceAt,
 		}}
+		submitted := map[string]string{"queueID": in.QueueID, "source": in.SourceID, "priority": in.PriorityID, "status": in.StatusID}
+		f.Defaults = autotaskDefaults(cur, func(picklist string) string { return submitted[picklist] })
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, settingsview.AutotaskEdit(a.view(c), f))
 	}
 	if err != nil {
@@ -104,4 +138,33 @@ func (a *App) testAutotask(ctx context.Context, s *db.SystemSettings) (string, e
 		return "", err
 	}
 	return client.TestConnection(ctx)
+}
+
+// settingsAutotaskReference loads the ticket picklists from Autotask for the defaults.
+func (a *App) settingsAutotaskReference(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 45*time.Second)
+	defer cancel()
+	fail := func(err error) error {
+		return a.renderFragment(c, fiber.StatusOK, settingsview.AutotaskView(a.view(c), autotaskModel(state(c).settings)),
+			view.Flash{Kind: "danger", Message: "Could not load Autotask reference data: " + err.Error()})
+	}
+	cfg, err := settings.AutotaskConfig(state(c).settings, a.keys)
+	if err != nil {
+		return fail(err)
+	}
+	cfg.ZoneLookupURLs = a.cfg.AutotaskZoneURLs
+	client, err := autotask.New(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	lists, err := autotask.TicketPicklists(ctx, client)
+	if err != nil {
+		return fail(err)
+	}
+	saved, err := settings.StoreAutotaskReference(c.UserContext(), a.db.Bun, a.actor(c), lists, a.now())
+	if err != nil {
+		return err
+	}
+	state(c).settings = saved
+	return a.renderFragment(c, fiber.StatusOK, settingsview.AutotaskView(a.view(c), autotaskModel(saved)), success("Autotask reference data refreshed."))
 }

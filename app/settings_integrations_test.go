@@ -85,6 +85,34 @@ func TestSettingsAutotask(t *testing.T) {
 		t.Fatalf("last test: %q", got)
 	}
 
+	// Ticket defaults come from the tenant's picklists.
+	r = c.hx("POST", "/settings/integrations/autotask/reference", nil)
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text("#value-autotask_reference"), "refreshed") {
+		t.Fatalf("reference data: %q", r.text("#value-autotask_reference"))
+	}
+	r = c.hx("GET", "/settings/integrations/autotask/edit", nil)
+	if n := r.doc.Find("#f-autotask_queue_id option").Length(); n != 3 { // none + the two active queues
+		t.Fatalf("%d queue options, want 3", n)
+	}
+	form.Set("autotask_queue_id", "29683400") // inactive: not offered, not accepted
+	form.Set("autotask_priority_id", "2")
+	form.Set("autotask_status_id", "1")
+	form.Set("autotask_source_id", "4")
+	r = c.hx("PUT", "/settings/integrations/autotask", form)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if r.text("#f-autotask_queue_id-error") == "" {
+		t.Fatal("no error beside an unknown queue")
+	}
+	form.Set("autotask_queue_id", "29683354")
+	r = c.hx("PUT", "/settings/integrations/autotask", form)
+	wantStatus(t, r, http.StatusOK)
+	for id, want := range map[string]string{"queue": "Monitoring Alert", "priority": "Medium", "status": "New", "source": "Monitoring Alert"} {
+		if got := r.text("#value-autotask_" + id + "_id"); got != want {
+			t.Errorf("ticket %s shows %q, want %q", id, got, want)
+		}
+	}
+
 	if r := c.get("/audit"); !strings.Contains(r.body, "autotask_secret") || strings.Contains(r.body, autotasktest.Secret) {
 		t.Fatal("secret change not audited, or audited in clear")
 	}

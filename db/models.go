@@ -1,6 +1,7 @@
 package db
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -99,15 +100,21 @@ type SystemSettings struct {
 	MailLastImportAt          *time.Time `bun:"mail_last_import_at"`
 	MailLastImportResult      string     `bun:"mail_last_import_result"`
 
-	AutotaskEnabled            bool       `bun:"autotask_enabled"`
-	AutotaskEnvironment        string     `bun:"autotask_environment"`
-	AutotaskUsername           string     `bun:"autotask_username"`
-	AutotaskSecret             []byte     `bun:"autotask_secret"`           // encrypted
-	AutotaskIntegrationCode    []byte     `bun:"autotask_integration_code"` // encrypted
-	AutotaskTrackingIdentifier string     `bun:"autotask_tracking_identifier"`
-	AutotaskBaseURL            string     `bun:"autotask_base_url"`
-	AutotaskCheckedAt          *time.Time `bun:"autotask_checked_at"`
-	AutotaskCheckResult        string     `bun:"autotask_check_result"`
+	AutotaskEnabled            bool              `bun:"autotask_enabled"`
+	AutotaskEnvironment        string            `bun:"autotask_environment"`
+	AutotaskUsername           string            `bun:"autotask_username"`
+	AutotaskSecret             []byte            `bun:"autotask_secret"`           // encrypted
+	AutotaskIntegrationCode    []byte            `bun:"autotask_integration_code"` // encrypted
+	AutotaskTrackingIdentifier string            `bun:"autotask_tracking_identifier"`
+	AutotaskBaseURL            string            `bun:"autotask_base_url"`
+	AutotaskCheckedAt          *time.Time        `bun:"autotask_checked_at"`
+	AutotaskCheckResult        string            `bun:"autotask_check_result"`
+	AutotaskQueueID            *int64            `bun:"autotask_queue_id"`
+	AutotaskSourceID           *int64            `bun:"autotask_source_id"`
+	AutotaskPriorityID         *int64            `bun:"autotask_priority_id"`
+	AutotaskStatusID           *int64            `bun:"autotask_status_id"`
+	AutotaskReference          AutotaskReference `bun:"autotask_reference,type:jsonb"`
+	AutotaskReferenceAt        *time.Time        `bun:"autotask_reference_at"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.
@@ -138,4 +145,27 @@ type AuditEntry struct {
 	Target    string         `bun:"target"`
 	IP        string         `bun:"ip"`
 	Details   map[string]any `bun:"details,type:jsonb"`
+}
+
+// AutotaskReference caches the Autotask ticket picklists (field name → choices) that
+// the ticket defaults are picked from.
+type AutotaskReference map[string][]AutotaskChoice
+
+// AutotaskChoice is one picklist choice.
+type AutotaskChoice struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// Label names the choice with value id, or "" when the cache does not have it.
+func (r AutotaskReference) Label(field string, id *int64) string {
+	if id == nil {
+		return ""
+	}
+	for _, c := range r[field] {
+		if c.Value == strconv.FormatInt(*id, 10) {
+			return c.Label
+		}
+	}
+	return ""
 }

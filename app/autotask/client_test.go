@@ -279,3 +279,21 @@ func TestSearchCompanies(t *testing.T) {
 		}
 	}
 }
+
+func TestTicketPicklists(t *testing.T) {
+	srv := autotasktest.NewServer(t)
+	c := newClient(t, srv)
+	p, err := autotask.TicketPicklists(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := p["queueID"]; len(q) != 2 || q[0].Label != "Monitoring Alert" || q[1].Label != "Client Portal" {
+		t.Fatalf("queues (active, sorted): %+v", q)
+	}
+	if _, ok := p["title"]; ok {
+		t.Fatal("a plain field is listed as a picklist")
+	}
+	if len(p["status"]) != 3 || len(p["priority"]) != 3 || len(p["source"]) != 2 {
+		t.Fatalf("picklists: %+v", p)
+	}
+}

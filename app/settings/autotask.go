@@ -2,8 +2,10 @@ package settings
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +35,18 @@ type AutotaskInput struct {
 	IntegrationCode    string
 	TrackingIdentifier string
 	BaseURL            string
+
+	// Ticket defaults: picklist values as submitted, "" for none.
+	QueueID, SourceID, PriorityID, StatusID string
+}
+
+// AutotaskDefaultFields maps each ticket default's form field to its Autotask
+// picklist field.
+var AutotaskDefaultFields = []struct{ Form, Picklist, Label string }{
+	{"autotask_queue_id", "queueID", "Queue"},
+	{"autotask_source_id", "source", "Source"},
+	{"autotask_priority_id", "priority", "Priority"},
+	{"autotask_status_id", "status", "Status"},
 }
 
 // AutotaskConfig decrypts the stored connection into a client config.
@@ -58,7 +72,7 @@ func AutotaskConfig(s *db.SystemSettings, keys *secrets.Keyring) (autotask.Confi
 // UpdateAutotask validates and saves the Autotask connection, encrypting typed secrets,
 // and audits what changed (secrets masked).
 func UpdateAutotask(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, actor audit.Actor, in AutotaskInput) (*db.SystemSettings, error) {
-	trimAll(&in.Environment, &in.Username, &in.TrackingIdentifier, &in.BaseURL)
+	trimAll(&in.Environment, &in.Username, &in.TrackingIdentifier, &in.BaseURL, &in.QueueID, &in.SourceID, &in.PriorityID, &in.StatusID)
 	// Secrets are pasted; surrounding whitespace is never part of them.
 	trimAll(&in.Secret, &in.IntegrationCode)
 	var saved *db.SystemSettings
@@ -79,6 +93,10 @@ func UpdateAutotask(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, act
 		changes.AddSecret("autotask_integration_code", in.IntegrationCode != "")
 		changes.Add("autotask_tracking_identifier", old.AutotaskTrackingIdentifier, next.AutotaskTrackingIdentifier)
 		changes.Add("autotask_base_url", old.AutotaskBaseURL, next.AutotaskBaseURL)
+		changes.Add("autotask_queue_id", int64Or(old.AutotaskQueueID), int64Or(next.AutotaskQueueID))
+		changes.Add("autotask_source_id", int64Or(old.AutotaskSourceID), int64Or(next.AutotaskSourceID))
+		changes.Add("autotask_priority_id", int64Or(old.AutotaskPriorityID), int64Or(next.AutotaskPriorityID))
+		changes.Add("autotask_status_id", int64Or(old.AutotaskStatusID), int64Or(next.AutotaskStatusID))
 		saved = &next
 		if len(changes) == 0 {
 			return nil
@@ -87,7 +105,8 @@ func UpdateAutotask(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, act
 			saved.UpdatedBy = &actor.ID
 		}
 		cols := []string{"autotask_enabled", "autotask_environment", "autotask_username", "autotask_secret",
-			"autotask_integration_code", "autotask_tracking_identifier", "autotask_base_url", "updated_by"}
+			"autotask_integration_code", "autotask_tracking_identifier", "autotask_base_url",
+			"autotask_queue_id", "autotask_source_id", "autotask_priority_id", "autotask_status_id", "updated_by"}
 		q := tx.NewUpdate().Model(saved).Column(cols...).Set("updated_at = now()")
 		// Another user or secret makes the last test result meaningless.
 		if old.AutotaskUsername != next.AutotaskUsername || in.Secret != "" || in.IntegrationCode != "" {
@@ -127,6 +146,29 @@ func applyAutotask(s db.SystemSettings, keys *secrets.Keyring, in AutotaskInput)
 			errs.Add("autotask_base_url", "enter the address operators open Backupchecks at, e.g. https://backupchecks.example.com")
 		}
 	}
+	for _, d := range []struct {
+		in    string
+		into  **int64
+		field string
+	}{{in.QueueID, &s.AutotaskQueueID, "queueID"}, {in.SourceID, &s.AutotaskSourceID, "source"},
+		{in.PriorityID, &s.AutotaskPriorityID, "priority"}, {in.StatusID, &s.AutotaskStatusID, "status"}} {
+		*d.into = nil
+		if d.in == "" {
+			continue
+		}
+		form := ""
+		for _, f := range AutotaskDefaultFields {
+			if f.Picklist == d.field {
+				form = f.Form
+			}
+		}
+		id, err := strconv.ParseInt(d.in, 10, 64)
+		if err != nil || s.AutotaskReference.Label(d.field, &id) == "" {
+			errs.Add(form, "choose one of Autotask's values (refresh the reference data if it is missing)")
+			continue
+		}
+		*d.into = &id
+	}
 	// An API user is an e-mail-like user name; a disabled integration may stay half-filled.
 	if s.AutotaskUsername != "" && (!strings.Contains(s.AutotaskUsername, "@") || strings.ContainsAny(s.AutotaskUsername, " \t")) {
 		errs.Add("autotask_username", "enter the API user's user name, e.g. backupchecks@example.com")
@@ -146,6 +188,43 @@ func applyAutotask(s db.SystemSettings, keys *secrets.Keyring, in AutotaskInput)
 		}
 	}
 	return s, errs
+}
+
+// StoreAutotaskReference caches the ticket picklists Backupchecks offers as defaults.
+func StoreAutotaskReference(ctx context.Context, idb bun.IDB, actor audit.Actor, lists map[string][]autotask.PicklistValue, now time.Time) (*db.SystemSettings, error) {
+	ref := db.AutotaskReference{}
+	counts := map[string]int{}
+	for _, f := range AutotaskDefaultFields {
+		choices := []db.AutotaskChoice{}
+		for _, v := range lists[f.Picklist] {
+			choices = append(choices, db.AutotaskChoice{Value: v.Value, Label: v.Label})
+		}
+		ref[f.Picklist] = choices
+		counts[f.Picklist] = len(choices)
+	}
+	raw, err := json.Marshal(ref)
+	if err != nil {
+		return nil, fmt.Errorf("settings: store autotask reference: %w", err)
+	}
+	saved := new(db.SystemSettings)
+	err = idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model(saved).Set("autotask_reference = ?::jsonb", string(raw)).Set("autotask_reference_at = ?", now).
+			Where("id = 1").Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, audit.SettingsUpdated, "settings:autotask", map[string]any{"reference_refreshed": counts})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settings: store autotask reference: %w", err)
+	}
+	return saved, nil
+}
+
+func int64Or(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // RecordAutotaskCheck stores the outcome of "Test connection" for the settings page.

@@ -36,6 +36,31 @@ type Request struct {
 	Body   string
 }
 
+// TicketFields is what the fake answers for Tickets/entityInformation/fields: the
+// picklists Backupchecks uses, with one inactive choice each way to be skipped.
+var TicketFields = []autotask.Field{
+	{Name: "title"},
+	{Name: "queueID", IsPickList: true, PicklistValues: []autotask.PicklistValue{
+		{Value: "29682833", Label: "Client Portal", IsActive: true, SortOrder: 2},
+		{Value: "29683354", Label: "Monitoring Alert", IsActive: true, SortOrder: 1},
+		{Value: "29683400", Label: "Old queue", IsActive: false, SortOrder: 3},
+	}},
+	{Name: "priority", IsPickList: true, PicklistValues: []autotask.PicklistValue{
+		{Value: "1", Label: "High", IsActive: true, SortOrder: 1},
+		{Value: "2", Label: "Medium", IsActive: true, IsDefault: true, SortOrder: 2},
+		{Value: "3", Label: "Low", IsActive: true, SortOrder: 3},
+	}},
+	{Name: "status", IsPickList: true, PicklistValues: []autotask.PicklistValue{
+		{Value: "1", Label: "New", IsActive: true, IsDefault: true, SortOrder: 1},
+		{Value: "5", Label: "Complete", IsActive: true, SortOrder: 5},
+		{Value: "8", Label: "In Progress", IsActive: true, SortOrder: 2},
+	}},
+	{Name: "source", IsPickList: true, PicklistValues: []autotask.PicklistValue{
+		{Value: "4", Label: "Monitoring Alert", IsActive: true, SortOrder: 1},
+		{Value: "2", Label: "Phone", IsActive: true, SortOrder: 2},
+	}},
+}
+
 // Server is the fake. Exported fields may be changed before the calls they affect.
 type Server struct {
 	*httptest.Server
@@ -228,6 +253,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	parts := strings.Split(rest, "/")
 	entity := parts[0]
+	if rest == "Tickets/entityInformation/fields" && r.Method == http.MethodGet {
+		writeJSON(w, http.StatusOK, map[string]any{"fields": TicketFields})
+		return
+	}
 	if _, ok := s.records[entity]; !ok {
 		writeErr(w, http.StatusNotFound, "unknown entity "+entity)
 		return
