@@ -71,6 +71,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
 		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
 		{"POST", "/runchecks/runs/:id/success", operators, a.runChecksMarkSuccess},
+		{"POST", "/runchecks/runs/:id/autotask-ticket", operators, a.runChecksAutotaskTicket},
 
 		{"GET", "/tickets", readers, a.ticketsPage},
 		{"GET", "/tickets/new", operators, a.ticketNew},

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/mail"
+	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -210,7 +213,7 @@ func (a *App) runChecksMarkSuccess(c *fiber.Ctx) error {
 	return a.renderRunModal(c, id, true)
 }
 
-func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool) error {
+func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes ...view.Flash) error {
 	d, err := review.GetRun(c.UserContext(), a.db.Bun, id)
 	if err != nil {
 		return err
@@ -224,7 +227,8 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool) error {
 		JobID: d.JobID, JobName: d.JobName, CustomerName: d.CustomerName, Software: d.Software, Type: d.Type,
 		Original: d.Status, StartedAt: d.StartedAt, EndedAt: d.EndedAt, Host: d.Host, Parser: d.Parser,
 		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: c.Query("filter"), AskOverride: askOverride,
-		CanMark: d.ReviewedAt == nil && status != "Success"}
+		CanMark:  d.ReviewedAt == nil && status != "Success",
+		Autotask: state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket}
 	if d.MailHTML != "" && d.MailID != nil {
 		mailID := *d.MailID
 		m.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(d.MailHTML, func(cid string) string {
@@ -239,5 +243,34 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool) error {
 	for _, e := range d.Events {
 		m.Events = append(m.Events, rcview.RunEvent{Action: e.Action, Actor: e.ActorName, At: e.At})
 	}
-	return a.renderFragment(c, fiber.StatusOK, rcview.RunModal(a.view(c), m))
+	return a.renderFragment(c, fiber.StatusOK, rcview.RunModal(a.view(c), m), flashes...)
+}
+
+// runChecksAutotaskTicket raises (or reuses) the job's Autotask ticket for a run.
+func (a *App) runChecksAutotaskTicket(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	client, err := a.autotaskClient(c)
+	if err != nil {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, autotaskFail(err))
+	}
+	s := state(c).settings
+	ctx, cancel := context.WithTimeout(c.UserContext(), time.Minute)
+	defer cancel()
+	res, err := psa.CreateTicketForRun(ctx, a.db.Bun, client, a.actor(c), psa.Defaults{QueueID: s.AutotaskQueueID,
+		SourceID: s.AutotaskSourceID, PriorityID: s.AutotaskPriorityID, StatusID: s.AutotaskStatusID, BaseURL: s.AutotaskBaseURL}, id, a.now())
+	var blocked *psa.BlockedError
+	if errors.As(err, &blocked) {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "No Autotask ticket: "+blocked.Reason+".")
+	}
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadGateway, autotaskFail(err))
+	}
+	msg := "Autotask ticket " + res.TicketNumber + " created."
+	if res.Reused {
+		msg = "The job's open Autotask ticket " + res.TicketNumber + " now covers this run too."
+	}
+	return a.renderRunModal(c, id, false, success(msg))
 }

@@ -32,6 +32,8 @@ type RunDetail struct {
 	MailText     string     `bun:"text_body"`
 	ReviewedAt   *time.Time `bun:"reviewed_at"`
 	ReviewedBy   string     `bun:"reviewed_by"`
+	// The run's Autotask ticket number; "" when none or deleted in Autotask.
+	AutotaskTicket string `bun:"autotask_ticket"`
 
 	Objects []RunObject `bun:"-"`
 	Events  []Event     `bun:"-"`
@@ -55,7 +57,8 @@ func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 		       r.run_at, r.started_at, r.ended_at, coalesce(r.host, '') AS host, coalesce(r.message, '') AS message,
 		       r.mail_message_id, coalesce(m.parser_name, '') AS parser_name,
 		       coalesce(m.html_body, '') AS html_body, coalesce(m.text_body, '') AS text_body,
-		       r.reviewed_at, coalesce(u.display_name, u.username, '') AS reviewed_by
+		       r.reviewed_at, coalesce(u.display_name, u.username, '') AS reviewed_by,
+		       CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket
 		FROM job_runs r
 		JOIN jobs j ON j.id = r.job_id JOIN customers c ON c.id = j.customer_id
 		LEFT JOIN mail_messages m ON m.id = r.mail_message_id

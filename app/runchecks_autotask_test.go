@@ -1,0 +1,122 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/backupchecks/backupchecks/app/autotask/autotasktest"
+	"github.com/backupchecks/backupchecks/app/config"
+	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
+	"github.com/backupchecks/backupchecks/db"
+)
+
+func TestRunChecksAutotaskTicket(t *testing.T) {
+	fake := autotasktest.NewServer(t)
+	company := fake.AddCompany("Acme Corp", true)
+	h := newHarness(t, Options{Registry: parserstest.Registry()}, func(c *config.Config) { c.AutotaskZoneURLs = fake.Config().ZoneLookupURLs })
+	h.user("admin", db.RoleAdmin)
+	h.user("ops", db.RoleOperator)
+	admin := h.client()
+	admin.login("admin")
+	ops := h.client()
+	ops.login("ops")
+	nightly := approvedJob(t, h, ops, "Acme", "Nightly", 1, "Failed", "Failed", "Failed")
+	var runs []int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ? ORDER BY run_at", nightly).Scan(t.Context(), &runs); err != nil || len(runs) != 3 {
+		t.Fatalf("runs: %v %v", runs, err)
+	}
+	create := func(run int64) *response {
+		return ops.hx("POST", fmt.Sprintf("/runchecks/runs/%d/autotask-ticket", run), nil)
+	}
+
+	// Off: the dialog offers nothing and the endpoint says why.
+	if r := ops.hx("GET", fmt.Sprintf("/runchecks/runs/%d", runs[0]), nil); r.doc.Find("#run-autotask-create").Length() != 0 {
+		t.Fatal("Create Autotask ticket offered while the integration is off")
+	}
+	wantStatus(t, create(runs[0]), http.StatusUnprocessableEntity)
+
+	settingsForm := url.Values{"autotask_enabled": {"on"}, "autotask_environment": {"production"},
+		"autotask_username": {autotasktest.Username}, "autotask_secret": {autotasktest.Secret},
+		"autotask_integration_code": {autotasktest.IntegrationCode}, "autotask_base_url": {"https://bc.example.com"}}
+	wantStatus(t, admin.hx("PUT", "/settings/integrations/autotask", settingsForm), http.StatusOK)
+
+	// Not mapped yet: a clear message, nothing raised.
+	r := create(runs[0])
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(r.body, "not mapped to an Autotask company") {
+		t.Fatalf("unmapped customer: %s", r.body)
+	}
+	var customerID int64
+	if err := h.db.Bun.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", nightly).Scan(t.Context(), &customerID); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, ops.hx("PUT", fmt.Sprintf("/customers/%d/autotask", customerID), url.Values{"company_id": {fmt.Sprint(company)}}), http.StatusOK)
+
+	// No defaults yet: the message says where to set them.
+	if r := create(runs[0]); !strings.Contains(r.body, "Settings → Integrations → Autotask") {
+		t.Fatalf("missing defaults: %s", r.body)
+	}
+	wantStatus(t, admin.hx("POST", "/settings/integrations/autotask/reference", nil), http.StatusOK)
+	settingsForm.Set("autotask_queue_id", "29683354")
+	settingsForm.Set("autotask_priority_id", "1")
+	settingsForm.Set("autotask_status_id", "1")
+	settingsForm.Set("autotask_source_id", "4")
+	wantStatus(t, admin.hx("PUT", "/settings/integrations/autotask", settingsForm), http.StatusOK)
+	if len(fake.Calls("POST /ATServicesRest/v1.0/Tickets")) != 0 {
+		t.Fatal("a ticket was raised while blocked")
+	}
+
+	r = create(runs[0])
+	wantStatus(t, r, http.StatusOK)
+	posts := fake.Calls("POST /ATServicesRest/v1.0/Tickets")
+	if len(posts) != 1 {
+		t.Fatalf("%d ticket POSTs, want 1", len(posts))
+	}
+	for _, want := range []string{`"companyID":` + fmt.Sprint(company), `"queueID":29683354`, `"priority":1`, `"status":1`, `"source":4`,
+		"Nightly", "vm01", "https://bc.example.com/jobs/"} {
+		if !strings.Contains(posts[0].Body, want) {
+			t.Errorf("ticket body lacks %s: %s", want, posts[0].Body)
+		}
+	}
+	number := r.text("#run-autotask-ticket")
+	if !strings.HasPrefix(number, "ticket T") || !strings.Contains(r.text("#flash"), "created") {
+		t.Fatalf("dialog after creating: %q / flash %q", number, r.text("#flash"))
+	}
+	if r.doc.Find("#run-autotask-create").Length() != 0 {
+		t.Fatal("still offers to create a ticket")
+	}
+	number = strings.TrimPrefix(number, "ticket ")
+
+	// The mirror ticket follows the job: the next run shows it at once.
+	if a := ops.get(fmt.Sprintf("/api/job-runs/%d/alerts", runs[1])); a.doc.Find(fmt.Sprintf(`.copy-button[data-copy=%q]`, number)).Length() != 1 ||
+		a.text(".ticket-code") != number {
+		t.Fatalf("run 2's alerts lack %s with its copy button: %s", number, a.body)
+	}
+	if p := ops.get("/tickets"); p.doc.Find(fmt.Sprintf(`.copy-button[data-copy=%q]`, number)).Length() != 1 {
+		t.Fatal("the Tickets list has no copy button for the ticket number")
+	}
+	// Raising again for another run reuses the open ticket.
+	r = create(runs[1])
+	wantStatus(t, r, http.StatusOK)
+	if len(fake.Calls("POST /ATServicesRest/v1.0/Tickets")) != 1 || !strings.Contains(r.text("#flash"), "now covers") ||
+		r.text("#run-autotask-ticket") != "ticket "+number {
+		t.Fatalf("not reused: flash %q, ticket %q", r.text("#flash"), r.text("#run-autotask-ticket"))
+	}
+
+	// Once the mirror is resolved, a new failure gets a new ticket.
+	var internalID int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM tickets WHERE ticket_code = ? AND autotask_ticket_id IS NOT NULL", number).Scan(t.Context(), &internalID); err != nil {
+		t.Fatal("no mirrored internal ticket: ", err)
+	}
+	wantStatus(t, ops.hx("POST", fmt.Sprintf("/tickets/ticket/%d/resolve", internalID), nil), http.StatusOK)
+	wantStatus(t, create(runs[2]), http.StatusOK)
+	if n := len(fake.Calls("POST /ATServicesRest/v1.0/Tickets")); n != 2 {
+		t.Fatalf("%d tickets raised after resolving, want 2", n)
+	}
+	if a := admin.get("/audit"); !strings.Contains(a.body, "autotask.ticket_created") || !strings.Contains(a.body, "autotask.ticket_reused") {
+		t.Fatal("ticket raising is not audited")
+	}
+}
