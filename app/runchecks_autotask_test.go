@@ -106,12 +106,34 @@ func TestRunChecksAutotaskTicket(t *testing.T) {
 		t.Fatalf("not reused: flash %q, ticket %q", r.text("#flash"), r.text("#run-autotask-ticket"))
 	}
 
+	// A run that arrives while the ticket is open carries it (missed runs use the same path).
+	newRunTicket := func(n int) string {
+		t.Helper()
+		if r := ops.upload(map[string][]byte{fmt.Sprintf("%d.eml", n): parserstest.Mail(n, "Failed", "Nightly")}); r.StatusCode != http.StatusOK {
+			t.Fatalf("upload: %d", r.StatusCode)
+		}
+		var num *string
+		if err := h.db.Bun.NewRaw("SELECT autotask_ticket_number FROM job_runs WHERE job_id = ? ORDER BY id DESC LIMIT 1", nightly).Scan(t.Context(), &num); err != nil {
+			t.Fatal(err)
+		}
+		if num == nil {
+			return ""
+		}
+		return *num
+	}
+	if got := newRunTicket(10); got != number {
+		t.Fatalf("a new run carries Autotask ticket %q, want %q", got, number)
+	}
+
 	// Once the mirror is resolved, a new failure gets a new ticket.
 	var internalID int64
 	if err := h.db.Bun.NewRaw("SELECT id FROM tickets WHERE ticket_code = ? AND autotask_ticket_id IS NOT NULL", number).Scan(t.Context(), &internalID); err != nil {
 		t.Fatal("no mirrored internal ticket: ", err)
 	}
 	wantStatus(t, ops.hx("POST", fmt.Sprintf("/tickets/ticket/%d/resolve", internalID), nil), http.StatusOK)
+	if got := newRunTicket(11); got != "" {
+		t.Fatalf("a run after resolving carries Autotask ticket %q", got)
+	}
 	wantStatus(t, create(runs[2]), http.StatusOK)
 	if n := len(fake.Calls("POST /ATServicesRest/v1.0/Tickets")); n != 2 {
 		t.Fatalf("%d tickets raised after resolving, want 2", n)

@@ -39,5 +39,19 @@ func LinkOpenToRuns(ctx context.Context, idb bun.IDB, runIDs []int64) error {
 			return fmt.Errorf("tickets: link open %ss to runs: %w", q.item, err)
 		}
 	}
+	// Autotask (strategy 2): a new run carries its job's most recent Autotask ticket
+	// that still exists in the PSA and whose internal ticket is open.
+	if _, err := idb.ExecContext(ctx, `
+		UPDATE job_runs r SET autotask_ticket_id = s.autotask_ticket_id, autotask_ticket_number = s.autotask_ticket_number,
+			autotask_ticket_created_at = s.autotask_ticket_created_at, autotask_ticket_created_by = s.autotask_ticket_created_by
+		FROM job_runs n CROSS JOIN LATERAL (
+			SELECT p.autotask_ticket_id, p.autotask_ticket_number, p.autotask_ticket_created_at, p.autotask_ticket_created_by
+			FROM job_runs p JOIN tickets t ON t.autotask_ticket_id = p.autotask_ticket_id
+			WHERE p.job_id = n.job_id AND p.id <> n.id AND p.autotask_ticket_id IS NOT NULL
+			  AND p.autotask_ticket_deleted_at IS NULL AND t.resolved_at IS NULL
+			ORDER BY p.run_at DESC LIMIT 1) s
+		WHERE r.id = n.id AND n.id IN (?) AND n.autotask_ticket_id IS NULL`, bun.In(runIDs)); err != nil {
+		return fmt.Errorf("tickets: carry Autotask tickets to runs: %w", err)
+	}
 	return nil
 }
