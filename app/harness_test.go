@@ -58,7 +58,8 @@ func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *h
 	}
 	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: 2, Registry: opt.Registry,
 		Keys: secrets.NewKeyring(cfg.SecretKey), Sessions: auth.SessionPolicy{MaxAge: time.Hour, IdleTimeout: time.Hour},
-		Logger: slog.Default(), Sources: ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL}})
+		Logger: slog.Default(), Sources: ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL},
+		AutotaskZoneURLs: cfg.AutotaskZoneURLs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backupchecks/backupchecks/app/autotask/autotasktest"
 	"github.com/backupchecks/backupchecks/app/config"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/jobs"
 )
 
 func TestRunChecksAutotaskTicket(t *testing.T) {
@@ -138,7 +140,48 @@ func TestRunChecksAutotaskTicket(t *testing.T) {
 	if n := len(fake.Calls("POST /ATServicesRest/v1.0/Tickets")); n != 2 {
 		t.Fatalf("%d tickets raised after resolving, want 2", n)
 	}
-	if a := admin.get("/audit"); !strings.Contains(a.body, "autotask.ticket_created") || !strings.Contains(a.body, "autotask.ticket_reused") {
+	// autotask_sync: the second ticket is completed in Autotask, the first was deleted there.
+	var second struct {
+		ID     int64  `bun:"autotask_ticket_id"`
+		Number string `bun:"autotask_ticket_number"`
+	}
+	if err := h.db.Bun.NewRaw("SELECT autotask_ticket_id, autotask_ticket_number FROM job_runs WHERE id = ?", runs[2]).Scan(t.Context(), &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.Number == number {
+		t.Fatal("the run after resolving reused the resolved ticket")
+	}
+	rec := fake.Record("Tickets", second.ID)
+	rec["status"] = 5
+	fake.Add("Tickets", rec)
+	var firstID int64
+	if err := h.db.Bun.NewRaw("SELECT autotask_ticket_id FROM job_runs WHERE id = ?", runs[0]).Scan(t.Context(), &firstID); err != nil {
+		t.Fatal(err)
+	}
+	fake.Remove("Tickets", firstID)
+	// The first ticket's mirror is resolved already; reopen it so the sync looks at it.
+	wantStatus(t, ops.hx("POST", fmt.Sprintf("/tickets/ticket/%d/reopen", internalID), nil), http.StatusOK)
+	worker := &jobs.AutotaskSyncWorker{DB: h.db.Bun, Keys: h.app.keys, ZoneURLs: fake.Config().ZoneLookupURLs, Now: time.Now}
+	if err := worker.Work(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var resolved bool
+	if err := h.db.Bun.NewRaw("SELECT resolved_at IS NOT NULL FROM tickets WHERE ticket_code = ?", second.Number).Scan(t.Context(), &resolved); err != nil || !resolved {
+		t.Fatalf("the ticket completed in Autotask is not resolved (%v)", err)
+	}
+	var deleted int
+	if err := h.db.Bun.NewRaw("SELECT count(*) FROM job_runs WHERE autotask_ticket_id = ? AND autotask_ticket_deleted_at IS NOT NULL", firstID).Scan(t.Context(), &deleted); err != nil || deleted != 3 {
+		t.Fatalf("%d runs mark the deleted Autotask ticket as deleted, want 3 (%v)", deleted, err)
+	}
+	// A deleted ticket neither shows on its runs nor is inherited by new ones.
+	if r := ops.hx("GET", fmt.Sprintf("/runchecks/runs/%d", runs[0]), nil); r.doc.Find("#run-autotask-create").Length() != 1 {
+		t.Fatal("a run whose Autotask ticket was deleted does not offer a new one")
+	}
+	if got := newRunTicket(12); got != "" {
+		t.Fatalf("a new run inherited %q", got)
+	}
+
+	if a := admin.get("/audit"); !strings.Contains(a.body, "autotask.synced") || !strings.Contains(a.body, "autotask.ticket_created") || !strings.Contains(a.body, "autotask.ticket_reused") {
 		t.Fatal("ticket raising is not audited")
 	}
 }

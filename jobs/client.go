@@ -28,6 +28,8 @@ type Config struct {
 	Registry   *parsers.Registry
 	Keys       *secrets.Keyring
 	Sources    ingest.SourceOptions
+	// AutotaskZoneURLs overrides Autotask's zone discovery hosts (tests); nil = the global ones.
+	AutotaskZoneURLs []string
 }
 
 // NewClient builds a River client on the shared pool with every worker and periodic
@@ -47,6 +49,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &MailImportWorker{DB: d, Registry: cfg.Registry, Keys: cfg.Keys, Sources: cfg.Sources, Now: cfg.Now})
 	river.AddWorker(workers, &MailReparseWorker{DB: d, Registry: cfg.Registry, Now: cfg.Now})
 	river.AddWorker(workers, &MissedRunsWorker{DB: d.Bun, Now: cfg.Now})
+	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -61,6 +64,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 				func() (river.JobArgs, *river.InsertOpts) { return MailImportArgs{}, nil },
 				&river.PeriodicJobOpts{ID: MailImportArgs{}.Kind(), RunOnStart: true}),
 			missedRunsPeriodicJob(),
+			autotaskSyncPeriodicJob(),
 		},
 	})
 	if err != nil {
