@@ -253,6 +253,11 @@ func (c *Client) send(ctx context.Context, method, endpoint string, payload []by
 	if err != nil {
 		return 0, nil, nil, err
 	}
+	release, err := limiterFor(c.cfg.IntegrationCode).acquire(ctx, time.Now())
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer release()
 	req.Header.Set("ApiIntegrationCode", c.cfg.IntegrationCode)
 	req.Header.Set("UserName", c.cfg.Username)
 	req.Header.Set("Secret", c.cfg.Secret)
