@@ -1,6 +1,8 @@
 package app
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,7 +29,9 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error
 	if state != "resolved" && state != "all" {
 		state = "open"
 	}
-	f := tickets.ListFilter{Kind: kind}
+	f := tickets.ListFilter{Kind: kind, Query: strings.TrimSpace(c.Query("q"))}
+	f.JobID, _ = strconv.ParseInt(c.Query("job_id"), 10, 64)
+	f.CustomerID, _ = strconv.ParseInt(c.Query("customer_id"), 10, 64)
 	if state != "all" {
 		resolved := state == "resolved"
 		f.Resolved = &resolved
@@ -37,7 +41,18 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error
 		return tview.Model{}, err
 	}
 	role := currentUser(c).ActiveRole
-	m := tview.Model{Kind: kind, State: state, CanEdit: role == db.RoleAdmin || role == db.RoleOperator}
+	m := tview.Model{Kind: kind, State: state, CanEdit: role == db.RoleAdmin || role == db.RoleOperator,
+		Query: f.Query, JobID: f.JobID, CustomerID: f.CustomerID}
+	// Name what an id filter narrows to, so the page says what it shows.
+	switch {
+	case f.JobID != 0:
+		err = a.db.Bun.NewRaw(`SELECT c.name || ' / ' || j.job_name FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?`, f.JobID).Scan(c.UserContext(), &m.Narrowed)
+	case f.CustomerID != 0:
+		err = a.db.Bun.NewRaw(`SELECT name FROM customers WHERE id = ?`, f.CustomerID).Scan(c.UserContext(), &m.Narrowed)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return tview.Model{}, err
+	}
 	for _, it := range items {
 		m.Items = append(m.Items, tview.Item{ID: it.ID, Kind: it.Kind, Code: it.Code, Text: it.Text, ResolvedAt: it.ResolvedAt,
 			CreatedAt: it.CreatedAt, Scopes: it.Scopes, Runs: it.Runs})

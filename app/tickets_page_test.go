@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
@@ -86,4 +89,67 @@ func TestTicketsFromARun(t *testing.T) {
 	if r := c.get("/runchecks"); strings.Contains(r.text(fmt.Sprintf("#rc-job-%d", nightly)), "🎫") {
 		t.Fatal("the ticket indicator stays after resolving")
 	}
+}
+
+func TestTicketsFilters(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	c := h.client()
+	c.login("ops")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	weekly := approvedJob(t, h, c, "Globex", "Weekly", 5, "Failed")
+	raise := func(job int64, text string) {
+		t.Helper()
+		var run int64
+		if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ? LIMIT 1", job).Scan(t.Context(), &run); err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, c.hx("POST", "/tickets", url.Values{"kind": {"ticket"}, "run_id": {fmt.Sprint(run)}, "job_id": {fmt.Sprint(job)}, "text": {text}}), http.StatusOK)
+	}
+	raise(nightly, "Disk full on the repository")
+	raise(weekly, "Tape drive offline")
+	rows := func(path string) []string {
+		t.Helper()
+		r := c.get(path)
+		wantStatus(t, r, http.StatusOK)
+		var out []string
+		r.doc.Find("#tickets-table tbody tr").Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.Join(strings.Fields(s.Text()), " "))
+		})
+		return out
+	}
+	if got := rows("/tickets?kind=ticket&state=open"); len(got) != 2 {
+		t.Fatalf("unfiltered: %q", got)
+	}
+	for path, want := range map[string]string{
+		"/tickets?kind=ticket&state=open&q=globex":                                 "Tape drive offline",
+		"/tickets?kind=ticket&state=open&q=DISK":                                   "Disk full",
+		"/tickets?kind=ticket&state=open&q=nightly":                                "Disk full",
+		fmt.Sprintf("/tickets?kind=ticket&job_id=%d", weekly):                      "Tape drive offline",
+		fmt.Sprintf("/tickets?kind=ticket&customer_id=%d", h.jobCustomer(nightly)): "Disk full",
+	} {
+		got := rows(path)
+		if len(got) != 1 || !strings.Contains(got[0], want) {
+			t.Errorf("%s: %q, want only %q", path, got, want)
+		}
+	}
+	if got := rows("/tickets?kind=ticket&q=%25"); len(got) != 0 {
+		t.Errorf("a %% in the search matched everything: %q", got)
+	}
+	r := c.get(fmt.Sprintf("/tickets?kind=ticket&job_id=%d", weekly))
+	if !strings.Contains(r.text("#tickets-narrowed"), "Globex / Weekly") {
+		t.Fatalf("narrowed banner: %q", r.text("#tickets-narrowed"))
+	}
+	// The state links keep the filter.
+	if href, _ := r.doc.Find(`a[href*="state=resolved"]`).Attr("href"); !strings.Contains(href, fmt.Sprintf("job_id=%d", weekly)) {
+		t.Fatalf("state link drops the filter: %q", href)
+	}
+}
+
+func (h *harness) jobCustomer(job int64) int64 {
+	var id int64
+	if err := h.db.Bun.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", job).Scan(context.Background(), &id); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
 }

@@ -183,9 +183,11 @@ func SetResolved(ctx context.Context, idb bun.IDB, actor audit.Actor, kind strin
 
 // ListFilter narrows a list.
 type ListFilter struct {
-	Kind     string
-	Resolved *bool
-	JobID    int64
+	Kind       string
+	Resolved   *bool
+	JobID      int64  // scoped to this job
+	CustomerID int64  // scoped to this customer or one of its jobs
+	Query      string // part of the code, text, customer or job name
 }
 
 // List returns tickets or remarks, newest first, with their scopes and linked runs.
@@ -210,6 +212,19 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 	if f.JobID != 0 {
 		where += fmt.Sprintf(" AND EXISTS (SELECT 1 FROM %s s WHERE s.%s = i.id AND s.job_id = ?)", t.scopes, t.key)
 		args = append(args, f.JobID)
+	}
+	if f.CustomerID != 0 {
+		where += fmt.Sprintf(` AND EXISTS (SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
+			WHERE s.%s = i.id AND (s.customer_id = ? OR j.customer_id = ?))`, t.scopes, t.key)
+		args = append(args, f.CustomerID, f.CustomerID)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		where += fmt.Sprintf(` AND (%s ILIKE ? OR i.%s ILIKE ? OR EXISTS (
+			SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
+			LEFT JOIN customers c ON c.id = coalesce(s.customer_id, j.customer_id)
+			WHERE s.%s = i.id AND (j.job_name ILIKE ? OR c.name ILIKE ?)))`, code, t.text, t.scopes, t.key)
+		args = append(args, like, like, like, like)
 	}
 	var out []Item
 	err = idb.NewRaw(fmt.Sprintf(`
