@@ -76,6 +76,8 @@ func (a *App) routeTable() []route {
 		{"GET", "/tickets", readers, a.ticketsPage},
 		{"GET", "/tickets/new", operators, a.ticketNew},
 		{"POST", "/tickets", operators, a.ticketCreate},
+		{"GET", "/tickets/:kind/:id/edit", operators, a.ticketEdit},
+		{"PUT", "/tickets/:kind/:id", operators, a.ticketUpdate},
 		{"POST", "/tickets/:kind/:id/resolve", operators, a.ticketResolve},
 		{"POST", "/tickets/:kind/:id/reopen", operators, a.ticketReopen},
 		{"GET", "/api/job-runs/:id/alerts", readers, a.runAlerts},

@@ -127,13 +127,9 @@ func (a *App) ticketResolve(c *fiber.Ctx) error { return a.ticketSetResolved(c, 
 func (a *App) ticketReopen(c *fiber.Ctx) error  { return a.ticketSetResolved(c, false) }
 
 func (a *App) ticketSetResolved(c *fiber.Ctx, resolved bool) error {
-	kind := c.Params("kind")
-	if kind != tickets.KindTicket && kind != tickets.KindRemark {
-		return fiber.ErrNotFound
-	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	kind, id, err := ticketParams(c)
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	if err := tickets.SetResolved(c.UserContext(), a.db.Bun, a.actor(c), kind, id, resolved, a.now()); err != nil {
 		return err
@@ -183,4 +179,57 @@ func nonNil(a []tickets.Alert) []tickets.Alert {
 		return []tickets.Alert{}
 	}
 	return a
+}
+
+func ticketParams(c *fiber.Ctx) (string, int64, error) {
+	kind := c.Params("kind")
+	if kind != tickets.KindTicket && kind != tickets.KindRemark {
+		return "", 0, fiber.ErrNotFound
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return "", 0, fiber.ErrNotFound
+	}
+	return kind, id, nil
+}
+
+// ticketEdit is the edit form of a ticket or remark, in the modal.
+func (a *App) ticketEdit(c *fiber.Ctx) error {
+	kind, id, err := ticketParams(c)
+	if err != nil {
+		return err
+	}
+	e, err := tickets.Current(c.UserContext(), a.db.Bun, kind, id)
+	if err != nil {
+		return err
+	}
+	f := tview.Form{Kind: kind, ID: id, Code: e.Code, Text: e.Text, ActiveFrom: e.ActiveFrom, StartDate: e.StartDate,
+		Back: string(c.Request().URI().QueryString())}
+	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
+}
+
+// ticketUpdate saves the edit and shows the list again with the filters it came from.
+func (a *App) ticketUpdate(c *fiber.Ctx) error {
+	kind, id, err := ticketParams(c)
+	if err != nil {
+		return err
+	}
+	e := tickets.Edit{Code: c.FormValue("code"), Text: c.FormValue("text"), ActiveFrom: c.FormValue("active_from"), StartDate: c.FormValue("start_date")}
+	err = tickets.Update(c.UserContext(), a.db.Bun, a.actor(c), kind, id, e)
+	if errs, ok := validation.As(err); ok {
+		f := tview.Form{Kind: kind, ID: id, Code: e.Code, Text: e.Text, ActiveFrom: e.ActiveFrom, StartDate: e.StartDate,
+			Back: string(c.Request().URI().QueryString()), Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, tview.FormModal(a.view(c), f))
+	}
+	if err != nil {
+		return err
+	}
+	m, err := a.ticketsModel(c, kind, c.Query("state"))
+	if err != nil {
+		return err
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	c.Set("HX-Retarget", "#tickets-table")
+	c.Set("HX-Reswap", "outerHTML")
+	return a.renderFragment(c, fiber.StatusOK, tview.Table(a.view(c), m), success(strings.ToUpper(kind[:1])+kind[1:]+" saved."))
 }

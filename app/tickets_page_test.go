@@ -153,3 +153,66 @@ func (h *harness) jobCustomer(job int64) int64 {
 	}
 	return id
 }
+
+func TestTicketEdit(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	h.user("viewer", db.RoleViewer)
+	c := h.client()
+	c.login("ops")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	var run int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ? LIMIT 1", nightly).Scan(t.Context(), &run); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"PSA-1", "PSA-2"} {
+		wantStatus(t, c.hx("POST", "/tickets", url.Values{"kind": {"ticket"}, "run_id": {fmt.Sprint(run)}, "job_id": {fmt.Sprint(nightly)},
+			"code": {code}, "text": {"Disk full"}}), http.StatusOK)
+	}
+	var id int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM tickets WHERE ticket_code = 'PSA-1'").Scan(t.Context(), &id); err != nil {
+		t.Fatal(err)
+	}
+	back := fmt.Sprintf("kind=ticket&state=open&job_id=%d", nightly)
+	r := c.hx("GET", fmt.Sprintf("/tickets/ticket/%d/edit?%s", id, back), nil)
+	wantStatus(t, r, http.StatusOK)
+	if v, _ := r.doc.Find("#f-code").Attr("value"); v != "PSA-1" {
+		t.Fatalf("edit form code: %q", v)
+	}
+	if hx, _ := r.doc.Find("#ticket-form").Attr("hx-put"); !strings.Contains(hx, fmt.Sprintf("job_id=%d", nightly)) {
+		t.Fatalf("the form forgets the list's filter: %q", hx)
+	}
+	put := func(form url.Values) *response {
+		return c.hx("PUT", fmt.Sprintf("/tickets/ticket/%d?%s", id, back), form)
+	}
+	r = put(url.Values{"code": {""}, "text": {"x"}, "active_from": {"31-03-2026"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if r.text("#f-code-error") == "" || r.text("#f-active_from-error") == "" {
+		t.Fatalf("errors beside the fields: %q / %q", r.text("#f-code-error"), r.text("#f-active_from-error"))
+	}
+	if r := put(url.Values{"code": {"PSA-2"}, "text": {"x"}}); !strings.Contains(r.text("#f-code-error"), "exists already") {
+		t.Fatalf("duplicate number: %q", r.text("#f-code-error"))
+	}
+	r = put(url.Values{"code": {"PSA-10"}, "text": {"Disk full, vendor case 4711"}, "active_from": {"2026-03-31"}})
+	wantStatus(t, r, http.StatusOK)
+	if r.Header.Get("HX-Retarget") != "#tickets-table" || !strings.Contains(r.text("#tickets-table"), "Disk full, vendor case 4711") ||
+		!strings.Contains(r.text("#tickets-table"), "PSA-10") {
+		t.Fatalf("list after saving: %q", r.text("#tickets-table"))
+	}
+	h.user("admin", db.RoleAdmin)
+	adm := h.client()
+	adm.login("admin")
+	if a := adm.get("/audit"); !strings.Contains(a.body, "ticket.updated") {
+		t.Fatal("edit not audited")
+	}
+	// A ticket mirroring an Autotask ticket keeps Autotask's number.
+	if _, err := h.db.Bun.ExecContext(t.Context(), "UPDATE tickets SET autotask_ticket_id = 77 WHERE id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	if r := put(url.Values{"code": {"OTHER"}, "text": {"x"}}); !strings.Contains(r.text("#f-code-error"), "Autotask") {
+		t.Fatalf("renumbering an Autotask ticket: %q", r.text("#f-code-error"))
+	}
+	v := h.client()
+	v.login("viewer")
+	wantStatus(t, v.hx("PUT", fmt.Sprintf("/tickets/ticket/%d", id), url.Values{"code": {"V"}, "text": {"v"}}), http.StatusForbidden)
+}
