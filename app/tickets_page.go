@@ -80,7 +80,22 @@ func (a *App) ticketNew(c *fiber.Ctx) error {
 	}
 	f := tview.Form{Kind: ticketKind(c.Query("kind")), RunID: runID, JobID: d.JobID, Scope: d.CustomerName + " / " + d.JobName,
 		Customer: d.CustomerName, CustomerID: a.jobCustomerID(c, d.JobID)}
+	if f.Objects, err = a.runObjects(c, runID); err != nil {
+		return err
+	}
 	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
+}
+
+// runObjects are the objects of a run a ticket can be scoped to, failures first.
+func (a *App) runObjects(c *fiber.Ctx, runID int64) ([]tview.Object, error) {
+	var out []tview.Object
+	err := a.db.Bun.NewRaw(`SELECT co.id, co.object_name AS name FROM run_object_links l
+		JOIN customer_objects co ON co.id = l.customer_object_id
+		WHERE l.job_run_id = ? ORDER BY status_severity(l.status) DESC NULLS LAST, lower(co.object_name)`, runID).Scan(c.UserContext(), &out)
+	if err != nil {
+		return nil, fmt.Errorf("objects of run %d: %w", runID, err)
+	}
+	return out, nil
 }
 
 func (a *App) jobCustomerID(c *fiber.Ctx, jobID int64) int64 {
@@ -95,18 +110,34 @@ func (a *App) ticketCreate(c *fiber.Ctx) error {
 	jobID, _ := strconv.ParseInt(c.FormValue("job_id"), 10, 64)
 	custID, _ := strconv.ParseInt(c.FormValue("customer_id"), 10, 64)
 	whole := c.FormValue("whole_customer") == "on"
+	objectID, _ := strconv.ParseInt(c.FormValue("object_id"), 10, 64)
 	in := tickets.Input{Kind: kind, Code: c.FormValue("code"), Text: c.FormValue("text"), ActiveFrom: c.FormValue("active_from"),
-		StartDate: c.FormValue("start_date"), JobID: jobID, RunID: runID}
-	if whole {
+		StartDate: c.FormValue("start_date"), JobID: jobID, RunID: runID, ObjectID: objectID}
+	if whole && objectID == 0 {
 		in.JobID, in.CustomerID = 0, custID
+	}
+	if objectID != 0 {
+		// Only an object of the run it is raised from: the form offers no other.
+		var ok bool
+		if err := a.db.Bun.NewRaw("SELECT EXISTS (SELECT 1 FROM run_object_links WHERE job_run_id = ? AND customer_object_id = ?)",
+			runID, objectID).Scan(c.UserContext(), &ok); err != nil {
+			return err
+		}
+		if !ok {
+			return fiber.NewError(fiber.StatusUnprocessableEntity, "That object is not part of this run.")
+		}
+		in.JobID = 0
 	}
 	_, code, err := tickets.Create(c.UserContext(), a.db.Bun, a.actor(c), in, a.now())
 	if errs, ok := validation.As(err); ok {
 		f := tview.Form{Kind: kind, RunID: runID, JobID: jobID, CustomerID: custID, Code: in.Code, Text: in.Text,
-			ActiveFrom: in.ActiveFrom, StartDate: in.StartDate, WholeCust: whole, Errors: errs}
+			ActiveFrom: in.ActiveFrom, StartDate: in.StartDate, WholeCust: whole, ObjectID: objectID, Errors: errs}
 		if runID != 0 {
 			if d, err := review.GetRun(c.UserContext(), a.db.Bun, runID); err == nil {
 				f.Scope, f.Customer = d.CustomerName+" / "+d.JobName, d.CustomerName
+			}
+			if f.Objects, err = a.runObjects(c, runID); err != nil {
+				return err
 			}
 		}
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, tview.FormModal(a.view(c), f))

@@ -216,3 +216,55 @@ func TestTicketEdit(t *testing.T) {
 	v.login("viewer")
 	wantStatus(t, v.hx("PUT", fmt.Sprintf("/tickets/ticket/%d", id), url.Values{"code": {"V"}, "text": {"v"}}), http.StatusForbidden)
 }
+
+func TestRemarkScopedToAnObject(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	c := h.client()
+	c.login("ops")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	weekly := approvedJob(t, h, c, "Globex", "Weekly", 5, "Failed") // also has a "vm01", of another customer
+	var run, vm01 int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ? LIMIT 1", nightly).Scan(t.Context(), &run); err != nil {
+		t.Fatal(err)
+	}
+	r := c.hx("GET", fmt.Sprintf("/tickets/new?kind=remark&run_id=%d", run), nil)
+	r.doc.Find("#f-object_id option").Each(func(_ int, s *goquery.Selection) {
+		if strings.TrimSpace(s.Text()) == "vm01" {
+			fmt.Sscan(s.AttrOr("value", ""), &vm01)
+		}
+	})
+	if vm01 == 0 {
+		t.Fatalf("the form offers no vm01: %q", r.text("#f-object_id"))
+	}
+	wantStatus(t, c.hx("POST", "/tickets", url.Values{"kind": {"remark"}, "run_id": {fmt.Sprint(run)}, "job_id": {fmt.Sprint(nightly)},
+		"object_id": {fmt.Sprint(vm01)}, "text": {"vm01 is being migrated"}}), http.StatusOK)
+	if got := c.get("/tickets?kind=remark").text("#tickets-table tbody tr"); !strings.Contains(got, "Acme / object vm01") {
+		t.Fatalf("the list does not name the object scope: %q", got)
+	}
+	linked := func(job int64) bool {
+		t.Helper()
+		var n int
+		if err := h.db.Bun.NewRaw(`SELECT count(*) FROM remark_job_runs l JOIN job_runs r ON r.id = l.job_run_id
+			WHERE r.job_id = ? AND r.id = (SELECT max(id) FROM job_runs WHERE job_id = ?)`, job, job).Scan(t.Context(), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	// A new run of the job with vm01 carries it; Globex's own vm01 is another object.
+	if r := c.upload(map[string][]byte{"20.eml": parserstest.Mail(20, "Failed", "Nightly", "object: vm01 Failed again")}); r.StatusCode != http.StatusOK {
+		t.Fatal(r.StatusCode)
+	}
+	if r := c.upload(map[string][]byte{"21.eml": parserstest.Mail(21, "Failed", "Weekly", "object: vm01 Failed")}); r.StatusCode != http.StatusOK {
+		t.Fatal(r.StatusCode)
+	}
+	if !linked(nightly) {
+		t.Fatal("a new run with the object did not get the remark")
+	}
+	if linked(weekly) {
+		t.Fatal("another customer's object of the same name got the remark")
+	}
+	// An object that is not part of the run is refused.
+	wantStatus(t, c.hx("POST", "/tickets", url.Values{"kind": {"remark"}, "run_id": {fmt.Sprint(run)}, "job_id": {fmt.Sprint(nightly)},
+		"object_id": {"999999"}, "text": {"x"}}), http.StatusUnprocessableEntity)
+}

@@ -31,6 +31,7 @@ type Input struct {
 	StartDate  string // YYYY-MM-DD, optional
 	JobID      int64  // scope: the job (optional when CustomerID is set)
 	CustomerID int64  // scope: the whole customer (optional)
+	ObjectID   int64  // scope: one object (customer_objects.id) in whichever job backs it up; wins over the others
 	RunID      int64  // the run it was raised from: linked directly
 }
 
@@ -73,7 +74,7 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, now t
 	if len(in.Code) > 100 {
 		errs.Add("code", "use at most 100 characters")
 	}
-	if in.JobID == 0 && in.CustomerID == 0 {
+	if in.JobID == 0 && in.CustomerID == 0 && in.ObjectID == 0 {
 		errs.Add("scope", "choose the job or customer it is about")
 	}
 	dates := map[string]any{}
@@ -124,7 +125,10 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, now t
 			return err
 		}
 		scopeType, scopeCol, scopeID := "job", "job_id", in.JobID
-		if in.JobID == 0 {
+		switch {
+		case in.ObjectID != 0:
+			scopeType, scopeCol, scopeID = "object", "customer_object_id", in.ObjectID
+		case in.JobID == 0:
 			scopeType, scopeCol, scopeID = "customer", "customer_id", in.CustomerID
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s, scope_type, %s) VALUES (?, ?, ?)`, t.scopes, t.key, scopeCol),
@@ -135,15 +139,16 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, now t
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`
 			INSERT INTO %[1]s (%[2]s, job_run_id, created_by)
 			SELECT ?, r.id, ? FROM job_runs r JOIN jobs j ON j.id = r.job_id
-			WHERE r.id = ? OR (r.reviewed_at IS NULL AND r.superseded_at IS NULL
-			                   AND (j.id = ? OR (? = 0 AND j.customer_id = ?)))
-			ON CONFLICT DO NOTHING`, t.links, t.key), id, by, in.RunID, in.JobID, in.JobID, in.CustomerID); err != nil {
+			WHERE r.id = ? OR (r.reviewed_at IS NULL AND r.superseded_at IS NULL AND (
+			      CASE WHEN ? <> 0 THEN EXISTS (SELECT 1 FROM run_object_links l WHERE l.job_run_id = r.id AND l.customer_object_id = ?)
+			           ELSE j.id = ? OR (? = 0 AND j.customer_id = ?) END))
+			ON CONFLICT DO NOTHING`, t.links, t.key), id, by, in.RunID, in.ObjectID, in.ObjectID, in.JobID, in.JobID, in.CustomerID); err != nil {
 			return fmt.Errorf("link runs: %w", err)
 		}
 		if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, in.Kind+".created", fmt.Sprintf("%s:%d", in.Kind, id), map[string]any{"code": code, "job_id": in.JobID, "customer_id": in.CustomerID})
+		return audit.Record(ctx, tx, actor, in.Kind+".created", fmt.Sprintf("%s:%d", in.Kind, id), map[string]any{"code": code, "job_id": in.JobID, "customer_id": in.CustomerID, "object_id": in.ObjectID})
 	})
 	if err != nil {
 		return 0, "", fmt.Errorf("tickets: create %s: %w", in.Kind, err)
@@ -215,23 +220,26 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 	}
 	if f.CustomerID != 0 {
 		where += fmt.Sprintf(` AND EXISTS (SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
-			WHERE s.%s = i.id AND (s.customer_id = ? OR j.customer_id = ?))`, t.scopes, t.key)
-		args = append(args, f.CustomerID, f.CustomerID)
+			LEFT JOIN customer_objects o ON o.id = s.customer_object_id
+			WHERE s.%s = i.id AND ? IN (s.customer_id, j.customer_id, o.customer_id))`, t.scopes, t.key)
+		args = append(args, f.CustomerID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 		where += fmt.Sprintf(` AND (%s ILIKE ? OR i.%s ILIKE ? OR EXISTS (
 			SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
-			LEFT JOIN customers c ON c.id = coalesce(s.customer_id, j.customer_id)
-			WHERE s.%s = i.id AND (j.job_name ILIKE ? OR c.name ILIKE ?)))`, code, t.text, t.scopes, t.key)
-		args = append(args, like, like, like, like)
+			LEFT JOIN customer_objects o ON o.id = s.customer_object_id
+			LEFT JOIN customers c ON c.id = coalesce(s.customer_id, j.customer_id, o.customer_id)
+			WHERE s.%s = i.id AND (j.job_name ILIKE ? OR c.name ILIKE ? OR o.object_name ILIKE ?)))`, code, t.text, t.scopes, t.key)
+		args = append(args, like, like, like, like, like)
 	}
 	var out []Item
 	err = idb.NewRaw(fmt.Sprintf(`
 		SELECT i.id, '%[5]s' AS kind, %[6]s AS code, i.%[7]s AS text, i.resolved_at, i.created_at,
-		       coalesce((SELECT string_agg(coalesce(c.name || ' / ' || j.job_name, c2.name), ', ')
+		       coalesce((SELECT string_agg(coalesce(c3.name || ' / object ' || o.object_name, c.name || ' / ' || j.job_name, c2.name), ', ')
 		                 FROM %[2]s s LEFT JOIN jobs j ON j.id = s.job_id LEFT JOIN customers c ON c.id = j.customer_id
 		                 LEFT JOIN customers c2 ON c2.id = s.customer_id
+		                 LEFT JOIN customer_objects o ON o.id = s.customer_object_id LEFT JOIN customers c3 ON c3.id = o.customer_id
 		                 WHERE s.%[4]s = i.id), '') AS scopes,
 		       (SELECT count(*) FROM %[3]s l WHERE l.%[4]s = i.id) AS runs
 		FROM %[1]s i WHERE %[8]s
