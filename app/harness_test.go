@@ -59,7 +59,10 @@ func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *h
 	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: 2, Registry: opt.Registry,
 		Keys: secrets.NewKeyring(cfg.SecretKey), Sessions: auth.SessionPolicy{MaxAge: time.Hour, IdleTimeout: time.Hour},
 		Logger: slog.Default(), Sources: ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL},
-		AutotaskZoneURLs: cfg.AutotaskZoneURLs})
+		AutotaskZoneURLs: cfg.AutotaskZoneURLs,
+		// One clock for the app and its workers: sessions made at a test's fixed time
+		// must not look expired to the session cleanup running on the real clock.
+		Now: opt.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

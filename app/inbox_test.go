@@ -84,7 +84,7 @@ func TestInboxUploadApprove(t *testing.T) {
 		t.Fatalf("re-upload: %q", r.text("#flash"))
 	}
 
-	ids := mailIDs(t, h, "parsed_job_name = 'Nightly'")
+	ids := mailIDs(t, h, "parsed_job_name = 'Nightly' AND subject LIKE '[Failed]%'")
 	r = c.hx("GET", fmt.Sprintf("/inbox/%d", ids[0]), nil)
 	wantStatus(t, r, http.StatusOK)
 	if r.doc.Find("#detail-objects td:contains('vm01')").Length() != 1 || r.doc.Find("#approve-form").Length() != 1 {

@@ -72,7 +72,7 @@ func (a *App) ticketsPage(c *fiber.Ctx) error {
 func (a *App) ticketNew(c *fiber.Ctx) error {
 	runID, err := strconv.ParseInt(c.Query("run_id"), 10, 64)
 	if err != nil || runID <= 0 {
-		return fiber.NewError(fiber.StatusBadRequest, "Raise tickets and remarks from a run in Run Checks.")
+		return a.ticketNewForScope(c)
 	}
 	d, err := review.GetRun(c.UserContext(), a.db.Bun, runID)
 	if err != nil {
@@ -131,7 +131,8 @@ func (a *App) ticketCreate(c *fiber.Ctx) error {
 	_, code, err := tickets.Create(c.UserContext(), a.db.Bun, a.actor(c), in, a.now())
 	if errs, ok := validation.As(err); ok {
 		f := tview.Form{Kind: kind, RunID: runID, JobID: jobID, CustomerID: custID, Code: in.Code, Text: in.Text,
-			ActiveFrom: in.ActiveFrom, StartDate: in.StartDate, WholeCust: whole, ObjectID: objectID, Errors: errs}
+			ActiveFrom: in.ActiveFrom, StartDate: in.StartDate, WholeCust: whole, ObjectID: objectID, Errors: errs,
+			CustomerOnly: runID == 0 && jobID == 0}
 		if runID != 0 {
 			if d, err := review.GetRun(c.UserContext(), a.db.Bun, runID); err == nil {
 				f.Scope, f.Customer = d.CustomerName+" / "+d.JobName, d.CustomerName
@@ -263,4 +264,36 @@ func (a *App) ticketUpdate(c *fiber.Ctx) error {
 	c.Set("HX-Retarget", "#tickets-table")
 	c.Set("HX-Reswap", "outerHTML")
 	return a.renderFragment(c, fiber.StatusOK, tview.Table(a.view(c), m), success(strings.ToUpper(kind[:1])+kind[1:]+" saved."))
+}
+
+// ticketNewForScope is the create form for a job or a customer, without a run (from
+// the Tickets menu narrowed to one, or from the job page).
+func (a *App) ticketNewForScope(c *fiber.Ctx) error {
+	jobID, _ := strconv.ParseInt(c.Query("job_id"), 10, 64)
+	custID, _ := strconv.ParseInt(c.Query("customer_id"), 10, 64)
+	f := tview.Form{Kind: ticketKind(c.Query("kind"))}
+	var err error
+	switch {
+	case jobID > 0:
+		var names struct {
+			Customer   string `bun:"customer"`
+			Job        string `bun:"job"`
+			CustomerID int64  `bun:"customer_id"`
+		}
+		err = a.db.Bun.NewRaw(`SELECT c.name AS customer, j.job_name AS job, c.id AS customer_id FROM jobs j
+			JOIN customers c ON c.id = j.customer_id WHERE j.id = ?`, jobID).Scan(c.UserContext(), &names)
+		f.JobID, f.CustomerID, f.Customer, f.Scope = jobID, names.CustomerID, names.Customer, names.Customer+" / "+names.Job
+	case custID > 0:
+		err = a.db.Bun.NewRaw(`SELECT name FROM customers WHERE id = ?`, custID).Scan(c.UserContext(), &f.Customer)
+		f.CustomerID, f.Scope, f.WholeCust, f.CustomerOnly = custID, f.Customer, true, true
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, "Raise a ticket or remark from a run in Run Checks, from a job's page, or narrow this list to a job or customer first.")
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
 }

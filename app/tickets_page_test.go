@@ -140,6 +140,28 @@ func TestTicketsFilters(t *testing.T) {
 	if !strings.Contains(r.text("#tickets-narrowed"), "Globex / Weekly") {
 		t.Fatalf("narrowed banner: %q", r.text("#tickets-narrowed"))
 	}
+	// Narrowed, the list raises new ones for that job or customer, without a run.
+	if r.doc.Find("#tickets-new").Length() != 1 {
+		t.Fatal("no New button on a narrowed list")
+	}
+	acme := h.jobCustomer(nightly)
+	f := c.hx("GET", fmt.Sprintf("/tickets/new?kind=remark&customer_id=%d", acme), nil)
+	wantStatus(t, f, http.StatusOK)
+	if f.doc.Find(`input[name=whole_customer][type=hidden]`).Length() != 1 || !strings.Contains(f.body, "Acme") {
+		t.Fatalf("customer remark form: %s", f.body)
+	}
+	wantStatus(t, c.hx("POST", "/tickets", url.Values{"kind": {"remark"}, "customer_id": {fmt.Sprint(acme)}, "whole_customer": {"on"},
+		"text": {"Customer moves office on Friday"}}), http.StatusOK)
+	if got := rows(fmt.Sprintf("/tickets?kind=remark&customer_id=%d", acme)); len(got) != 1 || !strings.Contains(got[0], "Customer moves office") {
+		t.Fatalf("customer remark: %q", got)
+	}
+	// It covers the customer's unreviewed runs at once.
+	var n int
+	if err := h.db.Bun.NewRaw(`SELECT count(*) FROM remark_job_runs l JOIN job_runs r ON r.id = l.job_run_id WHERE r.job_id = ?`, nightly).Scan(t.Context(), &n); err != nil || n == 0 {
+		t.Fatalf("customer remark linked to %d runs (%v)", n, err)
+	}
+	wantStatus(t, c.hx("GET", "/tickets/new?kind=ticket", nil), http.StatusBadRequest)
+
 	// The state links keep the filter.
 	if href, _ := r.doc.Find(`a[href*="state=resolved"]`).Attr("href"); !strings.Contains(href, fmt.Sprintf("job_id=%d", weekly)) {
 		t.Fatalf("state link drops the filter: %q", href)
