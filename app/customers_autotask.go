@@ -23,12 +23,7 @@ func (a *App) autotaskClient(c *fiber.Ctx) (*autotask.Client, error) {
 	if !s.AutotaskEnabled {
 		return nil, errors.New("the Autotask integration is not enabled (Settings → Integrations)")
 	}
-	cfg, err := settings.AutotaskConfig(s, a.keys)
-	if err != nil {
-		return nil, err
-	}
-	cfg.ZoneLookupURLs = a.cfg.AutotaskZoneURLs
-	return autotask.New(cfg)
+	return settings.AutotaskClient(s, a.keys, a.cfg.AutotaskZoneURLs)
 }
 
 func autotaskFail(err error) string {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -125,15 +124,7 @@ func (a *App) settingsAutotaskTest(c *fiber.Ctx) error {
 }
 
 func (a *App) testAutotask(ctx context.Context, s *db.SystemSettings) (string, error) {
-	cfg, err := settings.AutotaskConfig(s, a.keys)
-	if err != nil {
-		return "", err
-	}
-	if cfg.Username == "" || cfg.Secret == "" || cfg.IntegrationCode == "" {
-		return "", errors.New("enter and save the API user name, secret and integration code first")
-	}
-	cfg.ZoneLookupURLs = a.cfg.AutotaskZoneURLs
-	client, err := autotask.New(cfg)
+	client, err := settings.AutotaskClient(s, a.keys, a.cfg.AutotaskZoneURLs)
 	if err != nil {
 		return "", err
 	}
@@ -148,12 +139,7 @@ func (a *App) settingsAutotaskReference(c *fiber.Ctx) error {
 		return a.renderFragment(c, fiber.StatusOK, settingsview.AutotaskView(a.view(c), autotaskModel(state(c).settings)),
 			view.Flash{Kind: "danger", Message: "Could not load Autotask reference data: " + err.Error()})
 	}
-	cfg, err := settings.AutotaskConfig(state(c).settings, a.keys)
-	if err != nil {
-		return fail(err)
-	}
-	cfg.ZoneLookupURLs = a.cfg.AutotaskZoneURLs
-	client, err := autotask.New(cfg)
+	client, err := settings.AutotaskClient(state(c).settings, a.keys, a.cfg.AutotaskZoneURLs)
 	if err != nil {
 		return fail(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
-	"github.com/backupchecks/backupchecks/app/autotask"
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -57,12 +56,7 @@ func (w *AutotaskSyncWorker) Work(ctx context.Context, _ *river.Job[AutotaskSync
 	if !s.AutotaskEnabled {
 		return nil
 	}
-	cfg, err := settings.AutotaskConfig(s, w.Keys)
-	if err != nil {
-		return err
-	}
-	cfg.ZoneLookupURLs = w.ZoneURLs
-	client, err := autotask.New(cfg)
+	client, err := settings.AutotaskClient(s, w.Keys, w.ZoneURLs)
 	if err != nil {
 		return err
 	}

@@ -49,14 +49,9 @@ func SetMapping(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64, c
 		status = MappingInvalid
 	}
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var old struct {
-			Name        string  `bun:"name"`
-			CompanyID   *int64  `bun:"autotask_company_id"`
-			CompanyName *string `bun:"autotask_company_name"`
-		}
-		if err := tx.NewSelect().Table("customers").Column("name", "autotask_company_id", "autotask_company_name").
-			Where("id = ?", id).For("UPDATE").Scan(ctx, &old); err != nil {
-			return fmt.Errorf("customers: map %d to Autotask: %w", id, db.NotFound(err))
+		old, err := lockMapping(ctx, tx, id)
+		if err != nil {
+			return fmt.Errorf("customers: map %d to Autotask: %w", id, err)
 		}
 		if _, err := tx.NewUpdate().Table("customers").
 			Set("autotask_company_id = ?", co.ID).Set("autotask_company_name = ?", co.CompanyName).
@@ -74,14 +69,9 @@ func SetMapping(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64, c
 // ClearMapping removes a customer's Autotask mapping.
 func ClearMapping(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var old struct {
-			Name        string  `bun:"name"`
-			CompanyID   *int64  `bun:"autotask_company_id"`
-			CompanyName *string `bun:"autotask_company_name"`
-		}
-		if err := tx.NewSelect().Table("customers").Column("name", "autotask_company_id", "autotask_company_name").
-			Where("id = ?", id).For("UPDATE").Scan(ctx, &old); err != nil {
-			return fmt.Errorf("customers: clear Autotask mapping of %d: %w", id, db.NotFound(err))
+		old, err := lockMapping(ctx, tx, id)
+		if err != nil {
+			return fmt.Errorf("customers: clear Autotask mapping of %d: %w", id, err)
 		}
 		if old.CompanyID == nil {
 			return nil
@@ -95,6 +85,21 @@ func ClearMapping(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64)
 			"customer": old.Name, "company_id": old.CompanyID, "company_name": old.CompanyName,
 		})
 	})
+}
+
+// mapping is a customer's name and Autotask mapping, as audited.
+type mapping struct {
+	Name        string  `bun:"name"`
+	CompanyID   *int64  `bun:"autotask_company_id"`
+	CompanyName *string `bun:"autotask_company_name"`
+}
+
+// lockMapping reads a customer's mapping and locks the row for the change.
+func lockMapping(ctx context.Context, tx bun.Tx, id int64) (mapping, error) {
+	var m mapping
+	err := tx.NewSelect().Table("customers").Column("name", "autotask_company_id", "autotask_company_name").
+		Where("id = ?", id).For("UPDATE").Scan(ctx, &m)
+	return m, db.NotFound(err)
 }
 
 // RefreshResult counts the mappings a refresh checked, by their new status.

@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -49,24 +50,20 @@ var AutotaskDefaultFields = []struct{ Form, Picklist, Label string }{
 	{"autotask_status_id", "status", "Status"},
 }
 
-// AutotaskConfig decrypts the stored connection into a client config.
-func AutotaskConfig(s *db.SystemSettings, keys *secrets.Keyring) (autotask.Config, error) {
-	cfg := autotask.Config{Username: s.AutotaskUsername, TrackingIdentifier: s.AutotaskTrackingIdentifier}
-	for _, sec := range []struct {
-		sealed []byte
-		into   *string
-		name   string
-	}{{s.AutotaskSecret, &cfg.Secret, "Autotask secret"}, {s.AutotaskIntegrationCode, &cfg.IntegrationCode, "Autotask integration code"}} {
-		if len(sec.sealed) == 0 {
-			continue
-		}
-		plain, err := keys.Decrypt(sec.sealed)
-		if err != nil {
-			return cfg, fmt.Errorf("settings: %s: %w (enter it again under Settings → Integrations)", sec.name, err)
-		}
-		*sec.into = string(plain)
+// AutotaskClient builds a client from the saved connection; zoneURLs overrides zone
+// discovery (nil: Autotask's global hosts). Incomplete credentials are an error that
+// says what to do.
+func AutotaskClient(s *db.SystemSettings, keys *secrets.Keyring, zoneURLs []string) (*autotask.Client, error) {
+	cfg := autotask.Config{Username: s.AutotaskUsername, TrackingIdentifier: s.AutotaskTrackingIdentifier, ZoneLookupURLs: zoneURLs}
+	if err := openSecrets(keys, "Integrations",
+		sealedField{s.AutotaskSecret, &cfg.Secret, "Autotask secret"},
+		sealedField{s.AutotaskIntegrationCode, &cfg.IntegrationCode, "Autotask integration code"}); err != nil {
+		return nil, err
 	}
-	return cfg, nil
+	if cfg.Username == "" || cfg.Secret == "" || cfg.IntegrationCode == "" {
+		return nil, errors.New("enter and save the API user name, secret and integration code first")
+	}
+	return autotask.New(cfg)
 }
 
 // UpdateAutotask validates and saves the Autotask connection, encrypting typed secrets,

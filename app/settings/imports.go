@@ -60,21 +60,33 @@ func ImportsFrom(s *db.SystemSettings, keys *secrets.Keyring) (Imports, error) {
 	if s.IMAPPort != nil {
 		im.IMAPPort = *s.IMAPPort
 	}
-	for _, sec := range []struct {
-		sealed []byte
-		into   *string
-		name   string
-	}{{s.GraphClientSecret, &im.GraphClientSecret, "Graph client secret"}, {s.IMAPPassword, &im.IMAPPassword, "IMAP password"}} {
-		if len(sec.sealed) == 0 {
+	err := openSecrets(keys, "Imports",
+		sealedField{s.GraphClientSecret, &im.GraphClientSecret, "Graph client secret"},
+		sealedField{s.IMAPPassword, &im.IMAPPassword, "IMAP password"})
+	return im, err
+}
+
+// sealedField is a stored secret and where its plain text goes.
+type sealedField struct {
+	sealed []byte
+	into   *string
+	name   string
+}
+
+// openSecrets decrypts the set secrets; one that no longer decrypts (another
+// APP_SECRET_KEY) must be entered again on the settings tab named.
+func openSecrets(keys *secrets.Keyring, tab string, fields ...sealedField) error {
+	for _, f := range fields {
+		if len(f.sealed) == 0 {
 			continue
 		}
-		plain, err := keys.Decrypt(sec.sealed)
+		plain, err := keys.Decrypt(f.sealed)
 		if err != nil {
-			return im, fmt.Errorf("settings: %s: %w (enter it again under Settings → Imports)", sec.name, err)
+			return fmt.Errorf("settings: %s: %w (enter it again under Settings → %s)", f.name, err, tab)
 		}
-		*sec.into = string(plain)
+		*f.into = string(plain)
 	}
-	return im, nil
+	return nil
 }
 
 // ImportsInput is the Imports form as submitted. Empty secret fields keep the stored

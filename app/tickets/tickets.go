@@ -77,18 +77,7 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, now t
 	if in.JobID == 0 && in.CustomerID == 0 && in.ObjectID == 0 {
 		errs.Add("scope", "choose the job or customer it is about")
 	}
-	dates := map[string]any{}
-	for field, v := range map[string]string{"active_from": in.ActiveFrom, "start_date": in.StartDate} {
-		if v = strings.TrimSpace(v); v == "" {
-			dates[field] = nil
-			continue
-		}
-		d, err := time.Parse("2006-01-02", v)
-		if err != nil {
-			errs.Add(field, "enter a date like 2026-03-31")
-		}
-		dates[field] = d
-	}
+	dates := parseDates(errs, in.ActiveFrom, in.StartDate)
 	if err := errs.Err(); err != nil {
 		return 0, "", err
 	}
@@ -154,6 +143,24 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, now t
 		return 0, "", fmt.Errorf("tickets: create %s: %w", in.Kind, err)
 	}
 	return id, code, nil
+}
+
+// parseDates reads the optional active-from and start dates (YYYY-MM-DD) into
+// "active_from" and "start_date": nil when empty, errors beside the fields.
+func parseDates(errs validation.Errors, activeFrom, startDate string) map[string]any {
+	dates := map[string]any{}
+	for field, v := range map[string]string{"active_from": activeFrom, "start_date": startDate} {
+		if v = strings.TrimSpace(v); v == "" {
+			dates[field] = nil
+			continue
+		}
+		d, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			errs.Add(field, "enter a date like 2026-03-31")
+		}
+		dates[field] = d
+	}
+	return dates
 }
 
 // SetResolved resolves (or reopens) a ticket or remark. Resolved, it stops linking to new

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -62,18 +61,7 @@ func Update(ctx context.Context, bdb *bun.DB, actor audit.Actor, kind string, id
 	if len(e.Code) > 100 {
 		errs.Add("code", "use at most 100 characters")
 	}
-	dates := map[string]any{}
-	for field, v := range map[string]string{"active_from": e.ActiveFrom, "start_date": e.StartDate} {
-		if v = strings.TrimSpace(v); v == "" {
-			dates[field] = nil
-			continue
-		}
-		d, err := time.Parse("2006-01-02", v)
-		if err != nil {
-			errs.Add(field, "enter a date like 2026-03-31")
-		}
-		dates[field] = d
-	}
+	dates := parseDates(errs, e.ActiveFrom, e.StartDate)
 	if err := errs.Err(); err != nil {
 		return err
 	}
