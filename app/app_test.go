@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -541,13 +542,14 @@ func TestPagesAndErrors(t *testing.T) {
 
 func TestSessionExpiresWhenIdle(t *testing.T) {
 	now := time.Now()
-	clock := func() time.Time { return now }
-	h := newHarness(t, Options{Now: func() time.Time { return clock() }})
+	// The River workers share this clock, so moving it must be race-free.
+	var ahead atomic.Int64
+	h := newHarness(t, Options{Now: func() time.Time { return now.Add(time.Duration(ahead.Load())) }})
 	h.user("ops", db.RoleOperator)
 	c := h.client()
 	c.login("ops")
 	wantStatus(t, c.get("/profile"), http.StatusOK)
-	clock = func() time.Time { return now.Add(3 * time.Hour) }
+	ahead.Store(int64(3 * time.Hour))
 	r := c.hx("GET", "/profile", nil)
 	wantStatus(t, r, http.StatusUnauthorized)
 	if !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/login") {
