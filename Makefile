@@ -51,7 +51,6 @@ test:
 
 ## bench: the benchmarks against a throwaway cluster (BENCH=pattern)
 bench:
-	@echo "no benchmarks yet: later issues add them"
 	.ci/test.sh bench
 
 ## build: a static binary in bin/backupchecks

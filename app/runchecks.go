@@ -106,7 +106,7 @@ func (a *App) runChecksPage(c *fiber.Ctx) error {
 type filterOptions struct {
 	mu        sync.Mutex
 	fetchedAt time.Time
-	customers []rcview.Option
+	customers string // rendered <option> elements
 	softwares []string
 	types     []string
 }
@@ -119,17 +119,16 @@ func (a *App) runChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if time.Since(o.fetchedAt) > filterOptionsTTL {
-		var fresh rcview.Model
-		if err := a.loadRunChecksOptions(c, &fresh); err != nil {
+		if err := a.loadRunChecksOptions(c, o); err != nil {
 			return err
 		}
-		o.customers, o.softwares, o.types, o.fetchedAt = fresh.Customers, fresh.Softwares, fresh.Types, time.Now()
+		o.fetchedAt = time.Now()
 	}
-	m.Customers, m.Softwares, m.Types = o.customers, o.softwares, o.types
+	m.CustomerOptions, m.Softwares, m.Types = o.customers, o.softwares, o.types
 	return nil
 }
 
-func (a *App) loadRunChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
+func (a *App) loadRunChecksOptions(c *fiber.Ctx, m *filterOptions) error {
 	ctx := c.UserContext()
 	var customers []struct {
 		ID   int64  `bun:"id"`
@@ -138,13 +137,19 @@ func (a *App) loadRunChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
 	if err := a.db.Bun.NewRaw("SELECT id, name FROM customers WHERE active ORDER BY lower(name)").Scan(ctx, &customers); err != nil {
 		return fmt.Errorf("run checks: customers: %w", err)
 	}
-	for _, cu := range customers {
-		m.Customers = append(m.Customers, rcview.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name})
+	opts := make([]rcview.Option, len(customers))
+	for i, cu := range customers {
+		opts[i] = rcview.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name}
 	}
-	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_software FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.Softwares); err != nil {
+	html, err := rcview.CustomerOptionsHTML(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("run checks: customers: %w", err)
+	}
+	m.customers = html
+	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_software FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.softwares); err != nil {
 		return fmt.Errorf("run checks: software: %w", err)
 	}
-	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_type FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.Types); err != nil {
+	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_type FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.types); err != nil {
 		return fmt.Errorf("run checks: types: %w", err)
 	}
 	return nil

@@ -44,6 +44,16 @@ func TestRunChecksQueue(t *testing.T) {
 	if r.doc.Find(".runchecks-group").Length() != 1 {
 		t.Fatalf("text filter:\n%s", r.text("#runchecks-list"))
 	}
+	var globex int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM customers WHERE name = 'Globex'").Scan(t.Context(), &globex); err != nil {
+		t.Fatal(err)
+	}
+	r = o.get(fmt.Sprintf("/runchecks?customer_id=%d", globex))
+	if r.doc.Find(".runchecks-group").Length() != 1 || r.doc.Find(fmt.Sprintf("#rc-job-%d", weekly)).Length() != 1 ||
+		r.doc.Find("#f-customer_id option").Length() != 3 || r.text("#f-customer_id option[selected]") != "Globex" {
+		t.Fatalf("customer filter: %q selected of %d options\n%s", r.text("#f-customer_id option[selected]"),
+			r.doc.Find("#f-customer_id option").Length(), r.text("#runchecks-list"))
+	}
 
 	// Review all of Nightly's runs: its group leaves the queue.
 	var ids []string

@@ -2,13 +2,16 @@ package review
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/backupchecks/backupchecks/db"
 )
 
 // QueueFilter narrows the Run Checks queue; every field is optional.
@@ -59,66 +62,90 @@ const maxRunsPerGroup = 50
 // Queue returns one page of the Run Checks queue: jobs with runs to review (from the
 // per-job summary, so no aggregation over millions of runs), worst status first then
 // newest, each with its runs. Informational 3CX jobs (updates, certificates) are left out.
+//
+// It is the page operators reload all morning, so both queries are cached statements
+// (db.QueryCached) and the page of jobs is picked from the partial index
+// jobs_review_queue_idx before anything per job (schedule, ticket and remark flags) is
+// computed.
 func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, error) {
 	if f.Page < 1 {
 		f.Page = 1
 	}
-	runCond, runArgs := runFilter(f)
-	where := []string{"c.active", "j.archived_at IS NULL",
-		"NOT (j.backup_software ILIKE '3CX%' AND j.backup_type IN ('Updates', 'SSL Certificate'))"}
-	var args []any
+	var args db.Args
+	runCond := runFilter(f, &args)
+	where := []string{"j.archived_at IS NULL",
+		// The type first: most jobs fail it, and ILIKE costs as much as the rest together.
+		"NOT (j.backup_type IN ('Updates', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')",
+		// An anti-join on the few inactive customers: no join per job to count.
+		"j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"}
 	if !f.IncludeReviewed {
 		where = append(where, "j.unreviewed_count > 0")
 	}
 	if f.CustomerID != 0 {
-		where, args = append(where, "j.customer_id = ?"), append(args, f.CustomerID)
+		where = append(where, "j.customer_id = "+args.Add(f.CustomerID))
 	}
 	if f.Software != "" {
-		where, args = append(where, "j.backup_software = ?"), append(args, f.Software)
+		where = append(where, "j.backup_software = "+args.Add(f.Software))
 	}
 	if f.Type != "" {
-		where, args = append(where, "j.backup_type = ?"), append(args, f.Type)
+		where = append(where, "j.backup_type = "+args.Add(f.Type))
 	}
 	if runCond != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND "+runCond+")")
-		args = append(args, runArgs...)
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t) + "%"
-		where = append(where, "(c.name ILIKE ? OR j.job_name ILIKE ? OR EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND r.reviewed_at IS NULL AND r.message ILIKE ?))")
-		args = append(args, like, like, like)
+		like := args.Add("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t) + "%")
+		where = append(where, "(j.job_name ILIKE "+like+
+			" OR EXISTS (SELECT 1 FROM customers c WHERE c.id = j.customer_id AND c.name ILIKE "+like+")"+
+			" OR EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND r.reviewed_at IS NULL AND r.message ILIKE "+like+"))")
 	}
 	cond := strings.Join(where, " AND ")
-	var rows []struct {
-		QueueGroup
-		Total int `bun:"total"`
-	}
-	// The total comes with the page (a window count), saving a query per refresh.
-	err := idb.NewRaw(`
-		SELECT j.id AS job_id, c.id AS customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type,
-		       schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked) AS schedule,
-		       coalesce(j.worst_unreviewed_status, j.last_run_status, '') AS worst, j.unreviewed_count,
+	// The total comes with the page (a window count), saving a query per refresh. LIMIT
+	// and OFFSET are written out, not parameters: without a filter the statement then has
+	// no parameters, and Postgres plans it once per connection (with parameters it plans
+	// each call, as its generic plan for an unknown LIMIT looks costlier).
+	rows, err := db.QueryCached(ctx, idb, `
+		SELECT j.id, c.id, c.name, j.job_name, j.backup_software, j.backup_type,
+		       schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked),
+		       coalesce(j.worst_unreviewed_status, j.last_run_status, ''), j.unreviewed_count,
 		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
-		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id) AND coalesce(ts.resolved_at, t.resolved_at) IS NULL) AS ticket,
+		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id) AND coalesce(ts.resolved_at, t.resolved_at) IS NULL),
 		       EXISTS (SELECT 1 FROM remark_scopes rs JOIN remarks rm ON rm.id = rs.remark_id
-		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id) AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL) AS remark,
-		       count(*) OVER () AS total
-		FROM jobs j JOIN customers c ON c.id = j.customer_id
-		WHERE `+cond+`
-		ORDER BY status_severity(coalesce(j.worst_unreviewed_status, j.last_run_status)) DESC NULLS LAST,
-		         j.last_run_at DESC NULLS LAST, j.id
-		LIMIT ? OFFSET ?`, append(args, f.PerPage, (f.Page-1)*f.PerPage)...).Scan(ctx, &rows)
+		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id) AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL),
+		       p.total
+		FROM (SELECT j.id, j.queue_severity, j.last_run_at, count(*) OVER () AS total
+		      FROM jobs j
+		      WHERE `+cond+`
+		      ORDER BY j.queue_severity DESC NULLS LAST, j.last_run_at DESC NULLS LAST, j.id
+		      LIMIT `+strconv.Itoa(f.PerPage)+` OFFSET `+strconv.Itoa((f.Page-1)*f.PerPage)+`) p
+		JOIN jobs j ON j.id = p.id JOIN customers c ON c.id = j.customer_id
+		ORDER BY p.queue_severity DESC NULLS LAST, p.last_run_at DESC NULLS LAST, p.id`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("review: queue: %w", err)
 	}
-	groups := make([]QueueGroup, len(rows))
+	var groups []QueueGroup
 	total := 0
-	for i, r := range rows {
-		groups[i], total = r.QueueGroup, r.Total
+	err = scanAll(rows, func() error {
+		var g QueueGroup
+		var schedule []byte
+		if err := rows.Scan(&g.JobID, &g.CustomerID, &g.CustomerName, &g.JobName, &g.Software, &g.Type,
+			&schedule, &g.Worst, &g.Unreviewed, &g.Ticket, &g.Remark, &total); err != nil {
+			return err
+		}
+		g.Schedule = schedule
+		groups = append(groups, g)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("review: queue: %w", err)
 	}
-	if len(rows) == 0 && f.Page > 1 {
+	if len(groups) == 0 && f.Page > 1 {
 		// Past the last page: the count still tells how many there are.
-		if err := idb.NewRaw("SELECT count(*) FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE "+cond, args...).Scan(ctx, &total); err != nil {
+		rows, err := db.QueryCached(ctx, idb, "SELECT count(*) FROM jobs j WHERE "+cond, args...)
+		if err == nil {
+			err = scanAll(rows, func() error { return rows.Scan(&total) })
+		}
+		if err != nil {
 			return nil, 0, fmt.Errorf("review: queue count: %w", err)
 		}
 	}
@@ -130,49 +157,69 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	for i, g := range groups {
 		ids[i], at[g.JobID] = g.JobID, i
 	}
-	rc := "r.superseded_at IS NULL"
+	var runArgs db.Args
+	rc := "r.job_id = ANY(" + runArgs.Add(ids) + ") AND r.superseded_at IS NULL"
 	if !f.IncludeReviewed {
 		rc += " AND r.reviewed_at IS NULL"
 	}
-	if runCond != "" {
-		rc += " AND " + runCond
+	if c := runFilter(f, &runArgs); c != "" {
+		rc += " AND " + c
 	}
-	var runs []QueueRun
-	err = idb.NewRaw(`
+	rows, err = db.QueryCached(ctx, idb, `
 		SELECT id, job_id, status, overridden, source, run_at, message, mail_message_id, reviewed_at FROM (
 			SELECT r.id, r.job_id, coalesce(r.overridden_status, r.status) AS status, r.overridden_status IS NOT NULL AS overridden,
 			       coalesce(r.source_type, 'email') AS source, r.run_at, coalesce(r.message, '') AS message,
 			       r.mail_message_id, r.reviewed_at,
 			       row_number() OVER (PARTITION BY r.job_id ORDER BY r.run_at DESC, r.id DESC) AS n
 			FROM job_runs r
-			WHERE r.job_id = ANY(?) AND `+rc+`) x
-		WHERE n <= ?
-		ORDER BY job_id, run_at DESC, id DESC`, append(append([]any{pgdialect.Array(ids)}, runArgs...), maxRunsPerGroup)...).Scan(ctx, &runs)
+			WHERE `+rc+`) x
+		WHERE n <= `+runArgs.Add(maxRunsPerGroup)+`
+		ORDER BY job_id, run_at DESC, id DESC`, runArgs...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("review: queue runs: %w", err)
 	}
-	for _, r := range runs {
+	err = scanAll(rows, func() error {
+		var r QueueRun
+		if err := rows.Scan(&r.ID, &r.JobID, &r.Status, &r.Overridden, &r.Source, &r.RunAt, &r.Message,
+			&r.MailID, &r.ReviewedAt); err != nil {
+			return err
+		}
 		g := &groups[at[r.JobID]]
 		g.Runs = append(g.Runs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("review: queue runs: %w", err)
 	}
 	return groups, total, nil
 }
 
-// runFilter is the condition on job_runs r for the filter's run criteria.
-func runFilter(f QueueFilter) (string, []any) {
+// scanAll calls scan for each row and closes rows.
+func scanAll(rows *sql.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// runFilter is the condition on job_runs r for the filter's run criteria; its values go
+// to args.
+func runFilter(f QueueFilter, args *db.Args) string {
 	var conds []string
-	var args []any
 	if f.Status != "" {
-		conds, args = append(conds, "coalesce(r.overridden_status, r.status) = ?"), append(args, f.Status)
+		conds = append(conds, "coalesce(r.overridden_status, r.status) = "+args.Add(f.Status))
 	}
 	if f.From != nil {
-		conds, args = append(conds, "r.run_at >= ?"), append(args, *f.From)
+		conds = append(conds, "r.run_at >= "+args.Add(*f.From))
 	}
 	if f.To != nil {
-		conds, args = append(conds, "r.run_at < ?"), append(args, *f.To)
+		conds = append(conds, "r.run_at < "+args.Add(*f.To))
 	}
 	if len(conds) > 0 && !f.IncludeReviewed {
 		conds = append(conds, "r.reviewed_at IS NULL")
 	}
-	return strings.Join(conds, " AND "), args
+	return strings.Join(conds, " AND ")
 }

@@ -2,8 +2,12 @@ package review_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/inbox"
@@ -11,6 +15,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/review"
+	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
@@ -79,5 +84,134 @@ func TestReviewAndUnreview(t *testing.T) {
 	events, err := review.History(ctx, d.Bun, res.JobID, 10)
 	if err != nil || len(events) != 4 || events[0].Action != review.ActionUnreviewed || events[0].ActorName != "olivia" {
 		t.Fatalf("history: %+v %v", events, err)
+	}
+}
+
+// TestQueueFilters runs the queue's SQL through every filter, its order and its pages,
+// on jobs and runs written directly.
+func TestQueueFilters(t *testing.T) {
+	d := dbtest.New(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := d.Bun.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var acme, globex, gone int64
+	for name, id := range map[string]*int64{"Acme": &acme, "Globex 100%_off": &globex, "Gone": &gone} {
+		if err := d.Bun.NewRaw("INSERT INTO customers (name, active) VALUES (?, ?) RETURNING id", name, name != "Gone").Scan(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job := func(customer int64, name, software, typ string, archived bool) int64 {
+		t.Helper()
+		var id int64
+		var archivedAt *time.Time
+		if archived {
+			archivedAt = &now
+		}
+		if err := d.Bun.NewRaw(`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, archived_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, customer, name, software, typ, archivedAt).Scan(ctx, &id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	run := func(jobID int64, status string, hoursAgo int, message string, reviewed bool) {
+		t.Helper()
+		var reviewedAt *time.Time
+		if reviewed {
+			reviewedAt = &now
+		}
+		exec("INSERT INTO job_runs (job_id, status, source_type, run_at, message, reviewed_at) VALUES (?, ?, 'email', ?, ?, ?)",
+			jobID, status, now.Add(-time.Duration(hoursAgo)*time.Hour), message, reviewedAt)
+	}
+	nightly := job(acme, "Nightly", "Veeam", "Backup Job", false)
+	run(nightly, "Success", 30, "ok", false)
+	run(nightly, "Failed", 5, "disk full", false)
+	weekly := job(acme, "Weekly", "Veeam", "Backup Copy Job", false)
+	run(weekly, "Warning", 2, "slow", false)
+	hyper := job(globex, "Hyper", "Synology", "Hyper Backup", false)
+	run(hyper, "Success", 1, "", false)
+	done := job(globex, "Done", "Synology", "Hyper Backup", false)
+	run(done, "Failed", 3, "reviewed already", true)
+	archived := job(acme, "Old", "Veeam", "Backup Job", true)
+	run(archived, "Failed", 1, "", false)
+	inactive := job(gone, "Lost", "Veeam", "Backup Job", false)
+	run(inactive, "Failed", 1, "", false)
+	update := job(globex, "PBX", "3CX", "Updates", false)
+	run(update, "Warning", 1, "update available", false)
+	if err := schedule.RecountJobSummaries(ctx, d.Bun, []int64{nightly, weekly, hyper, done, archived, inactive, update}); err != nil {
+		t.Fatal(err)
+	}
+	exec("INSERT INTO tickets (ticket_code) VALUES ('T1')")
+	exec("INSERT INTO ticket_scopes (ticket_id, scope_type, job_id) SELECT id, 'job', ? FROM tickets", weekly)
+
+	from := now.Add(-10 * time.Hour)
+	for _, tc := range []struct {
+		name  string
+		f     review.QueueFilter
+		jobs  []int64
+		runs  int // runs listed in all groups
+		total int
+	}{
+		{"worst first, then newest", review.QueueFilter{}, []int64{nightly, weekly, hyper}, 4, 3},
+		{"customer", review.QueueFilter{CustomerID: globex}, []int64{hyper}, 1, 1},
+		{"status narrows jobs and runs", review.QueueFilter{Status: "Failed"}, []int64{nightly}, 1, 1},
+		{"software", review.QueueFilter{Software: "Synology"}, []int64{hyper}, 1, 1},
+		{"type", review.QueueFilter{Type: "Backup Copy Job"}, []int64{weekly}, 1, 1},
+		{"from", review.QueueFilter{From: &from}, []int64{nightly, weekly, hyper}, 3, 3},
+		{"to", review.QueueFilter{To: &from}, []int64{nightly}, 1, 1},
+		{"text in job name", review.QueueFilter{Text: "hyper"}, []int64{hyper}, 1, 1},
+		{"text in customer, wildcards literal", review.QueueFilter{Text: "100%_off"}, []int64{hyper}, 1, 1},
+		{"a wildcard is not one", review.QueueFilter{Text: "1%0"}, nil, 0, 0},
+		{"text in an unreviewed message", review.QueueFilter{Text: "DISK"}, []int64{nightly}, 2, 1},
+		{"include reviewed", review.QueueFilter{IncludeReviewed: true, Software: "Synology"}, []int64{done, hyper}, 2, 2},
+		{"first page", review.QueueFilter{PerPage: 2}, []int64{nightly, weekly}, 3, 3},
+		{"second page", review.QueueFilter{PerPage: 2, Page: 2}, []int64{hyper}, 1, 3},
+		{"past the last page", review.QueueFilter{PerPage: 2, Page: 5}, nil, 0, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.f.PerPage == 0 {
+				tc.f.PerPage = 25
+			}
+			groups, total, err := review.Queue(ctx, d.Bun, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var jobs []int64
+			runs := 0
+			for _, g := range groups {
+				jobs = append(jobs, g.JobID)
+				runs += len(g.Runs)
+			}
+			if !slices.Equal(jobs, tc.jobs) || runs != tc.runs || total != tc.total {
+				t.Fatalf("jobs %v, %d runs, total %d; want %v, %d, %d", jobs, runs, total, tc.jobs, tc.runs, tc.total)
+			}
+		})
+	}
+
+	groups, _, err := review.Queue(ctx, d.Bun, review.QueueFilter{PerPage: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := groups[0]
+	if g.CustomerName != "Acme" || g.JobName != "Nightly" || g.Worst != "Failed" || g.Unreviewed != 2 || g.Ticket ||
+		len(g.Runs) != 2 || g.Runs[0].Status != "Failed" || g.Runs[0].Message != "disk full" || g.Runs[0].ReviewedAt != nil {
+		t.Fatalf("first group: %+v", g)
+	}
+	if !groups[1].Ticket || groups[1].Remark {
+		t.Fatalf("Weekly has a job ticket and no remark: %+v", groups[1])
+	}
+	// Inside a transaction too (the queue is read after a review, in the same request).
+	err = d.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, n, err := review.Queue(ctx, tx, review.QueueFilter{PerPage: 25})
+		if err == nil && n != 3 {
+			err = fmt.Errorf("total %d in a transaction", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
