@@ -106,7 +106,7 @@ func (a *App) runChecksPage(c *fiber.Ctx) error {
 type filterOptions struct {
 	mu        sync.Mutex
 	fetchedAt time.Time
-	customers string // rendered <option> elements
+	customers *ui.OptionList
 	softwares []string
 	types     []string
 }
@@ -124,7 +124,7 @@ func (a *App) runChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
 		}
 		o.fetchedAt = time.Now()
 	}
-	m.CustomerOptions, m.Softwares, m.Types = o.customers, o.softwares, o.types
+	m.Customers, m.Softwares, m.Types = o.customers, o.softwares, o.types
 	return nil
 }
 
@@ -137,15 +137,15 @@ func (a *App) loadRunChecksOptions(c *fiber.Ctx, m *filterOptions) error {
 	if err := a.db.Bun.NewRaw("SELECT id, name FROM customers WHERE active ORDER BY lower(name)").Scan(ctx, &customers); err != nil {
 		return fmt.Errorf("run checks: customers: %w", err)
 	}
-	opts := make([]rcview.Option, len(customers))
+	opts := make([]ui.Option, len(customers))
 	for i, cu := range customers {
-		opts[i] = rcview.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name}
+		opts[i] = ui.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name}
 	}
-	html, err := rcview.CustomerOptionsHTML(ctx, opts)
+	list, err := ui.NewOptionList(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("run checks: customers: %w", err)
 	}
-	m.customers = html
+	m.customers = list
 	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_software FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.softwares); err != nil {
 		return fmt.Errorf("run checks: software: %w", err)
 	}
