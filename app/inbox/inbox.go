@@ -148,6 +148,9 @@ type Approved struct {
 	JobCreated bool
 	Customer   string
 	Processed  int // mails turned into runs, this one included
+	// AlreadyProcessed: an approval of another mail of the same job, at the same time,
+	// turned this mail into a run of that job first.
+	AlreadyProcessed bool
 }
 
 // Approve creates the mail's job for the customer (or finds it, when another mail of
@@ -156,9 +159,32 @@ type Approved struct {
 func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (Approved, error) {
 	var out Approved
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Approvals of one job's mails take turns, so that a second one joins the job the
+		// first created instead of failing on the matching key. The turn is taken before
+		// the mail's row lock: the first approval also processes (and so locks) the job's
+		// other Inbox mails, this one perhaps among them.
+		if _, err := tx.ExecContext(ctx, `
+			SELECT pg_advisory_xact_lock(hashtextextended(concat_ws(chr(31), 'approve', from_address,
+			       parsed_backup_software, parsed_backup_type, parsed_job_name), 0))
+			FROM mail_messages WHERE id = ?`, a.MailID); err != nil {
+			return fmt.Errorf("wait for other approvals of the job: %w", err)
+		}
 		d := &Detail{}
 		if err := tx.NewSelect().Model(&d.Mail).ExcludeColumn("raw_mime").Where("id = ?", a.MailID).For("UPDATE").Scan(ctx); err != nil {
 			return db.NotFound(err)
+		}
+		if d.Mail.JobID != nil && d.Mail.Location == db.LocationProcessed {
+			// Processed by an approval of another mail of its job meanwhile: joined.
+			var customerID int64
+			if err := tx.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", *d.Mail.JobID).Scan(ctx, &customerID); err != nil {
+				return fmt.Errorf("job of the processed mail: %w", err)
+			}
+			cust, err := customers.Get(ctx, tx, customerID)
+			if err != nil {
+				return err
+			}
+			out = Approved{JobID: *d.Mail.JobID, Customer: cust.Name, AlreadyProcessed: true}
+			return nil
 		}
 		if why := d.Approvable(); why != "" {
 			return validation.Errors{"form": why}
