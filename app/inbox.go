@@ -247,10 +247,7 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, inboxview.Approve(a.view(c), d, f))
 	}
 	msg := fmt.Sprintf("Approved: job created for %s; %d mail(s) became runs.", res.Customer, res.Processed)
-	switch {
-	case res.AlreadyProcessed:
-		msg = fmt.Sprintf("Someone approved another mail of this job at the same time: this mail is already a run of %s's job.", res.Customer)
-	case !res.JobCreated:
+	if !res.JobCreated {
 		msg = fmt.Sprintf("Added to the existing job; %d mail(s) became runs.", res.Processed)
 	}
 	trigger(c, map[string]any{"closeModal": true})

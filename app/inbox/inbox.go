@@ -148,9 +148,6 @@ type Approved struct {
 	JobCreated bool
 	Customer   string
 	Processed  int // mails turned into runs, this one included
-	// AlreadyProcessed: an approval of another mail of the same job, at the same time,
-	// turned this mail into a run of that job first.
-	AlreadyProcessed bool
 }
 
 // Approve creates the mail's job for the customer (or finds it, when another mail of
@@ -173,18 +170,14 @@ func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (A
 		if err := tx.NewSelect().Model(&d.Mail).ExcludeColumn("raw_mime").Where("id = ?", a.MailID).For("UPDATE").Scan(ctx); err != nil {
 			return db.NotFound(err)
 		}
-		if d.Mail.JobID != nil && d.Mail.Location == db.LocationProcessed {
-			// Processed by an approval of another mail of its job meanwhile: joined.
-			var customerID int64
-			if err := tx.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", *d.Mail.JobID).Scan(ctx, &customerID); err != nil {
+		if d.Mail.JobID != nil {
+			// Typically processed by an approval of another mail of its job a moment ago.
+			var customer string
+			if err := tx.NewRaw("SELECT c.name FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?",
+				*d.Mail.JobID).Scan(ctx, &customer); err != nil {
 				return fmt.Errorf("job of the processed mail: %w", err)
 			}
-			cust, err := customers.Get(ctx, tx, customerID)
-			if err != nil {
-				return err
-			}
-			out = Approved{JobID: *d.Mail.JobID, Customer: cust.Name, AlreadyProcessed: true}
-			return nil
+			return validation.Errors{"form": fmt.Sprintf("this mail is already a run of %s's job (approved with another mail of that job)", customer)}
 		}
 		if why := d.Approvable(); why != "" {
 			return validation.Errors{"form": why}
