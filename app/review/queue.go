@@ -157,8 +157,11 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	for i, g := range groups {
 		ids[i], at[g.JobID] = g.JobID, i
 	}
+	// Each job's newest runs by its (job_id, run_at) index, stopping at the limit: with
+	// reviewed runs included a job has years of them.
 	var runArgs db.Args
-	rc := "r.job_id = ANY(" + runArgs.Add(ids) + ") AND r.superseded_at IS NULL"
+	jobIDs := runArgs.Add(ids)
+	rc := "r.job_id = g.job_id AND r.superseded_at IS NULL"
 	if !f.IncludeReviewed {
 		rc += " AND r.reviewed_at IS NULL"
 	}
@@ -166,15 +169,14 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 		rc += " AND " + c
 	}
 	rows, err = db.QueryCached(ctx, idb, `
-		SELECT id, job_id, status, overridden, source, run_at, message, mail_message_id, reviewed_at FROM (
-			SELECT r.id, r.job_id, coalesce(r.overridden_status, r.status) AS status, r.overridden_status IS NOT NULL AS overridden,
-			       coalesce(r.source_type, 'email') AS source, r.run_at, coalesce(r.message, '') AS message,
-			       r.mail_message_id, r.reviewed_at,
-			       row_number() OVER (PARTITION BY r.job_id ORDER BY r.run_at DESC, r.id DESC) AS n
-			FROM job_runs r
-			WHERE `+rc+`) x
-		WHERE n <= `+runArgs.Add(maxRunsPerGroup)+`
-		ORDER BY job_id, run_at DESC, id DESC`, runArgs...)
+		SELECT r.id, g.job_id, coalesce(r.overridden_status, r.status), r.overridden_status IS NOT NULL,
+		       coalesce(r.source_type, 'email'), r.run_at, coalesce(r.message, ''), r.mail_message_id, r.reviewed_at
+		FROM unnest(`+jobIDs+`::bigint[]) AS g(job_id)
+		CROSS JOIN LATERAL (
+			SELECT * FROM job_runs r WHERE `+rc+`
+			ORDER BY r.run_at DESC, r.id DESC
+			LIMIT `+strconv.Itoa(maxRunsPerGroup)+`) r
+		ORDER BY g.job_id, r.run_at DESC, r.id DESC`, runArgs...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("review: queue runs: %w", err)
 	}
@@ -209,8 +211,14 @@ func scanAll(rows *sql.Rows, scan func() error) error {
 // to args.
 func runFilter(f QueueFilter, args *db.Args) string {
 	var conds []string
-	if f.Status != "" {
-		conds = append(conds, "coalesce(r.overridden_status, r.status) = "+args.Add(f.Status))
+	switch f.Status {
+	case "":
+	case db.StatusSuccess, db.StatusWarning, db.StatusFailed, db.StatusMissed, db.StatusInfo:
+		// Written out, not a parameter, so that the plan can use the partial index of
+		// runs that are not a success (job_runs_not_success_idx) for the other statuses.
+		conds = append(conds, "coalesce(r.overridden_status, r.status) = '"+f.Status+"'")
+	default:
+		conds = append(conds, "false") // no run has an unknown status
 	}
 	if f.From != nil {
 		conds = append(conds, "r.run_at >= "+args.Add(*f.From))

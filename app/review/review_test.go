@@ -158,6 +158,8 @@ func TestQueueFilters(t *testing.T) {
 		{"worst first, then newest", review.QueueFilter{}, []int64{nightly, weekly, hyper}, 4, 3},
 		{"customer", review.QueueFilter{CustomerID: globex}, []int64{hyper}, 1, 1},
 		{"status narrows jobs and runs", review.QueueFilter{Status: "Failed"}, []int64{nightly}, 1, 1},
+		{"status of reviewed runs too", review.QueueFilter{Status: "Failed", IncludeReviewed: true, Software: "Synology"}, []int64{done}, 1, 1},
+		{"unknown status", review.QueueFilter{Status: "Failed' OR true --"}, nil, 0, 0},
 		{"software", review.QueueFilter{Software: "Synology"}, []int64{hyper}, 1, 1},
 		{"type", review.QueueFilter{Type: "Backup Copy Job"}, []int64{weekly}, 1, 1},
 		{"from", review.QueueFilter{From: &from}, []int64{nightly, weekly, hyper}, 3, 3},

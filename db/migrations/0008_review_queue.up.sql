@@ -15,3 +15,9 @@ CREATE INDEX jobs_review_queue_idx ON jobs (queue_severity DESC NULLS LAST, last
 -- job's summary: vacuum this small, hot table after ~2% of its rows changed rather than
 -- the default 20%.
 ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02);
+
+-- Run Checks' status filter asks whether a job has runs of one
+-- status. Nine runs in ten are a success: for the others, one small index finds a job's
+-- runs of a status, newest first, without reading the job's years of history.
+CREATE INDEX job_runs_not_success_idx ON job_runs (job_id, (coalesce(overridden_status, status)), run_at DESC)
+    WHERE coalesce(overridden_status, status) <> 'Success';
