@@ -95,16 +95,19 @@ func (a *App) dailyJobRuns(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	runs, err := schedule.RunsOn(c.UserContext(), a.db.Bun, id, d, settings.Location(state(c).settings))
+	runs, slot, err := schedule.RunsOn(c.UserContext(), a.db.Bun, id, d, settings.Location(state(c).settings))
 	if err != nil {
 		return err
 	}
-	var out []dailyview.Run
-	for _, r := range runs {
-		out = append(out, dailyview.Run{Status: r.Status, Overridden: r.Overridden, Source: r.Source, RunAt: r.RunAt,
-			MailID: r.MailID, Message: r.Message, ReviewedAt: r.ReviewedAt})
+	m := dailyview.DayRuns{JobID: id, JobName: j.JobName, Customer: j.CustomerName, Date: d.String()}
+	if slot != nil {
+		m.Slot = &dailyview.Slot{ExpectedAt: slot.ExpectedAt, From: slot.From, To: slot.To}
 	}
-	return a.renderFragment(c, fiber.StatusOK, dailyview.RunsModal(a.view(c), j.JobName, j.CustomerName, d.String(), id, out))
+	for _, r := range runs {
+		m.Runs = append(m.Runs, dailyview.Run{Status: r.Status, Overridden: r.Overridden, Source: r.Source, RunAt: r.RunAt,
+			MailID: r.MailID, Message: r.Message, ReviewedAt: r.ReviewedAt, InSlot: r.InSlot})
+	}
+	return a.renderFragment(c, fiber.StatusOK, dailyview.RunsModal(a.view(c), m))
 }
 
 // dailyCheckNow runs the missed-run pass at once; the page refreshes itself when it

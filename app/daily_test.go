@@ -32,7 +32,7 @@ func dailyFixture(t *testing.T) (*harness, *client, int64) {
 }
 
 func TestDailyJobs(t *testing.T) {
-	_, c, id := dailyFixture(t)
+	h, c, id := dailyFixture(t)
 	status := func(date string) string {
 		r := c.get("/daily?date=" + date)
 		wantStatus(t, r, http.StatusOK)
@@ -53,8 +53,26 @@ func TestDailyJobs(t *testing.T) {
 		t.Fatalf("Missed filter:\n%s", r.text("#daily-summary"))
 	}
 	r = c.hx("GET", fmt.Sprintf("/daily/%d?date=2026-03-02", id), nil)
-	if r.doc.Find("#day-runs tbody tr").Length() != 1 {
+	if r.doc.Find("#day-runs tbody tr").Length() != 1 || !strings.Contains(r.text("#day-slot"), "Expected at 2026-03-02 22:00; runs from 2026-03-02 10:00 until 2026-03-03 10:00") {
 		t.Fatalf("day dialog:\n%s", r.body)
+	}
+	// A second run at 00:30 on 3 March lies in 2 March's window: 2 March's dialog lists
+	// it as counted, 3 March's lists it as outside that day's window (and 3 March stays
+	// Missed).
+	if _, err := h.db.Bun.ExecContext(t.Context(), `INSERT INTO job_runs (job_id, status, source_type, run_at, message)
+		VALUES (?, 'Success', 'email', '2026-03-02 23:30:00+00', 'late')`, id); err != nil {
+		t.Fatal(err)
+	}
+	r = c.hx("GET", fmt.Sprintf("/daily/%d?date=2026-03-02", id), nil)
+	if r.doc.Find("#day-runs tbody tr").Length() != 2 || r.doc.Find(".day-run-outside").Length() != 0 {
+		t.Fatalf("2 March with the late run:\n%s", r.text("#day-runs"))
+	}
+	r = c.hx("GET", fmt.Sprintf("/daily/%d?date=2026-03-03", id), nil)
+	if r.doc.Find("#day-runs tbody tr").Length() != 1 || r.doc.Find(".day-run-outside").Length() != 1 {
+		t.Fatalf("3 March:\n%s", r.text("#day-runs"))
+	}
+	if got := status("2026-03-03"); got != "Missed" {
+		t.Fatalf("3 March with a run of 2 March's window: %q", got)
 	}
 	wantStatus(t, c.get("/daily?date=yesterday"), http.StatusBadRequest)
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/db"
 )
 
 // DayStatusExpected is the Daily Jobs status of a slot whose time (plus grace) has not
@@ -161,19 +163,51 @@ type DayRun struct {
 	MailID     *int64     `bun:"mail_message_id"`
 	Message    string     `bun:"message"`
 	ReviewedAt *time.Time `bun:"reviewed_at"`
+	// InSlot: the run lies in the window of the day's expected run, so it counts for
+	// the day's status (Day), even when it came the next calendar day.
+	InSlot bool `bun:"in_slot"`
 }
 
-// RunsOn returns a job's runs on local date d, oldest first (superseded missed runs left out).
-func RunsOn(ctx context.Context, idb bun.IDB, jobID int64, d Date, loc *time.Location) ([]DayRun, error) {
-	var out []DayRun
-	err := idb.NewRaw(`
-		SELECT id, coalesce(overridden_status, status) AS status, overridden_status IS NOT NULL AS overridden,
-		       coalesce(source_type, 'email') AS source, run_at, mail_message_id, coalesce(message, '') AS message, reviewed_at
-		FROM job_runs
-		WHERE job_id = ? AND run_at >= ? AND run_at < ? AND superseded_at IS NULL
-		ORDER BY run_at, id`, jobID, LocalInstant(d, 0, 0, loc), LocalInstant(d.AddDays(1), 0, 0, loc)).Scan(ctx, &out)
-	if err != nil {
-		return nil, fmt.Errorf("schedule: runs of job %d on %s: %w", jobID, d, err)
+// DaySlot is when a job was expected on a day, and which runs count for it.
+type DaySlot struct {
+	ExpectedAt time.Time
+	From, To   time.Time // runs in [From, To) count for the day
+}
+
+// RunsOn returns a job's runs for local date d, oldest first (superseded missed runs
+// left out): those of the calendar day and those in the window of the day's expected
+// run (the runs Day counts), and that window when the job expected a run that day.
+func RunsOn(ctx context.Context, idb bun.IDB, jobID int64, d Date, loc *time.Location) ([]DayRun, *DaySlot, error) {
+	early := interval(EarlyWindow)
+	var slot struct {
+		ExpectedAt *time.Time `bun:"expected_at"`
+		From       *time.Time `bun:"slot_from"`
+		To         *time.Time `bun:"slot_to"`
 	}
-	return out, nil
+	err := idb.NewRaw(`
+		SELECT x.at AS expected_at, x.at - ?::interval AS slot_from, x.at + greatest(x.grace, ?::interval) AS slot_to
+		FROM jobs j
+		CROSS JOIN LATERAL (SELECT schedule_expected_at(schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked), ?::date, ?) AS at,
+		                           coalesce(j.schedule_grace_minutes, ?) * interval '1 minute' AS grace) x
+		WHERE j.id = ?`, early, early, d.String(), loc.String(), graceMinutes(), jobID).Scan(ctx, &slot)
+	if err != nil {
+		return nil, nil, fmt.Errorf("schedule: slot of job %d on %s: %w", jobID, d, db.NotFound(err))
+	}
+	var out []DayRun
+	err = idb.NewRaw(`
+		SELECT id, coalesce(overridden_status, status) AS status, overridden_status IS NOT NULL AS overridden,
+		       coalesce(source_type, 'email') AS source, run_at, mail_message_id, coalesce(message, '') AS message, reviewed_at,
+		       coalesce(run_at >= ?::timestamptz AND run_at < ?::timestamptz, false) AS in_slot
+		FROM job_runs
+		WHERE job_id = ? AND superseded_at IS NULL
+		  AND ((run_at >= ? AND run_at < ?) OR (run_at >= ?::timestamptz AND run_at < ?::timestamptz))
+		ORDER BY run_at, id`, slot.From, slot.To, jobID, LocalInstant(d, 0, 0, loc), LocalInstant(d.AddDays(1), 0, 0, loc),
+		slot.From, slot.To).Scan(ctx, &out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("schedule: runs of job %d on %s: %w", jobID, d, err)
+	}
+	if slot.ExpectedAt == nil {
+		return out, nil, nil
+	}
+	return out, &DaySlot{ExpectedAt: *slot.ExpectedAt, From: *slot.From, To: *slot.To}, nil
 }
