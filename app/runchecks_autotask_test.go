@@ -5,12 +5,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/autotask/autotasktest"
 	"github.com/backupchecks/backupchecks/app/config"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
+	"github.com/backupchecks/backupchecks/app/psa"
+	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/jobs"
 )
@@ -179,6 +183,40 @@ func TestRunChecksAutotaskTicket(t *testing.T) {
 	}
 	if got := newRunTicket(12); got != "" {
 		t.Fatalf("a new run inherited %q", got)
+	}
+
+	// Two operators raise a ticket for two runs of the job at the same moment: one
+	// ticket is raised, and both runs carry it.
+	var fresh []int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ? AND autotask_ticket_id IS NULL ORDER BY id DESC LIMIT 2", nightly).Scan(t.Context(), &fresh); err != nil || len(fresh) != 2 {
+		t.Fatalf("runs without a ticket: %v %v", fresh, err)
+	}
+	st, err := settings.Load(t.Context(), h.db.Bun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := settings.AutotaskClient(st, h.app.keys, fake.Config().ZoneLookupURLs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := psa.Defaults{QueueID: st.AutotaskQueueID, PriorityID: st.AutotaskPriorityID, StatusID: st.AutotaskStatusID}
+	before := len(fake.Calls("POST /ATServicesRest/v1.0/Tickets"))
+	results := make([]psa.Result, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, run := range fresh {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = psa.CreateTicketForRun(t.Context(), h.db.Bun, client, audit.Actor{Name: fmt.Sprint("op", i)}, defaults, run, time.Now())
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || results[0].TicketID != results[1].TicketID || results[0].Reused == results[1].Reused {
+		t.Fatalf("simultaneous raises: %+v %v / %+v %v", results[0], errs[0], results[1], errs[1])
+	}
+	if n := len(fake.Calls("POST /ATServicesRest/v1.0/Tickets")) - before; n != 1 {
+		t.Fatalf("%d tickets raised by two simultaneous requests, want 1", n)
 	}
 
 	if a := admin.get("/audit"); !strings.Contains(a.body, "autotask.synced") || !strings.Contains(a.body, "autotask.ticket_created") || !strings.Contains(a.body, "autotask.ticket_reused") {

@@ -84,6 +84,13 @@ func CreateTicketForRun(ctx context.Context, bdb *bun.DB, client *autotask.Clien
 	if reason := customers.MappingBlocksTickets(rc.CompanyID, deref(rc.MappingStatus)); reason != "" {
 		return Result{}, &BlockedError{Reason: reason}
 	}
+	// One raise per job at a time, across replicas: a second request for the job (two
+	// operators, two runs) waits here and then finds the first one's ticket to reuse.
+	unlock, err := lockJob(ctx, bdb, rc.JobID)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 
 	// The job's most recent Autotask ticket that still exists and whose internal
 	// ticket is open: this run joins it.
@@ -167,6 +174,21 @@ func CreateTicketForRun(ctx context.Context, bdb *bun.DB, client *autotask.Clien
 		return Result{}, err
 	}
 	return Result{TicketID: atID, TicketNumber: number}, nil
+}
+
+// lockJob holds a transaction-scoped advisory lock on raising tickets for job until
+// unlock. The transaction does nothing else: the work goes through other connections,
+// so what the lock holder commits is visible to the next holder.
+func lockJob(ctx context.Context, bdb *bun.DB, jobID int64) (unlock func(), err error) {
+	tx, err := bdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("psa: lock job %d: %w", jobID, err)
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('autotask-ticket:' || ?::text, 0))", jobID); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("psa: lock job %d: %w", jobID, err)
+	}
+	return func() { _ = tx.Rollback() }, nil
 }
 
 // attach stores the Autotask ticket on the run, marks the internal ticket as its
