@@ -219,6 +219,32 @@ func TestRunChecksAutotaskTicket(t *testing.T) {
 		t.Fatalf("%d tickets raised by two simultaneous requests, want 1", n)
 	}
 
+	// Raised in Autotask, but our database refuses the write: the error names the
+	// ticket so that it can be entered by hand.
+	if _, err := h.db.Bun.ExecContext(t.Context(), "UPDATE tickets SET resolved_at = now() WHERE autotask_ticket_id = ?", results[0].TicketID); err != nil {
+		t.Fatal(err)
+	}
+	newRunTicket(13)
+	var last int64
+	if err := h.db.Bun.NewRaw("SELECT max(id) FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &last); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'disk full'; END$$",
+		"CREATE TRIGGER refuse BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION refuse()",
+	} {
+		if _, err := h.db.Bun.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = psa.CreateTicketForRun(t.Context(), h.db.Bun, client, audit.Actor{}, defaults, last, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "was raised but could not be stored here") || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("a failed write after raising: %v", err)
+	}
+	if _, err := h.db.Bun.ExecContext(t.Context(), "DROP TRIGGER refuse ON tickets"); err != nil {
+		t.Fatal(err)
+	}
+
 	if a := admin.get("/audit"); !strings.Contains(a.body, "autotask.synced") || !strings.Contains(a.body, "autotask.ticket_created") || !strings.Contains(a.body, "autotask.ticket_reused") {
 		t.Fatal("ticket raising is not audited")
 	}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -167,11 +168,15 @@ func CreateTicketForRun(ctx context.Context, bdb *bun.DB, client *autotask.Clien
 	// The internal ticket mirrors it: scoped to the job, so new runs link to it until resolved.
 	internalID, _, err := tickets.Create(ctx, bdb, actor, tickets.Input{Kind: tickets.KindTicket, Code: number,
 		Text: title, JobID: rc.JobID, RunID: runID}, now)
-	if err != nil {
-		return Result{}, fmt.Errorf("psa: mirror Autotask ticket %s: %w", number, err)
+	if err == nil {
+		err = attach(ctx, bdb, actor, runID, atID, number, internalID, now, ActionTicketCreated)
 	}
-	if err := attach(ctx, bdb, actor, runID, atID, number, internalID, now, ActionTicketCreated); err != nil {
-		return Result{}, err
+	if err != nil {
+		// The ticket exists in Autotask but not here: say which, so that it can be
+		// entered by hand (Tickets → new, with its number) instead of raised again.
+		slog.ErrorContext(ctx, "psa: Autotask ticket raised but not stored", "autotask_ticket_id", atID,
+			"ticket_number", number, "run_id", runID, "job_id", rc.JobID, "error", err)
+		return Result{}, fmt.Errorf("psa: Autotask ticket %s was raised but could not be stored here (enter it under Tickets by hand): %w", number, err)
 	}
 	return Result{TicketID: atID, TicketNumber: number}, nil
 }
