@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -31,11 +32,27 @@ func Load(ctx context.Context, idb bun.IDB) (*db.SystemSettings, error) {
 // Location returns the UI timezone, falling back to the default if the stored name
 // cannot be loaded (it was validated when saved, so this only guards a broken tzdata).
 func Location(s *db.SystemSettings) *time.Location {
-	if loc, err := time.LoadLocation(s.UITimezone); err == nil {
+	if loc, err := loadLocation(s.UITimezone); err == nil {
 		return loc
 	}
-	loc, _ := time.LoadLocation(DefaultTimezone)
+	loc, _ := loadLocation(DefaultTimezone)
 	return loc
+}
+
+// locations caches loaded zones: time.LoadLocation reads and parses the zone file on
+// every call, and every page needs the UI timezone. A Location never changes.
+var locations sync.Map // name → *time.Location
+
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
 
 // General is the General tab's section as submitted.
