@@ -148,7 +148,7 @@ func (a *App) overrideJobs(c *fiber.Ctx) error {
 		Label string `bun:"label"`
 	}
 	if q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		like := db.LikeContains(q)
 		if err := a.db.Bun.NewRaw(`
 			SELECT j.id, c.name || ' / ' || j.job_name AS label FROM jobs j JOIN customers c ON c.id = j.customer_id
 			WHERE j.archived_at IS NULL AND (j.job_name ILIKE ? OR c.name ILIKE ?)

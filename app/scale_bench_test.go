@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func benchScale(b *testing.B) seed.Options {
 	o := seed.Options{Customers: 1000, Jobs: 10000, Days: 730, Now: time.Now(), Timezone: settings.DefaultTimezone}
 	if v := os.Getenv("BACKUPCHECKS_BENCH_SCALE"); v != "" {
 		var parts [3]int
-		for i, s := range splitComma(v) {
+		for i, s := range strings.Split(v, ",") {
 			if i < 3 {
 				parts[i], _ = strconv.Atoi(s)
 			}
@@ -43,18 +44,6 @@ func benchScale(b *testing.B) seed.Options {
 		o.Customers, o.Jobs, o.Days = parts[0], parts[1], parts[2]
 	}
 	return o
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // benchDB is a fresh database seeded at benchScale, or, when BACKUPCHECKS_BENCH_DATABASE_URL

@@ -74,3 +74,12 @@ func NotFound(err error) error {
 	}
 	return err
 }
+
+// EscapeLike escapes LIKE's wildcards (and its escape character) in s, so that a
+// pattern built from it matches s itself.
+func EscapeLike(s string) string { return likeEscaper.Replace(s) }
+
+// LikeContains is the (I)LIKE pattern for "contains s".
+func LikeContains(s string) string { return "%" + EscapeLike(s) + "%" }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

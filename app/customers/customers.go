@@ -35,8 +35,8 @@ func Search(ctx context.Context, idb bun.IDB, q string, limit int) ([]db.Custome
 	var out []db.Customer
 	sel := idb.NewSelect().Model(&out).Where("active").Limit(int64(limit))
 	if q != "" {
-		sel = sel.Where("name ILIKE ?", "%"+escapeLike(q)+"%").
-			OrderExpr("lower(name) LIKE ? DESC", strings.ToLower(escapeLike(q))+"%")
+		sel = sel.Where("name ILIKE ?", db.LikeContains(q)).
+			OrderExpr("lower(name) LIKE ? DESC", strings.ToLower(db.EscapeLike(q))+"%")
 	}
 	if err := sel.OrderExpr("lower(name)").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("customers: search %q: %w", q, err)
@@ -188,8 +188,4 @@ func Delete(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64) (*db.
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -58,7 +58,7 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 		q = q.Where("c.active")
 	}
 	if s := strings.TrimSpace(f.Query); s != "" {
-		q = q.Where("c.name ILIKE ?", "%"+escapeLike(s)+"%")
+		q = q.Where("c.name ILIKE ?", db.LikeContains(s))
 	}
 	var p Page
 	n, err := q.Count(ctx)

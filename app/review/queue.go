@@ -94,7 +94,7 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 		where = append(where, "EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND "+runCond+")")
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
-		like := args.Add("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t) + "%")
+		like := args.Add(db.LikeContains(t))
 		where = append(where, "(j.job_name ILIKE "+like+
 			" OR EXISTS (SELECT 1 FROM customers c WHERE c.id = j.customer_id AND c.name ILIKE "+like+")"+
 			" OR EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND r.reviewed_at IS NULL AND r.message ILIKE "+like+"))")

@@ -232,7 +232,7 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 		args = append(args, f.CustomerID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		like := db.LikeContains(q)
 		where += fmt.Sprintf(` AND (%s ILIKE ? OR i.%s ILIKE ? OR EXISTS (
 			SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
 			LEFT JOIN customer_objects o ON o.id = s.customer_object_id
