@@ -1,7 +1,6 @@
 package app
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -46,11 +47,17 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error
 	// Name what an id filter narrows to, so the page says what it shows.
 	switch {
 	case f.JobID != 0:
-		err = a.db.Bun.NewRaw(`SELECT c.name || ' / ' || j.job_name FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?`, f.JobID).Scan(c.UserContext(), &m.Narrowed)
+		var j *jobs.Row
+		if j, err = jobs.Get(c.UserContext(), a.db.Bun, f.JobID); err == nil {
+			m.Narrowed = j.CustomerName + " / " + j.JobName
+		}
 	case f.CustomerID != 0:
-		err = a.db.Bun.NewRaw(`SELECT name FROM customers WHERE id = ?`, f.CustomerID).Scan(c.UserContext(), &m.Narrowed)
+		var cu *db.Customer
+		if cu, err = customers.Get(c.UserContext(), a.db.Bun, f.CustomerID); err == nil {
+			m.Narrowed = cu.Name
+		}
 	}
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return tview.Model{}, err
 	}
 	for _, it := range items {
@@ -79,7 +86,7 @@ func (a *App) ticketNew(c *fiber.Ctx) error {
 		return err
 	}
 	f := tview.Form{Kind: ticketKind(c.Query("kind")), RunID: runID, JobID: d.JobID, Scope: d.CustomerName + " / " + d.JobName,
-		Customer: d.CustomerName, CustomerID: a.jobCustomerID(c, d.JobID)}
+		Customer: d.CustomerName, CustomerID: d.CustomerID}
 	if f.Objects, err = a.runObjects(c, runID); err != nil {
 		return err
 	}
@@ -88,20 +95,15 @@ func (a *App) ticketNew(c *fiber.Ctx) error {
 
 // runObjects are the objects of a run a ticket can be scoped to, failures first.
 func (a *App) runObjects(c *fiber.Ctx, runID int64) ([]tview.Object, error) {
-	var out []tview.Object
-	err := a.db.Bun.NewRaw(`SELECT co.id, co.object_name AS name FROM run_object_links l
-		JOIN customer_objects co ON co.id = l.customer_object_id
-		WHERE l.job_run_id = ? ORDER BY status_severity(l.status) DESC NULLS LAST, lower(co.object_name)`, runID).Scan(c.UserContext(), &out)
+	objs, err := tickets.RunObjects(c.UserContext(), a.db.Bun, runID)
 	if err != nil {
-		return nil, fmt.Errorf("objects of run %d: %w", runID, err)
+		return nil, err
+	}
+	out := make([]tview.Object, len(objs))
+	for i, o := range objs {
+		out[i] = tview.Object{ID: o.ID, Name: o.Name}
 	}
 	return out, nil
-}
-
-func (a *App) jobCustomerID(c *fiber.Ctx, jobID int64) int64 {
-	var id int64
-	_ = a.db.Bun.NewRaw("SELECT customer_id FROM jobs WHERE id = ?", jobID).Scan(c.UserContext(), &id)
-	return id
 }
 
 func (a *App) ticketCreate(c *fiber.Ctx) error {
@@ -118,9 +120,8 @@ func (a *App) ticketCreate(c *fiber.Ctx) error {
 	}
 	if objectID != 0 {
 		// Only an object of the run it is raised from: the form offers no other.
-		var ok bool
-		if err := a.db.Bun.NewRaw("SELECT EXISTS (SELECT 1 FROM run_object_links WHERE job_run_id = ? AND customer_object_id = ?)",
-			runID, objectID).Scan(c.UserContext(), &ok); err != nil {
+		ok, err := tickets.ObjectInRun(c.UserContext(), a.db.Bun, runID, objectID)
+		if err != nil {
 			return err
 		}
 		if !ok {
@@ -272,28 +273,21 @@ func (a *App) ticketNewForScope(c *fiber.Ctx) error {
 	jobID, _ := strconv.ParseInt(c.Query("job_id"), 10, 64)
 	custID, _ := strconv.ParseInt(c.Query("customer_id"), 10, 64)
 	f := tview.Form{Kind: ticketKind(c.Query("kind"))}
-	var err error
 	switch {
 	case jobID > 0:
-		var names struct {
-			Customer   string `bun:"customer"`
-			Job        string `bun:"job"`
-			CustomerID int64  `bun:"customer_id"`
+		j, err := jobs.Get(c.UserContext(), a.db.Bun, jobID)
+		if err != nil {
+			return err
 		}
-		err = a.db.Bun.NewRaw(`SELECT c.name AS customer, j.job_name AS job, c.id AS customer_id FROM jobs j
-			JOIN customers c ON c.id = j.customer_id WHERE j.id = ?`, jobID).Scan(c.UserContext(), &names)
-		f.JobID, f.CustomerID, f.Customer, f.Scope = jobID, names.CustomerID, names.Customer, names.Customer+" / "+names.Job
+		f.JobID, f.CustomerID, f.Customer, f.Scope = jobID, j.CustomerID, j.CustomerName, j.CustomerName+" / "+j.JobName
 	case custID > 0:
-		err = a.db.Bun.NewRaw(`SELECT name FROM customers WHERE id = ?`, custID).Scan(c.UserContext(), &f.Customer)
-		f.CustomerID, f.Scope, f.WholeCust, f.CustomerOnly = custID, f.Customer, true, true
+		cu, err := customers.Get(c.UserContext(), a.db.Bun, custID)
+		if err != nil {
+			return err
+		}
+		f.CustomerID, f.Customer, f.Scope, f.WholeCust, f.CustomerOnly = custID, cu.Name, cu.Name, true, true
 	default:
 		return fiber.NewError(fiber.StatusBadRequest, "Raise a ticket or remark from a run in Run Checks, from a job's page, or narrow this list to a job or customer first.")
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return fiber.ErrNotFound
-	}
-	if err != nil {
-		return err
 	}
 	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
 }

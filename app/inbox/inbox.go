@@ -13,6 +13,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/live"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
@@ -172,12 +173,11 @@ func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (A
 		}
 		if d.Mail.JobID != nil {
 			// Typically processed by an approval of another mail of its job a moment ago.
-			var customer string
-			if err := tx.NewRaw("SELECT c.name FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?",
-				*d.Mail.JobID).Scan(ctx, &customer); err != nil {
-				return fmt.Errorf("job of the processed mail: %w", err)
+			j, err := jobs.Get(ctx, tx, *d.Mail.JobID)
+			if err != nil {
+				return err
 			}
-			return validation.Errors{"form": fmt.Sprintf("this mail is already a run of %s's job (approved with another mail of that job)", customer)}
+			return validation.Errors{"form": fmt.Sprintf("this mail is already a run of %s's job (approved with another mail of that job)", j.CustomerName)}
 		}
 		if why := d.Approvable(); why != "" {
 			return validation.Errors{"form": why}

@@ -15,6 +15,7 @@ type RunDetail struct {
 	ID           int64      `bun:"id"`
 	JobID        int64      `bun:"job_id"`
 	JobName      string     `bun:"job_name"`
+	CustomerID   int64      `bun:"customer_id"`
 	CustomerName string     `bun:"customer_name"`
 	Software     string     `bun:"backup_software"`
 	Type         string     `bun:"backup_type"`
@@ -52,7 +53,7 @@ type RunObject struct {
 func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 	d := new(RunDetail)
 	err := idb.NewRaw(`
-		SELECT r.id, r.job_id, j.job_name, c.name AS customer_name, j.backup_software, j.backup_type,
+		SELECT r.id, r.job_id, j.job_name, c.id AS customer_id, c.name AS customer_name, j.backup_software, j.backup_type,
 		       r.status, coalesce(r.overridden_status, '') AS overridden_status, coalesce(r.source_type, 'email') AS source,
 		       r.run_at, r.started_at, r.ended_at, coalesce(r.host, '') AS host, coalesce(r.message, '') AS message,
 		       r.mail_message_id, coalesce(m.parser_name, '') AS parser_name,
