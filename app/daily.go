@@ -101,7 +101,7 @@ func (a *App) dailyJobRuns(c *fiber.Ctx) error {
 	}
 	m := dailyview.DayRuns{JobID: id, JobName: j.JobName, Customer: j.CustomerName, Date: d.String()}
 	if slot != nil {
-		m.Slot = &dailyview.Slot{ExpectedAt: slot.ExpectedAt, From: slot.From, To: slot.To}
+		m.Slot = &dailyview.Slot{ExpectedAt: slot.ExpectedAt, From: slot.WindowStart, To: slot.WindowEnd}
 	}
 	for _, r := range runs {
 		m.Runs = append(m.Runs, dailyview.Run{Status: r.Status, Overridden: r.Overridden, Source: r.Source, RunAt: r.RunAt,

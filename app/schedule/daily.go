@@ -168,24 +168,20 @@ type DayRun struct {
 	InSlot bool `bun:"in_slot"`
 }
 
-// DaySlot is when a job was expected on a day, and which runs count for it.
-type DaySlot struct {
-	ExpectedAt time.Time
-	From, To   time.Time // runs in [From, To) count for the day
-}
-
 // RunsOn returns a job's runs for local date d, oldest first (superseded missed runs
 // left out): those of the calendar day and those in the window of the day's expected
-// run (the runs Day counts), and that window when the job expected a run that day.
-func RunsOn(ctx context.Context, idb bun.IDB, jobID int64, d Date, loc *time.Location) ([]DayRun, *DaySlot, error) {
+// run (the runs Day counts), and that expected run when the job had one that day.
+func RunsOn(ctx context.Context, idb bun.IDB, jobID int64, d Date, loc *time.Location) ([]DayRun, *ExpectedRun, error) {
 	early := interval(EarlyWindow)
 	var slot struct {
-		ExpectedAt *time.Time `bun:"expected_at"`
-		From       *time.Time `bun:"slot_from"`
-		To         *time.Time `bun:"slot_to"`
+		ExpectedAt  *time.Time `bun:"expected_at"`
+		MissedAfter *time.Time `bun:"missed_after"`
+		WindowStart *time.Time `bun:"window_start"`
+		WindowEnd   *time.Time `bun:"window_end"`
 	}
 	err := idb.NewRaw(`
-		SELECT x.at AS expected_at, x.at - ?::interval AS slot_from, x.at + greatest(x.grace, ?::interval) AS slot_to
+		SELECT x.at AS expected_at, x.at + x.grace AS missed_after,
+		       x.at - ?::interval AS window_start, x.at + greatest(x.grace, ?::interval) AS window_end
 		FROM jobs j
 		CROSS JOIN LATERAL (SELECT schedule_expected_at(schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked), ?::date, ?) AS at,
 		                           coalesce(j.schedule_grace_minutes, ?) * interval '1 minute' AS grace) x
@@ -201,13 +197,14 @@ func RunsOn(ctx context.Context, idb bun.IDB, jobID int64, d Date, loc *time.Loc
 		FROM job_runs
 		WHERE job_id = ? AND superseded_at IS NULL
 		  AND ((run_at >= ? AND run_at < ?) OR (run_at >= ?::timestamptz AND run_at < ?::timestamptz))
-		ORDER BY run_at, id`, slot.From, slot.To, jobID, LocalInstant(d, 0, 0, loc), LocalInstant(d.AddDays(1), 0, 0, loc),
-		slot.From, slot.To).Scan(ctx, &out)
+		ORDER BY run_at, id`, slot.WindowStart, slot.WindowEnd, jobID, LocalInstant(d, 0, 0, loc), LocalInstant(d.AddDays(1), 0, 0, loc),
+		slot.WindowStart, slot.WindowEnd).Scan(ctx, &out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("schedule: runs of job %d on %s: %w", jobID, d, err)
 	}
 	if slot.ExpectedAt == nil {
 		return out, nil, nil
 	}
-	return out, &DaySlot{ExpectedAt: *slot.ExpectedAt, From: *slot.From, To: *slot.To}, nil
+	return out, &ExpectedRun{JobID: jobID, ExpectedAt: *slot.ExpectedAt, MissedAfter: *slot.MissedAfter,
+		WindowStart: *slot.WindowStart, WindowEnd: *slot.WindowEnd}, nil
 }
