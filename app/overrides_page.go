@@ -1,13 +1,13 @@
 package app
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
@@ -143,17 +143,11 @@ func (a *App) overridesRefresh(c *fiber.Ctx, msg string) error {
 // overrideJobs is the job type-ahead of the form.
 func (a *App) overrideJobs(c *fiber.Ctx) error {
 	q := strings.TrimSpace(c.Query("job_search"))
-	var found []struct {
-		ID    int64  `bun:"id"`
-		Label string `bun:"label"`
-	}
+	var found []jobs.Choice
 	if q != "" {
-		like := db.LikeContains(q)
-		if err := a.db.Bun.NewRaw(`
-			SELECT j.id, c.name || ' / ' || j.job_name AS label FROM jobs j JOIN customers c ON c.id = j.customer_id
-			WHERE j.archived_at IS NULL AND (j.job_name ILIKE ? OR c.name ILIKE ?)
-			ORDER BY lower(c.name), lower(j.job_name) LIMIT 10`, like, like).Scan(c.UserContext(), &found); err != nil {
-			return fmt.Errorf("overrides: job search: %w", err)
+		var err error
+		if found, err = jobs.Search(c.UserContext(), a.db.Bun, q, 10); err != nil {
+			return err
 		}
 	}
 	opts := make([]ovview.JobOption, len(found))

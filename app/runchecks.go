@@ -129,29 +129,18 @@ func (a *App) runChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
 }
 
 func (a *App) loadRunChecksOptions(c *fiber.Ctx, m *filterOptions) error {
-	ctx := c.UserContext()
-	var customers []struct {
-		ID   int64  `bun:"id"`
-		Name string `bun:"name"`
+	ch, err := review.FilterChoices(c.UserContext(), a.db.Bun)
+	if err != nil {
+		return err
 	}
-	if err := a.db.Bun.NewRaw("SELECT id, name FROM customers WHERE active ORDER BY lower(name)").Scan(ctx, &customers); err != nil {
-		return fmt.Errorf("run checks: customers: %w", err)
-	}
-	opts := make([]ui.Option, len(customers))
-	for i, cu := range customers {
+	opts := make([]ui.Option, len(ch.Customers))
+	for i, cu := range ch.Customers {
 		opts[i] = ui.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name}
 	}
-	list, err := ui.NewOptionList(ctx, opts)
-	if err != nil {
+	if m.customers, err = ui.NewOptionList(c.UserContext(), opts); err != nil {
 		return fmt.Errorf("run checks: customers: %w", err)
 	}
-	m.customers = list
-	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_software FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.softwares); err != nil {
-		return fmt.Errorf("run checks: software: %w", err)
-	}
-	if err := a.db.Bun.NewRaw("SELECT DISTINCT backup_type FROM jobs WHERE archived_at IS NULL ORDER BY 1").Scan(ctx, &m.types); err != nil {
-		return fmt.Errorf("run checks: types: %w", err)
-	}
+	m.softwares, m.types = ch.Softwares, ch.Types
 	return nil
 }
 

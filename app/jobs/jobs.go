@@ -311,3 +311,23 @@ func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64) (Dele
 	}
 	return out, nil
 }
+
+// Choice is a job found by Search, labelled "Customer / job".
+type Choice struct {
+	ID    int64  `bun:"id"`
+	Label string `bun:"label"`
+}
+
+// Search returns up to limit jobs that are not archived whose name or customer's name
+// contains q, by customer and job name.
+func Search(ctx context.Context, idb bun.IDB, q string, limit int) ([]Choice, error) {
+	var out []Choice
+	like := db.LikeContains(q)
+	if err := idb.NewRaw(`
+		SELECT j.id, c.name || ' / ' || j.job_name AS label FROM jobs j JOIN customers c ON c.id = j.customer_id
+		WHERE j.archived_at IS NULL AND (j.job_name ILIKE ? OR c.name ILIKE ?)
+		ORDER BY lower(c.name), lower(j.job_name) LIMIT ?`, like, like, limit).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("jobs: search %q: %w", q, err)
+	}
+	return out, nil
+}
