@@ -12,10 +12,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/backupchecks/backupchecks/app/httpretry"
 )
 
 // DefaultZoneLookupURLs are the two global hosts; either can answer for any
@@ -102,20 +103,9 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxRetries = 0
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = httpretry.Sleep
 	}
 	return &Client{cfg: cfg}, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Zone returns the user's zone, discovering it on first use.
@@ -278,13 +268,8 @@ func (c *Client) send(ctx context.Context, method, endpoint string, payload []by
 // retryDelay honours Retry-After (seconds or HTTP date), else backs off 1 s, 2 s, 4 s…
 func retryDelay(h http.Header, attempt int) time.Duration {
 	const maxDelay = 2 * time.Minute
-	if ra := h.Get("Retry-After"); ra != "" {
-		if s, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && s >= 0 {
-			return min(time.Duration(s)*time.Second, maxDelay)
-		}
-		if t, err := http.ParseTime(ra); err == nil {
-			return min(max(time.Until(t), 0), maxDelay)
-		}
+	if d, ok := httpretry.RetryAfter(h.Get("Retry-After"), time.Now(), maxDelay); ok {
+		return d
 	}
 	return min(time.Second<<attempt, maxDelay)
 }

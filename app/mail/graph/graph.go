@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/backupchecks/backupchecks/app/httpretry"
 	"github.com/backupchecks/backupchecks/app/mail"
 )
 
@@ -126,7 +127,7 @@ func New(cfg Config) (*Source, error) {
 		cfg.MaxRetries = 0
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = httpretry.Sleep
 	}
 
 	s := &Source{
@@ -341,15 +342,4 @@ func defaultHTTPClient() *http.Client {
 	tr.ResponseHeaderTimeout = time.Minute
 	// The overall limit leaves room to stream a large message's $value.
 	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,11 +12,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/backupchecks/backupchecks/app/httpretry"
 )
 
 // Retry pacing: backoff doubles from minBackoff to maxBackoff; a server's Retry-After
@@ -296,21 +297,8 @@ func isPermanentTransportError(err error) bool {
 // retryAfter reads a Retry-After header (seconds or an HTTP date), capped at
 // maxRetryAfter; -1 if there is none to honour.
 func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return -1
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return -1
-		}
-		if secs > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
+	if d, ok := httpretry.RetryAfter(v, now, maxRetryAfter); ok {
+		return d
 	}
 	return -1
 }
