@@ -417,7 +417,7 @@ func (a *App) taskProgress(c *fiber.Ctx) error {
 
 func taskView(t *db.BackgroundTask) *ui.Task {
 	return &ui.Task{ID: t.ID, Kind: t.Kind, Status: t.Status, Done: t.Done, Total: t.Total,
-		Message: t.Message, Finished: t.FinishedAt != nil}
+		Message: t.Message, Finished: t.FinishedAt != nil, Interrupted: t.Interrupted}
 }
 
 func deref(s *string) string {

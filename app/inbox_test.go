@@ -272,7 +272,7 @@ func (c *client) waitTask(r *response) *response {
 		switch {
 		case st == "done":
 			return r
-		case st == "failed" || time.Now().After(deadline):
+		case st == "failed" || st == "interrupted" || time.Now().After(deadline):
 			c.h.t.Fatalf("task %s: %s", st, r.text("#task-message"))
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -131,6 +131,10 @@ type BackgroundTask struct {
 	CreatedAt  time.Time  `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt  time.Time  `bun:"updated_at,nullzero,default:now()"`
 	FinishedAt *time.Time `bun:"finished_at"`
+	// HeartbeatAt is touched by the worker while the task runs.
+	HeartbeatAt *time.Time `bun:"heartbeat_at"`
+	// Interrupted: running, but its worker stopped beating (read by tasks.Get/Latest).
+	Interrupted bool `bun:"interrupted,scanonly"`
 }
 
 // AuditEntry is one row of the audit log.

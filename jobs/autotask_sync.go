@@ -44,7 +44,7 @@ type AutotaskSyncWorker struct {
 
 // Timeout bounds one pass, retries of 429s included.
 func (w *AutotaskSyncWorker) Timeout(*river.Job[AutotaskSyncArgs]) time.Duration {
-	return 5 * time.Minute
+	return autotaskSyncTimeout
 }
 
 // Work syncs when the integration is enabled; a failure is retried by River.

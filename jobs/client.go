@@ -19,6 +19,23 @@ import (
 	"github.com/backupchecks/backupchecks/db"
 )
 
+// The workers' timeouts, in one place so that River's rescue window follows them.
+const (
+	mailImportTimeout   = 30 * time.Minute
+	mailReparseTimeout  = 30 * time.Minute
+	missedRunsTimeout   = 10 * time.Minute
+	autotaskSyncTimeout = 5 * time.Minute
+	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
+	defaultJobTimeout = time.Minute
+)
+
+// rescueStuckJobsAfter is when River's rescuer takes a job still "running" as lost (its
+// process was killed) and retries or discards it: just past the longest timeout, since a
+// job that is still alive then has been cancelled by its own timeout anyway. River's
+// default (one hour) left a killed import showing as running for an hour.
+const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
+	defaultJobTimeout) + time.Minute
+
 // Config is what the workers need.
 type Config struct {
 	MaxWorkers int
@@ -52,9 +69,11 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
-		Workers: workers,
-		Logger:  cfg.Logger.With("component", "river"),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:              workers,
+		JobTimeout:           defaultJobTimeout,
+		RescueStuckJobsAfter: rescueStuckJobsAfter,
+		Logger:               cfg.Logger.With("component", "river"),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },

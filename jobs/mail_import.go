@@ -46,11 +46,16 @@ type MailImportWorker struct {
 
 // Timeout allows a large mailbox's import; the import stops after a bounded number of
 // rounds anyway and the next one continues.
-func (w *MailImportWorker) Timeout(*river.Job[MailImportArgs]) time.Duration { return 30 * time.Minute }
+func (w *MailImportWorker) Timeout(*river.Job[MailImportArgs]) time.Duration {
+	return mailImportTimeout
+}
 
 // Work imports if due.
 func (w *MailImportWorker) Work(ctx context.Context, job *river.Job[MailImportArgs]) error {
 	manual := job.Args.TaskID != 0
+	if manual {
+		defer tasks.KeepAlive(ctx, w.DB.Bun, job.Args.TaskID)()
+	}
 	s, err := settings.Load(ctx, w.DB.Bun)
 	if err != nil {
 		return err

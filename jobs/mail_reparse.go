@@ -34,12 +34,16 @@ type MailReparseWorker struct {
 	Now      func() time.Time
 }
 
-// Timeout allows a large mail store; progress is visible throughout.
-func (w *MailReparseWorker) Timeout(*river.Job[MailReparseArgs]) time.Duration { return time.Hour }
+// Timeout allows a large Inbox (only mail not yet a run is re-parsed); progress is
+// visible throughout.
+func (w *MailReparseWorker) Timeout(*river.Job[MailReparseArgs]) time.Duration {
+	return mailReparseTimeout
+}
 
 // Work re-parses and reports progress on the task.
 func (w *MailReparseWorker) Work(ctx context.Context, job *river.Job[MailReparseArgs]) error {
 	id := job.Args.TaskID
+	defer tasks.KeepAlive(ctx, w.DB.Bun, id)()
 	if err := tasks.Progress(ctx, w.DB.Bun, id, 0, -1, "Re-parsing…"); err != nil {
 		return err
 	}

@@ -45,7 +45,9 @@ type MissedRunsWorker struct {
 }
 
 // Timeout allows a relearn of every job's history (seconds at 10,000 jobs) with room.
-func (w *MissedRunsWorker) Timeout(*river.Job[MissedRunsArgs]) time.Duration { return 10 * time.Minute }
+func (w *MissedRunsWorker) Timeout(*river.Job[MissedRunsArgs]) time.Duration {
+	return missedRunsTimeout
+}
 
 // Work relearns when due, then creates missed runs, in the UI timezone.
 func (w *MissedRunsWorker) Work(ctx context.Context, _ *river.Job[MissedRunsArgs]) error {

@@ -5,6 +5,8 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -33,7 +35,8 @@ func Create(ctx context.Context, idb bun.IDB, kind string, startedBy int64) (*db
 // Progress records how far a task is (total < 0 leaves the total as it is).
 func Progress(ctx context.Context, idb bun.IDB, id int64, done, total int, message string) error {
 	q := idb.NewUpdate().Model((*db.BackgroundTask)(nil)).
-		Set("status = 'running'").Set("done = ?", done).Set("message = ?", message).Set("updated_at = now()").
+		Set("status = 'running'").Set("done = ?", done).Set("message = ?", message).
+		Set("updated_at = now()").Set("heartbeat_at = now()").
 		Where("id = ?", id)
 	if total >= 0 {
 		q = q.Set("total = ?", total)
@@ -58,10 +61,59 @@ func Finish(ctx context.Context, idb bun.IDB, id int64, message string, err erro
 	return live.Notify(ctx, idb, live.Event{Topic: live.TopicTasks, IDs: []int64{id}})
 }
 
+// HeartbeatEvery is how often a running task's worker says it is alive; StaleAfter is
+// how long a running task may go without a heartbeat before it counts as interrupted.
+const (
+	HeartbeatEvery = 10 * time.Second
+	StaleAfter     = 6 * HeartbeatEvery
+)
+
+// Heartbeat records that the task's worker is alive.
+func Heartbeat(ctx context.Context, idb bun.IDB, id int64) error {
+	if _, err := idb.NewUpdate().Model((*db.BackgroundTask)(nil)).Set("heartbeat_at = now()").
+		Where("id = ? AND finished_at IS NULL", id).Exec(ctx); err != nil {
+		return fmt.Errorf("tasks: heartbeat of %d: %w", id, err)
+	}
+	return nil
+}
+
+// KeepAlive beats for the task every HeartbeatEvery until the returned stop is called
+// (or ctx ends). A killed process stops beating, which is how an interrupted task is
+// told from a slow one.
+func KeepAlive(ctx context.Context, idb bun.IDB, id int64) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(HeartbeatEvery)
+		defer tick.Stop()
+		for {
+			if err := Heartbeat(ctx, idb, id); err != nil && ctx.Err() == nil {
+				slog.Warn("tasks: heartbeat", "task", id, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// selectTask reads tasks with Interrupted computed by the database's clock, the one
+// heartbeats are written with.
+func selectTask(idb bun.IDB, dst any) *bun.SelectQuery {
+	return idb.NewSelect().Model(dst).ColumnExpr("background_task.*").
+		ColumnExpr("(background_task.status = 'running' AND background_task.finished_at IS NULL AND "+
+			"coalesce(background_task.heartbeat_at, background_task.updated_at) < now() - ?::interval) AS interrupted",
+			fmt.Sprintf("%d seconds", int(StaleAfter.Seconds())))
+}
+
 // Get loads one task.
 func Get(ctx context.Context, idb bun.IDB, id int64) (*db.BackgroundTask, error) {
 	t := new(db.BackgroundTask)
-	if err := idb.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := selectTask(idb, t).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("tasks: get %d: %w", id, db.NotFound(err))
 	}
 	return t, nil
@@ -70,7 +122,7 @@ func Get(ctx context.Context, idb bun.IDB, id int64) (*db.BackgroundTask, error)
 // Latest returns the most recent task of kind, or nil.
 func Latest(ctx context.Context, idb bun.IDB, kind string) (*db.BackgroundTask, error) {
 	var ts []db.BackgroundTask
-	if err := idb.NewSelect().Model(&ts).Where("kind = ?", kind).Order("created_at DESC", "id DESC").Limit(1).Scan(ctx); err != nil {
+	if err := selectTask(idb, &ts).Where("kind = ?", kind).Order("created_at DESC", "id DESC").Limit(1).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("tasks: latest %s: %w", kind, err)
 	}
 	if len(ts) == 0 {
