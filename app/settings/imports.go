@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/uptrace/bun"
 
@@ -201,8 +202,12 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 	if in.GraphClientSecret != "" {
 		s.GraphClientSecret = seal(errs, keys, "graph_client_secret", in.GraphClientSecret)
 	}
-	s.IMAPHost, s.IMAPSecurity, s.IMAPUsername = in.IMAPHost, in.IMAPSecurity, in.IMAPUsername
+	s.IMAPHost, s.IMAPUsername = in.IMAPHost, in.IMAPUsername
 	s.IMAPFolder, s.IMAPProcessedFolder = in.IMAPFolder, in.IMAPProcessedFolder
+	if in.IMAPSecurity != "" {
+		// Left out (a form showing only the Graph fields): the stored choice stays.
+		s.IMAPSecurity = in.IMAPSecurity
+	}
 	s.IMAPPort = nil
 	if in.IMAPPort != "" {
 		p := intField(errs, "imap_port", in.IMAPPort, 1, 65535, "a port between 1 and 65535, or empty for the default")
@@ -212,19 +217,58 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 		s.IMAPPassword = seal(errs, keys, "imap_password", in.IMAPPassword)
 	}
 
+	// Every field is checked for what it is, whichever source is chosen: a value saved
+	// for the other source must be one the database and that source accept later.
+	for _, f := range []struct{ field, value string }{
+		{"graph_tenant_id", s.GraphTenantID}, {"graph_client_id", s.GraphClientID}, {"graph_mailbox", s.GraphMailbox},
+		{"graph_source_folder", s.GraphSourceFolder}, {"graph_processed_folder", s.GraphProcessedFolder},
+		{"imap_host", s.IMAPHost}, {"imap_username", s.IMAPUsername}, {"imap_folder", s.IMAPFolder},
+		{"imap_processed_folder", s.IMAPProcessedFolder},
+	} {
+		switch {
+		case len(f.value) > maxSettingLen:
+			errs.Add(f.field, fmt.Sprintf("at most %d characters", maxSettingLen))
+		case strings.ContainsFunc(f.value, unicode.IsControl):
+			errs.Add(f.field, "remove the control characters (tabs, line breaks) from this value")
+		}
+	}
+	if s.GraphTenantID != "" && !guidRE.MatchString(s.GraphTenantID) && !domainRE.MatchString(s.GraphTenantID) {
+		errs.Add("graph_tenant_id", "enter the directory (tenant) ID, a GUID, or the tenant's domain")
+	}
+	if s.GraphClientID != "" && !guidRE.MatchString(s.GraphClientID) {
+		errs.Add("graph_client_id", "enter the application (client) ID, a GUID")
+	}
+	if s.GraphMailbox != "" {
+		if a, err := mail.ParseAddress(s.GraphMailbox); err != nil || a.Address != s.GraphMailbox {
+			errs.Add("graph_mailbox", "enter the mailbox's address (UPN), e.g. backups@example.com")
+		}
+	}
+	if s.IMAPHost != "" && strings.ContainsAny(s.IMAPHost, " /:") && net.ParseIP(s.IMAPHost) == nil {
+		errs.Add("imap_host", "enter the IMAP server's host name, e.g. imap.example.com")
+	}
+	switch s.IMAPSecurity {
+	case "tls", "starttls":
+	case "none":
+		if ip := net.ParseIP(s.IMAPHost); s.IMAPHost != "" && !(s.IMAPHost == "localhost" || ip != nil && ip.IsLoopback()) {
+			errs.Add("imap_security", "an unencrypted connection is only allowed to this machine (localhost); choose TLS or STARTTLS")
+		}
+	default:
+		errs.Add("imap_security", "choose TLS or STARTTLS")
+	}
+
 	// Only the chosen source's fields must be complete.
 	switch in.Source {
 	case MailSourceGraph:
-		if !guidRE.MatchString(s.GraphTenantID) && !domainRE.MatchString(s.GraphTenantID) {
+		if s.GraphTenantID == "" {
 			errs.Add("graph_tenant_id", "enter the directory (tenant) ID, a GUID, or the tenant's domain")
 		}
-		if !guidRE.MatchString(s.GraphClientID) {
+		if s.GraphClientID == "" {
 			errs.Add("graph_client_id", "enter the application (client) ID, a GUID")
 		}
 		if len(s.GraphClientSecret) == 0 {
 			errs.Add("graph_client_secret", "enter the client secret")
 		}
-		if a, err := mail.ParseAddress(s.GraphMailbox); err != nil || a.Address != s.GraphMailbox {
+		if s.GraphMailbox == "" {
 			errs.Add("graph_mailbox", "enter the mailbox's address (UPN), e.g. backups@example.com")
 		}
 		if s.GraphSourceFolder == "" {
@@ -237,17 +281,8 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 			errs.Add("graph_processed_folder", "must differ from the folder imported from")
 		}
 	case MailSourceIMAP:
-		if s.IMAPHost == "" || strings.ContainsAny(s.IMAPHost, " /:") && net.ParseIP(s.IMAPHost) == nil {
+		if s.IMAPHost == "" {
 			errs.Add("imap_host", "enter the IMAP server's host name, e.g. imap.example.com")
-		}
-		switch s.IMAPSecurity {
-		case "tls", "starttls":
-		case "none":
-			if ip := net.ParseIP(s.IMAPHost); !(s.IMAPHost == "localhost" || ip != nil && ip.IsLoopback()) {
-				errs.Add("imap_security", "an unencrypted connection is only allowed to this machine (localhost); choose TLS or STARTTLS")
-			}
-		default:
-			errs.Add("imap_security", "choose TLS or STARTTLS")
 		}
 		if s.IMAPUsername == "" {
 			errs.Add("imap_username", "enter the IMAP user name")
@@ -264,6 +299,9 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 	}
 	return s, errs
 }
+
+// maxSettingLen bounds a text setting: host names, addresses and folder paths are short.
+const maxSettingLen = 255
 
 func intField(errs validation.Errors, field, v string, lo, hi int, want string) int {
 	n, err := strconv.Atoi(v)
