@@ -70,8 +70,8 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 	}
 	for _, r := range rows {
 		var s schedule.Schedule
-		sched := ""
-		if json.Unmarshal([]byte(r.Schedule), &s) == nil {
+		sched := "not learned yet"
+		if r.Schedule != "" && json.Unmarshal([]byte(r.Schedule), &s) == nil {
 			sched = s.Describe()
 		}
 		m.Rows = append(m.Rows, dailyview.Row{JobID: r.JobID, CustomerName: r.CustomerName, Software: r.BackupSoftware,

@@ -23,8 +23,8 @@ type DayRow struct {
 	JobName        string     `bun:"job_name"`
 	BackupSoftware string     `bun:"backup_software"`
 	BackupType     string     `bun:"backup_type"`
-	Schedule       string     `bun:"schedule"` // effective schedule, JSON
-	ExpectedAt     time.Time  `bun:"expected_at"`
+	Schedule       string     `bun:"schedule"`    // effective schedule, JSON
+	ExpectedAt     *time.Time `bun:"expected_at"` // nil: a run on a day the job was not expected
 	LastRunAt      *time.Time `bun:"last_run_at"`
 	Status         string     `bun:"status"`   // Success, Warning, Failed, Missed or Expected
 	Runs           int        `bun:"runs"`     // real runs that day
@@ -46,8 +46,9 @@ type DayFilter struct {
 type DaySummary map[string]int
 
 // Day lists the jobs expected on local date d (the same jobs and instants as
-// GenerateMissedRuns uses) with that day's outcome, worst first then by customer, one
-// page at a time, plus the count per status. One query each; per job only index
+// GenerateMissedRuns uses, from the job's creation or its first run, whichever is
+// earlier) and the jobs that had runs that day without being expected, with that day's
+// outcome, worst first then by customer, one page at a time, plus the count per status. One query each; per job only index
 // lookups on (job_id, run_at).
 func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.Time, f DayFilter) ([]DayRow, DaySummary, error) {
 	dayStart := LocalInstant(d, 0, 0, loc)
@@ -86,7 +87,7 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			  AND r.run_at >= ?::timestamptz - ?::interval
 			  AND r.run_at < ?::timestamptz + (SELECT greatest(max(grace), ?::interval) FROM eligible)
 			GROUP BY e.job_id
-		), rows AS MATERIALIZED (
+		), expected_rows AS (
 			SELECT e.job_id, e.s, e.expected_at,
 			       coalesce(dr.runs, 0) AS runs, coalesce(dr.recorded, 0) AS recorded,
 			       coalesce(dr.overridden, false) AS overridden, coalesce(dr.unreviewed, 0) AS unreviewed,
@@ -95,13 +96,40 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			            ELSE 'Expected' END AS status
 			FROM expected e
 			LEFT JOIN day_runs dr ON dr.job_id = e.job_id
+			-- Expected from the job's creation, or from its first run when mails older than
+			-- the job were approved later: a backlog shows on its days. (Missed runs are
+			-- still recorded from creation only; history is not work.)
 			WHERE e.expected_at >= e.created_at
+			   OR (SELECT min(r.run_at) FROM job_runs r WHERE r.job_id = e.job_id) < ?::timestamptz
+		), unexpected AS (
+			-- Jobs with runs on the day that were not expected then (no schedule learned
+			-- yet, a day off the schedule): a run is never left off its day.
+			SELECT r.job_id,
+			       count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
+			       (array_agg(coalesce(r.overridden_status, r.status)
+			                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
+			       bool_or(r.overridden_status IS NOT NULL) AS overridden,
+			       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
+			FROM job_runs r
+			JOIN jobs j ON j.id = r.job_id
+			WHERE r.run_at >= ?::timestamptz AND r.run_at < ?::timestamptz AND r.superseded_at IS NULL
+			  AND j.active AND j.archived_at IS NULL AND NOT j.informational
+			  AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)
+			  AND r.job_id NOT IN (SELECT job_id FROM expected_rows)
+			GROUP BY r.job_id
+		), rows AS MATERIALIZED (
+			SELECT job_id, s, expected_at, runs, recorded, overridden, unreviewed, status FROM expected_rows
+			UNION ALL
+			SELECT u.job_id, schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked), NULL,
+			       u.runs, u.recorded, u.overridden, u.unreviewed, u.worst
+			FROM unexpected u JOIN jobs j ON j.id = u.job_id
 		), summary AS (
 			SELECT coalesce(jsonb_object_agg(status, n), '{}') AS summary
 			FROM (SELECT status, count(*) AS n FROM rows GROUP BY status) x
 		)`
 	early := interval(EarlyWindow)
-	args := []any{graceMinutes(), d.String(), loc.String(), early, early, dayStart, early, dayEnd, early, now}
+	args := []any{graceMinutes(), d.String(), loc.String(), early, early, dayStart, early, dayEnd, early, now, dayEnd,
+		dayStart, dayEnd}
 
 	if f.Page < 1 {
 		f.Page = 1
@@ -117,7 +145,7 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 	}
 	listQuery := idb.NewRaw(base+`
 		SELECT rows.job_id, c.id AS customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type,
-		       rows.s::text AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded,
+		       coalesce(rows.s::text, '') AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded,
 		       rows.overridden, rows.unreviewed,
 		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
 		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id)

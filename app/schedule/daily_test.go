@@ -1,0 +1,77 @@
+package schedule_test
+
+import (
+	"testing"
+
+	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/db/dbtest"
+)
+
+// A backlog approved after the fact: the job was created on 3 December from mails of
+// 17 November on. Daily Jobs shows those days with their runs, and the days between
+// the first run and the job's creation as expected (Missed when no run came), while
+// missed runs are still recorded only from creation. A job with runs but no schedule
+// is listed on its run days as not expected.
+func TestDayShowsHistoryBeforeCreation(t *testing.T) {
+	d := dbtest.New(t)
+	f := fixture{t, d}
+	cust := f.customer("Acme", true)
+	created := at(date(2026, 12, 3), 9, 0, ams)
+	backlog := f.job(cust, jobSpec{name: "backlog", learned: daily22, createdAt: created})
+	f.run(backlog, at(date(2026, 11, 17), 22, 5, ams), "Failed")
+	f.run(backlog, at(date(2026, 11, 19), 22, 3, ams), "Success")
+	unscheduled := f.job(cust, jobSpec{name: "unscheduled", createdAt: created})
+	f.run(unscheduled, at(date(2026, 11, 18), 3, 0, ams), "Warning")
+	hidden := f.job(cust, jobSpec{name: "informational", informational: true, createdAt: created})
+	f.run(hidden, at(date(2026, 11, 18), 4, 0, ams), "Failed")
+	gone := f.job(f.customer("Gone", false), jobSpec{name: "inactive customer", createdAt: created})
+	f.run(gone, at(date(2026, 11, 18), 5, 0, ams), "Failed")
+	now := at(date(2026, 12, 3), 12, 0, ams)
+
+	type row struct {
+		status   string
+		runs     int
+		expected bool
+	}
+	for _, tc := range []struct {
+		day  schedule.Date
+		want map[int64]row
+	}{
+		{date(2026, 11, 16), map[int64]row{}}, // before the first run: nothing to show
+		{date(2026, 11, 17), map[int64]row{backlog: {"Failed", 1, true}}},
+		{date(2026, 11, 18), map[int64]row{backlog: {"Missed", 0, true}, unscheduled: {"Warning", 1, false}}},
+		{date(2026, 11, 19), map[int64]row{backlog: {"Success", 1, true}}},
+		{date(2026, 12, 3), map[int64]row{backlog: {"Expected", 0, true}}},
+	} {
+		t.Run(tc.day.String(), func(t *testing.T) {
+			rows, sum, err := schedule.Day(ctx, d.Bun, tc.day, ams, now, schedule.DayFilter{PerPage: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]row{}
+			for _, r := range rows {
+				got[r.JobID] = row{r.Status, r.Runs, r.ExpectedAt != nil}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("rows %+v, want %+v", got, tc.want)
+			}
+			for id, w := range tc.want {
+				if got[id] != w {
+					t.Errorf("job %d: %+v, want %+v", id, got[id], w)
+				}
+			}
+			total := 0
+			for _, n := range sum {
+				total += n
+			}
+			if total != len(tc.want) {
+				t.Errorf("summary %v counts %d jobs, want %d", sum, total, len(tc.want))
+			}
+		})
+	}
+	// History is not work: no missed runs before the job existed.
+	generate(t, d, ams, now)
+	if m := f.missed(backlog); len(m) != 0 {
+		t.Errorf("missed runs before creation: %v", m)
+	}
+}
