@@ -67,3 +67,22 @@ func BenchmarkLearn(b *testing.B) {
 		schedule.Learn(runs, ams, now, &prev)
 	}
 }
+
+// BenchmarkDay times the Daily Jobs query (one page of 100 and the counts) over 1,000
+// customers and 10,000 jobs with 14 days of runs, for today and for a past day.
+func BenchmarkDay(b *testing.B) {
+	d := dbtest.New(b)
+	today := date(2025, 6, 30)
+	seed(b, d, 1000, 10000, 14, today)
+	now := at(today, 12, 0, ams)
+	for _, day := range []schedule.Date{today, today.AddDays(-3)} {
+		b.Run(day.String(), func(b *testing.B) {
+			for b.Loop() {
+				rows, _, err := schedule.Day(ctx, d.Bun, day, ams, now, schedule.DayFilter{PerPage: 100})
+				if err != nil || len(rows) == 0 {
+					b.Fatalf("%d rows, %v", len(rows), err)
+				}
+			}
+		})
+	}
+}
