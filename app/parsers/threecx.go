@@ -29,8 +29,8 @@ func init() {
 		Enabled:  true,
 		Examples: []string{"3CX Notification: Backup Complete - pbx.example.com", "3CX Notification: Backup Failed - pbx.example.com"},
 	}})
-	register(threecxParser{kind: threecxUpdate, job: "3CX Update", backupType: "Updates", info: Info{
-		Name: "threecx_update", BackupSoftware: threecxSoftware, BackupTypes: []string{"Updates"},
+	register(threecxParser{kind: threecxUpdate, job: "3CX Update", backupType: "Update", info: Info{
+		Name: "threecx_update", BackupSoftware: threecxSoftware, BackupTypes: []string{"Update"},
 		Match:         `subject "3CX Notification: Update … - <host>" (e.g. Update Successful)`,
 		Order:         405,
 		Enabled:       true,

@@ -75,7 +75,7 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	runCond := runFilter(f, &args)
 	where := []string{"j.archived_at IS NULL",
 		// The type first: most jobs fail it, and ILIKE costs as much as the rest together.
-		"NOT (j.backup_type IN ('Updates', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')",
+		"NOT (j.backup_type IN ('Update', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')",
 		// An anti-join on the few inactive customers: no join per job to count.
 		"j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"}
 	if !f.IncludeReviewed {

@@ -139,7 +139,7 @@ func TestQueueFilters(t *testing.T) {
 	run(archived, "Failed", 1, "", false)
 	inactive := job(gone, "Lost", "Veeam", "Backup Job", false)
 	run(inactive, "Failed", 1, "", false)
-	update := job(globex, "PBX", "3CX", "Updates", false)
+	update := job(globex, "PBX", "3CX", "Update", false)
 	run(update, "Warning", 1, "update available", false)
 	if err := schedule.RecountJobSummaries(ctx, d.Bun, []int64{nightly, weekly, hyper, done, archived, inactive, update}); err != nil {
 		t.Fatal(err)
