@@ -16,7 +16,7 @@ DEV_DB_NAME ?= backupchecks
 # the same files ./... covers.
 FIND_GO := find . -type d -name '.?*' -prune -o -type f -name '*.go' -print0
 
-.PHONY: help run db-stop test bench build fmt lint assets
+.PHONY: help run db-url db-stop test bench build fmt lint assets
 
 ## help: list the targets
 help:
@@ -38,8 +38,14 @@ run: templ-generate
 		export APP_SECRET_KEY; \
 	fi; \
 	export LISTEN_ADDR='$(LISTEN_ADDR)'; \
-	echo "serving on $$LISTEN_ADDR (database: $$DATABASE_URL)" >&2; \
+	port=$${LISTEN_ADDR##*:}; \
+	echo "database: $$DATABASE_URL" >&2; \
+	echo "open http://localhost:$$port/ once it says it is listening" >&2; \
 	exec go run . serve
+
+## db-url: start the development database if needed and print its URL: export DATABASE_URL=$(make -s db-url)
+db-url:
+	@db/pgcluster.sh start $(DATA_DIR) $(DEV_DB_PORT) $(DEV_DB_NAME)
 
 ## db-stop: stop the development database
 db-stop:

@@ -86,7 +86,8 @@ func load(getenv func(string) string, need Need) (*Config, error) {
 		}
 	}
 	if need&NeedDatabase != 0 && c.DatabaseURL == "" {
-		errs = append(errs, errors.New("DATABASE_URL is required"))
+		errs = append(errs, errors.New("DATABASE_URL is required (in a checkout, the development database that make run "+
+			"starts is reached with: export DATABASE_URL=$(make -s db-url) and APP_SECRET_KEY=$(cat .data/app-secret-key))"))
 	}
 	if need&NeedSecret != 0 && len(c.SecretKey) < 32 {
 		errs = append(errs, errors.New("APP_SECRET_KEY must be at least 32 characters (generate one with: openssl rand -hex 32)"))
