@@ -184,6 +184,41 @@ func TestRunChecksAutotaskTicket(t *testing.T) {
 	if got := newRunTicket(12); got != "" {
 		t.Fatalf("a new run inherited %q", got)
 	}
+	// Its mirrored internal ticket is resolved as deleted in Autotask: it stops following
+	// the job onto new runs, the Tickets list says why, and the next sync does not read
+	// it again (nor audit it).
+	var mirror struct {
+		Resolved bool `bun:"resolved"`
+		Deleted  bool `bun:"deleted"`
+		Runs     int  `bun:"runs"`
+	}
+	if err := h.db.Bun.NewRaw(`SELECT t.resolved_at IS NOT NULL AS resolved, t.autotask_deleted_at IS NOT NULL AS deleted,
+		(SELECT count(*) FROM ticket_job_runs l WHERE l.ticket_id = t.id
+		  AND l.job_run_id = (SELECT max(id) FROM job_runs WHERE job_id = ?)) AS runs
+		FROM tickets t WHERE t.id = ?`, nightly, internalID).Scan(t.Context(), &mirror); err != nil {
+		t.Fatal(err)
+	}
+	if !mirror.Resolved || !mirror.Deleted || mirror.Runs != 0 {
+		t.Fatalf("the deleted Autotask ticket's mirror: %+v, want resolved, deleted, not on the new run", mirror)
+	}
+	if r := ops.get("/tickets?state=resolved"); !strings.Contains(r.text("#tickets-table"), "deleted in Autotask") {
+		t.Fatalf("the Tickets list does not say the ticket was deleted in Autotask:\n%s", r.text("#tickets-table"))
+	}
+	audits := func() int {
+		var n int
+		if err := h.db.Bun.NewRaw("SELECT count(*) FROM audit_log WHERE action = ?", psa.ActionSynced).Scan(t.Context(), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	reads := len(fake.Calls("Tickets/query"))
+	auditsBefore := audits()
+	if err := worker.Work(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if audits() != auditsBefore || len(fake.Calls("Tickets/query")) != reads {
+		t.Fatal("the next sync read or audited the deleted ticket again")
+	}
 
 	// Two operators raise a ticket for two runs of the job at the same moment: one
 	// ticket is raised, and both runs carry it.

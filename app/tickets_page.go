@@ -61,7 +61,7 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error
 		return tview.Model{}, err
 	}
 	for _, it := range items {
-		m.Items = append(m.Items, tview.Item{ID: it.ID, Kind: it.Kind, Code: it.Code, Text: it.Text, ResolvedAt: it.ResolvedAt,
+		m.Items = append(m.Items, tview.Item{ID: it.ID, Kind: it.Kind, Code: it.Code, Text: it.Text, ResolvedAt: it.ResolvedAt, AutotaskDeletedAt: it.AutotaskDeletedAt,
 			CreatedAt: it.CreatedAt, Scopes: it.Scopes, Runs: it.Runs})
 	}
 	return m, nil

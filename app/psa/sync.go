@@ -27,9 +27,10 @@ type SyncResult struct {
 }
 
 // Sync reads the Autotask tickets behind open internal tickets: a completed one
-// resolves its internal ticket (so it stops following the job); a deleted one is
-// marked on its runs (so new runs stop inheriting it). Reads only: nothing is written
-// to Autotask.
+// resolves its internal ticket (so it stops following the job); a deleted one also
+// resolves it, marked as deleted in Autotask, and is marked on its runs (so new runs
+// stop inheriting it, and the next sync does not read it again). Reads only: nothing
+// is written to Autotask.
 func Sync(ctx context.Context, bdb *bun.DB, client *autotask.Client, now time.Time) (SyncResult, error) {
 	var res SyncResult
 	var ids []int64
@@ -61,10 +62,15 @@ func Sync(ctx context.Context, bdb *bun.DB, client *autotask.Client, now time.Ti
 		return res, nil
 	}
 	err = bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var codes []string
-		if err := tx.NewRaw(`UPDATE tickets SET resolved_at = ? WHERE autotask_ticket_id = ANY(?::bigint[]) AND resolved_at IS NULL
+		var codes, deletedCodes []string
+		if err := tx.NewRaw(`UPDATE tickets SET resolved_at = ?, updated_at = now() WHERE autotask_ticket_id = ANY(?::bigint[]) AND resolved_at IS NULL
 			RETURNING ticket_code`, now, pgdialect.Array(nonNil(res.Resolved))).Scan(ctx, &codes); err != nil {
 			return fmt.Errorf("resolve completed: %w", err)
+		}
+		if err := tx.NewRaw(`UPDATE tickets SET resolved_at = ?, autotask_deleted_at = ?, updated_at = now()
+			WHERE autotask_ticket_id = ANY(?::bigint[]) AND resolved_at IS NULL
+			RETURNING ticket_code`, now, now, pgdialect.Array(nonNil(res.Deleted))).Scan(ctx, &deletedCodes); err != nil {
+			return fmt.Errorf("resolve deleted: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE job_runs SET autotask_ticket_deleted_at = ?
 			WHERE autotask_ticket_id = ANY(?::bigint[]) AND autotask_ticket_deleted_at IS NULL`, now, pgdialect.Array(nonNil(res.Deleted))); err != nil {
@@ -74,7 +80,8 @@ func Sync(ctx context.Context, bdb *bun.DB, client *autotask.Client, now time.Ti
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Actor{Name: "Autotask sync"}, ActionSynced, "autotask", map[string]any{
-			"resolved_tickets": codes, "completed_in_autotask": res.Resolved, "deleted_in_autotask": res.Deleted})
+			"resolved_tickets": codes, "completed_in_autotask": res.Resolved,
+			"resolved_deleted_tickets": deletedCodes, "deleted_in_autotask": res.Deleted})
 	})
 	if err != nil {
 		return res, fmt.Errorf("psa: sync: %w", err)

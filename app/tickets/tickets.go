@@ -42,9 +42,11 @@ type Item struct {
 	Code       string     `bun:"code"`
 	Text       string     `bun:"text"`
 	ResolvedAt *time.Time `bun:"resolved_at"`
-	CreatedAt  time.Time  `bun:"created_at"`
-	Scopes     string     `bun:"scopes"` // "Customer / Job, …"
-	Runs       int        `bun:"runs"`
+	// AutotaskDeletedAt: resolved because its Autotask ticket was deleted there.
+	AutotaskDeletedAt *time.Time `bun:"autotask_deleted_at"`
+	CreatedAt         time.Time  `bun:"created_at"`
+	Scopes            string     `bun:"scopes"` // "Customer / Job, …"
+	Runs              int        `bun:"runs"`
 }
 
 type table struct{ items, scopes, links, key, text string }
@@ -208,9 +210,9 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	code := "''"
+	code, deleted := "''", "NULL::timestamptz"
 	if f.Kind == KindTicket {
-		code = "i.ticket_code"
+		code, deleted = "i.ticket_code", "i.autotask_deleted_at"
 	}
 	where := "true"
 	var args []any
@@ -242,7 +244,7 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 	}
 	var out []Item
 	err = idb.NewRaw(fmt.Sprintf(`
-		SELECT i.id, '%[5]s' AS kind, %[6]s AS code, i.%[7]s AS text, i.resolved_at, i.created_at,
+		SELECT i.id, '%[5]s' AS kind, %[6]s AS code, i.%[7]s AS text, i.resolved_at, %[9]s AS autotask_deleted_at, i.created_at,
 		       coalesce((SELECT string_agg(coalesce(c3.name || ' / object ' || o.object_name, c.name || ' / ' || j.job_name, c2.name), ', ')
 		                 FROM %[2]s s LEFT JOIN jobs j ON j.id = s.job_id LEFT JOIN customers c ON c.id = j.customer_id
 		                 LEFT JOIN customers c2 ON c2.id = s.customer_id
@@ -251,7 +253,7 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 		       (SELECT count(*) FROM %[3]s l WHERE l.%[4]s = i.id) AS runs
 		FROM %[1]s i WHERE %[8]s
 		ORDER BY i.resolved_at IS NULL DESC, i.created_at DESC, i.id DESC
-		LIMIT 500`, t.items, t.scopes, t.links, t.key, f.Kind, code, t.text, where), args...).Scan(ctx, &out)
+		LIMIT 500`, t.items, t.scopes, t.links, t.key, f.Kind, code, t.text, where, deleted), args...).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: list %ss: %w", f.Kind, err)
 	}
