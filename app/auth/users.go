@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -85,8 +87,10 @@ func CreateUser(ctx context.Context, idb bun.IDB, actor audit.Actor, u NewUser) 
 		errs.Add("username", "enter a username")
 	case len(u.Username) > 100:
 		errs.Add("username", "use at most 100 characters")
-	case strings.ContainsAny(u.Username, " \t\r\n"):
-		errs.Add("username", "a username cannot contain spaces")
+	case strings.ContainsFunc(u.Username, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+	}):
+		errs.Add("username", "a username cannot contain spaces or invisible characters")
 	}
 	validateProfile(errs, u.DisplayName, u.Email, u.Roles)
 	if err := CheckPasswordPolicy(u.Password); err != nil {
