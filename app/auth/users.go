@@ -93,7 +93,7 @@ func CreateUser(ctx context.Context, idb bun.IDB, actor audit.Actor, u NewUser) 
 		errs.Add("username", "a username cannot contain spaces or invisible characters")
 	}
 	validateProfile(errs, u.DisplayName, u.Email, u.Roles)
-	if err := CheckPasswordPolicy(u.Password); err != nil {
+	if err := CheckPasswordPolicy(u.Password, u.Username); err != nil {
 		errs.Add("password", err.Error())
 	}
 	if errs["username"] == "" {
@@ -270,13 +270,13 @@ func SetActive(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, ac
 
 // ResetPassword sets a new password for a user (by an admin) and ends their sessions.
 func ResetPassword(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, password string) error {
-	if err := CheckPasswordPolicy(password); err != nil {
-		return validation.Errors{"password": err.Error()}
-	}
 	return bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		u, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if err := CheckPasswordPolicy(password, u.Username); err != nil {
+			return validation.Errors{"password": err.Error()}
 		}
 		if err := setPassword(ctx, tx, u.ID, password); err != nil {
 			return err
@@ -299,7 +299,7 @@ func ChangeOwnPassword(ctx context.Context, bdb *bun.DB, actor audit.Actor, curr
 	if !VerifyPassword(u.PasswordHash, current) {
 		errs.Add("current_password", "this is not your current password")
 	}
-	if err := CheckPasswordPolicy(next); err != nil {
+	if err := CheckPasswordPolicy(next, u.Username); err != nil {
 		errs.Add("new_password", err.Error())
 	} else if next != confirm {
 		errs.Add("confirm_password", "the two new passwords differ")
@@ -316,14 +316,6 @@ func ChangeOwnPassword(ctx context.Context, bdb *bun.DB, actor audit.Actor, curr
 		}
 		return audit.Record(ctx, tx, actor, audit.PasswordChanged, "user:"+u.Username, nil)
 	})
-}
-
-// SetPassword sets a user's password without the policy's audit trail (CLI use).
-func SetPassword(ctx context.Context, idb bun.IDB, id int64, password string) error {
-	if err := CheckPasswordPolicy(password); err != nil {
-		return validation.Errors{"password": err.Error()}
-	}
-	return setPassword(ctx, idb, id, password)
 }
 
 func setPassword(ctx context.Context, idb bun.IDB, id int64, password string) error {
