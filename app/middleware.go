@@ -139,15 +139,29 @@ func (a *App) checkCSRF(c *fiber.Ctx) error {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
-	token := c.Get("X-CSRF-Token")
-	if token == "" {
-		token = c.FormValue("_csrf")
-	}
-	if !auth.CheckCSRF(a.keys, c.Cookies(csrfCookie), token) {
+	if !auth.CheckCSRF(a.keys, c.Cookies(csrfCookie), csrfToken(c)) {
 		slog.Warn("web: CSRF check failed", "path", c.Path(), "ip", c.IP())
 		return fiber.NewError(fiber.StatusForbidden, "The form's security token is missing or out of date. Reload the page and try again.")
 	}
 	return c.Next()
+}
+
+// csrfToken is the token a request sends: the X-CSRF-Token header (htmx) or the
+// _csrf field of a urlencoded or multipart body. Never the query string (which
+// c.FormValue also reads): a token in a URL leaks through logs, history and Referer,
+// and a link could carry it.
+func csrfToken(c *fiber.Ctx) string {
+	if t := c.Get("X-CSRF-Token"); t != "" {
+		return t
+	}
+	req := c.Request()
+	if t := req.PostArgs().Peek("_csrf"); len(t) > 0 { // urlencoded bodies only
+		return string(t)
+	}
+	if form, err := req.MultipartForm(); err == nil && len(form.Value["_csrf"]) > 0 {
+		return form.Value["_csrf"][0]
+	}
+	return ""
 }
 
 // requireSetup sends every request to /setup until the first user exists.
