@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -122,5 +123,22 @@ func TestSecurityOpenRedirectAfterLogin(t *testing.T) {
 	r = anon.post("/login", url.Values{"username": {"ops"}, "password": {testPassword}, "next": {"/runchecks?q=nas%20backup"}})
 	if loc := r.Header.Get("Location"); loc != "/runchecks?q=nas%20backup" {
 		t.Fatalf("after login redirected to %q", loc)
+	}
+}
+
+// TestSecurityLoginThrottleUsernameVariantsHTTP replays issue 11's bypass through the
+// login form: " victim" and "victim\t" each got five fresh guesses at the account.
+func TestSecurityLoginThrottleUsernameVariantsHTTP(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("victim", db.RoleViewer)
+	c := h.client()
+	c.get("/login")
+	variants := []string{" victim", "victim\t", "VICTIM", "Victim ", "\nvictim"}
+	for _, name := range variants[:auth.DefaultThrottle.PerAccount] {
+		wantStatus(t, c.post("/login", url.Values{"username": {name}, "password": {"guess guess guess"}}), http.StatusUnauthorized)
+	}
+	for _, name := range append(variants, "victim") {
+		r := c.post("/login", url.Values{"username": {name}, "password": {testPassword}})
+		wantStatus(t, r, http.StatusTooManyRequests)
 	}
 }
