@@ -16,7 +16,16 @@ func (a *App) loginPage(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return a.renderLogin(c, fiber.StatusOK, authpages.Login{Next: c.Query("next")})
+	return a.renderLogin(c, fiber.StatusOK, authpages.Login{Next: formNext(c.Query("next"))})
+}
+
+// formNext is the next the login form carries on: only a safe one, so the form never
+// round-trips a crafted value.
+func formNext(next string) string {
+	if !isLocalPath(next) {
+		return ""
+	}
+	return next
 }
 
 func (a *App) renderLogin(c *fiber.Ctx, status int, m authpages.Login) error {
@@ -28,7 +37,7 @@ func (a *App) renderLogin(c *fiber.Ctx, status int, m authpages.Login) error {
 }
 
 func (a *App) login(c *fiber.Ctx) error {
-	m := authpages.Login{Username: c.FormValue("username"), Next: c.FormValue("next")}
+	m := authpages.Login{Username: c.FormValue("username"), Next: formNext(c.FormValue("next"))}
 	if state(c).settings.LoginCaptchaEnabled &&
 		!auth.CheckCaptcha(a.keys, c.FormValue("captcha_token"), c.FormValue("captcha_answer"), a.now()) {
 		m.CaptchaError = "wrong answer or the question expired; try the new one"

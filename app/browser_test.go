@@ -75,7 +75,7 @@ func screenshot(ctx context.Context, t *testing.T, name string) {
 func TestBrowserSetupLoginAndInlineSetting(t *testing.T) {
 	h := newHarness(t, Options{})
 	ctx := browser(t)
-	const password = "a long admin password"
+	const password = "a long first-run password"
 
 	steps(ctx, t, "open the app",
 		chromedp.Navigate(h.url+"/"),

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -137,15 +139,29 @@ func (a *App) checkCSRF(c *fiber.Ctx) error {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
-	token := c.Get("X-CSRF-Token")
-	if token == "" {
-		token = c.FormValue("_csrf")
-	}
-	if !auth.CheckCSRF(a.keys, c.Cookies(csrfCookie), token) {
+	if !auth.CheckCSRF(a.keys, c.Cookies(csrfCookie), csrfToken(c)) {
 		slog.Warn("web: CSRF check failed", "path", c.Path(), "ip", c.IP())
 		return fiber.NewError(fiber.StatusForbidden, "The form's security token is missing or out of date. Reload the page and try again.")
 	}
 	return c.Next()
+}
+
+// csrfToken is the token a request sends: the X-CSRF-Token header (htmx) or the
+// _csrf field of a urlencoded or multipart body. Never the query string (which
+// c.FormValue also reads): a token in a URL leaks through logs, history and Referer,
+// and a link could carry it.
+func csrfToken(c *fiber.Ctx) string {
+	if t := c.Get("X-CSRF-Token"); t != "" {
+		return t
+	}
+	req := c.Request()
+	if t := req.PostArgs().Peek("_csrf"); len(t) > 0 { // urlencoded bodies only
+		return string(t)
+	}
+	if form, err := req.MultipartForm(); err == nil && len(form.Value["_csrf"]) > 0 {
+		return form.Value["_csrf"][0]
+	}
+	return ""
 }
 
 // requireSetup sends every request to /setup until the first user exists.
@@ -189,10 +205,48 @@ func (a *App) clearCookie(c *fiber.Ctx, name string) {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: it returns next only when it is
+// plainly a path on this host, else "/". Nothing is removed to make a value fit (a
+// browser strips tabs and newlines and reads "\" as "/", so "/\t/evil" or "/\\evil"
+// is "//evil", another host): any doubt is a refusal.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !isLocalPath(next) {
 		return "/"
 	}
 	return next
+}
+
+// maxNextLength bounds a redirect target; no page of the app needs more.
+const maxNextLength = 2048
+
+func isLocalPath(next string) bool {
+	if next == "" || len(next) > maxNextLength || next[0] != '/' || !utf8.ValidString(next) {
+		return false
+	}
+	if strings.Contains(next, "\\") || !plainRunes(next) {
+		return false
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// The decoded path too: something down the line may decode "%2F%2F" or "%5C" before
+	// it redirects again.
+	for _, p := range []string{u.EscapedPath(), u.Path} {
+		if strings.Contains(p, "//") || strings.Contains(p, "\\") || !plainRunes(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainRunes reports whether s has no control, space or invisible formatting
+// characters (tab, CR/LF, NUL, NBSP, U+2028, zero-width space, bidi overrides …).
+func plainRunes(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }

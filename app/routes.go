@@ -189,10 +189,13 @@ func (a *App) canGet(role string) func(string) bool {
 	}
 }
 
+// redirectToLogin sends an anonymous visitor to the login page, remembering the page
+// asked for in next when it is a plain local path (the raw request line is the
+// visitor's to choose, so it passes the same check as a next given to /login).
 func (a *App) redirectToLogin(c *fiber.Ctx) error {
 	next := c.OriginalURL()
 	target := "/login"
-	if c.Method() == fiber.MethodGet && next != "/" && !strings.HasPrefix(next, "/login") {
+	if c.Method() == fiber.MethodGet && next != "/" && !strings.HasPrefix(next, "/login") && isLocalPath(next) {
 		target += "?next=" + urlQueryEscape(next)
 	}
 	if isHTMX(c) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -41,11 +43,16 @@ func (e *ThrottledError) Error() string {
 // Login checks username and password, throttled per account and IP, records the
 // attempt and an audit entry, and on success returns the user.
 func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip string, now time.Time) (*db.User, error) {
-	if retry, err := th.retryAfter(ctx, idb, username, ip, now); err != nil {
+	username = normaliseLoginName(username)
+	attempt, retry, err := th.reserve(ctx, idb, username, ip, now)
+	if err != nil {
 		return nil, err
-	} else if retry > 0 {
-		_ = audit.Record(ctx, idb, audit.Actor{Name: username, IP: ip}, audit.LoginFailure, "user:"+username,
-			map[string]any{"reason": "throttled"})
+	}
+	if retry > 0 {
+		if err := audit.Record(ctx, idb, audit.Actor{Name: username, IP: ip}, audit.LoginFailure, "user:"+username,
+			map[string]any{"reason": "throttled"}); err != nil {
+			return nil, err
+		}
 		return nil, &ThrottledError{RetryAfter: retry}
 	}
 
@@ -60,10 +67,6 @@ func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip
 		ok = VerifyPassword(user.PasswordHash, password) && user.IsActive
 	}
 
-	if _, err := idb.ExecContext(ctx, "INSERT INTO login_attempts (at, username, ip, success) VALUES (?, ?, ?, ?)",
-		now, username, ip, ok); err != nil {
-		return nil, fmt.Errorf("auth: record login attempt: %w", err)
-	}
 	if !ok {
 		reason := "bad credentials"
 		if user != nil && !user.IsActive && VerifyPassword(user.PasswordHash, password) {
@@ -75,6 +78,9 @@ func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip
 		}
 		return nil, ErrBadCredentials
 	}
+	if _, err := idb.ExecContext(ctx, "UPDATE login_attempts SET success = true WHERE id = ?", attempt); err != nil {
+		return nil, fmt.Errorf("auth: record login success: %w", err)
+	}
 	if err := touchLogin(ctx, idb, user.ID, now); err != nil {
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
@@ -82,6 +88,60 @@ func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip
 		return nil, err
 	}
 	return user, nil
+}
+
+// maxLoginName is one rune longer than the longest username CreateUser accepts, so
+// a longer input, cut to it, still matches no user.
+const maxLoginName = 101
+
+// normaliseLoginName is the one form of a typed username that both the user lookup
+// and the throttle key on: surrounding whitespace trimmed (as CreateUser stores it),
+// made valid UTF-8 without NUL (Postgres text cannot hold either) and cut to a length
+// no username has. Case is folded by lower() in SQL, in the lookup, the throttle
+// counts and the throttle lock alike, so "Victim", " victim" and "victim\t" share one
+// budget and all reach the same account.
+func normaliseLoginName(s string) string {
+	s = strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if utf8.RuneCountInString(s) > maxLoginName {
+		s = string([]rune(s)[:maxLoginName])
+	}
+	return s
+}
+
+// reserve decides whether a login for username from ip may be checked and, if so,
+// records it as a failed attempt before the password is verified (Login turns it into
+// a success afterwards). Counting and recording happen under transaction-scoped
+// advisory locks on the account and on the address, so parallel attempts queue here
+// and each sees the ones before it: no more than PerAccount / PerIP passwords are
+// ever checked in a window, however many requests race. The password check itself
+// (argon2, the slow part) runs after the locks are released. An attempt that never
+// finishes (crash, error) stays a failure, erring on the side of the limit.
+// Returns the attempt's id, or how long to wait when the limit is reached.
+func (th Throttle) reserve(ctx context.Context, idb bun.IDB, username, ip string, now time.Time) (int64, time.Duration, error) {
+	var (
+		id   int64
+		wait time.Duration
+	)
+	err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Always the account first, then the address: one order, no deadlock.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('login-account'), hashtext(lower(?)))", username); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('login-ip'), hashtext(?))", ip); err != nil {
+			return err
+		}
+		var err error
+		if wait, err = th.retryAfter(ctx, tx, username, ip, now); err != nil || wait > 0 {
+			return err
+		}
+		return tx.NewRaw("INSERT INTO login_attempts (at, username, ip, success) VALUES (?, ?, ?, false) RETURNING id",
+			now, username, ip).Scan(ctx, &id)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("auth: login throttle: %w", err)
+	}
+	return id, wait, nil
 }
 
 // retryAfter returns how long until a login for username from ip is allowed again,
@@ -105,7 +165,7 @@ func (th Throttle) retryAfter(ctx context.Context, idb bun.IDB, username, ip str
 		     ORDER BY at DESC OFFSET ?4 - 1 LIMIT 1) AS ip_oldest`,
 		username, ip, since, th.PerAccount, th.PerIP).Scan(ctx, &r)
 	if err != nil {
-		return 0, fmt.Errorf("auth: login throttle: %w", err)
+		return 0, fmt.Errorf("count failures: %w", err)
 	}
 	var wait time.Duration
 	if r.AccountFailures >= th.PerAccount && r.AccountOldest != nil {

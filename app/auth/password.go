@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -21,25 +20,6 @@ const (
 	argonKeyLen    = 32
 	argonSaltLen   = 16
 )
-
-// Password length bounds.
-const (
-	MinPasswordLength = 12
-	MaxPasswordLength = 256
-)
-
-// CheckPasswordPolicy returns a user-facing message when pw is unacceptable.
-func CheckPasswordPolicy(pw string) error {
-	switch n := len([]rune(pw)); {
-	case n < MinPasswordLength:
-		return fmt.Errorf("use at least %d characters", MinPasswordLength)
-	case n > MaxPasswordLength:
-		return fmt.Errorf("use at most %d characters", MaxPasswordLength)
-	case strings.TrimSpace(pw) == "":
-		return errors.New("the password cannot be only spaces")
-	}
-	return nil
-}
 
 // HashPassword returns a PHC-formatted argon2id hash.
 func HashPassword(pw string) (string, error) {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -85,11 +87,13 @@ func CreateUser(ctx context.Context, idb bun.IDB, actor audit.Actor, u NewUser) 
 		errs.Add("username", "enter a username")
 	case len(u.Username) > 100:
 		errs.Add("username", "use at most 100 characters")
-	case strings.ContainsAny(u.Username, " \t\r\n"):
-		errs.Add("username", "a username cannot contain spaces")
+	case strings.ContainsFunc(u.Username, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+	}):
+		errs.Add("username", "a username cannot contain spaces or invisible characters")
 	}
 	validateProfile(errs, u.DisplayName, u.Email, u.Roles)
-	if err := CheckPasswordPolicy(u.Password); err != nil {
+	if err := CheckPasswordPolicy(u.Password, u.Username); err != nil {
 		errs.Add("password", err.Error())
 	}
 	if errs["username"] == "" {
@@ -266,13 +270,13 @@ func SetActive(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, ac
 
 // ResetPassword sets a new password for a user (by an admin) and ends their sessions.
 func ResetPassword(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, password string) error {
-	if err := CheckPasswordPolicy(password); err != nil {
-		return validation.Errors{"password": err.Error()}
-	}
 	return bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		u, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if err := CheckPasswordPolicy(password, u.Username); err != nil {
+			return validation.Errors{"password": err.Error()}
 		}
 		if err := setPassword(ctx, tx, u.ID, password); err != nil {
 			return err
@@ -295,7 +299,7 @@ func ChangeOwnPassword(ctx context.Context, bdb *bun.DB, actor audit.Actor, curr
 	if !VerifyPassword(u.PasswordHash, current) {
 		errs.Add("current_password", "this is not your current password")
 	}
-	if err := CheckPasswordPolicy(next); err != nil {
+	if err := CheckPasswordPolicy(next, u.Username); err != nil {
 		errs.Add("new_password", err.Error())
 	} else if next != confirm {
 		errs.Add("confirm_password", "the two new passwords differ")
@@ -312,14 +316,6 @@ func ChangeOwnPassword(ctx context.Context, bdb *bun.DB, actor audit.Actor, curr
 		}
 		return audit.Record(ctx, tx, actor, audit.PasswordChanged, "user:"+u.Username, nil)
 	})
-}
-
-// SetPassword sets a user's password without the policy's audit trail (CLI use).
-func SetPassword(ctx context.Context, idb bun.IDB, id int64, password string) error {
-	if err := CheckPasswordPolicy(password); err != nil {
-		return validation.Errors{"password": err.Error()}
-	}
-	return setPassword(ctx, idb, id, password)
 }
 
 func setPassword(ctx context.Context, idb bun.IDB, id int64, password string) error {

@@ -75,7 +75,7 @@ func SetupPage(v view.Ctx, m Setup) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ui.Field(ui.Input{Name: "password", Label: "Password", Type: "password", Error: m.Errors["password"], Required: true, Autocomplete: "new-password", Help: "At least 12 characters."}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ui.Field(ui.Input{Name: "password", Label: "Password", Type: "password", Error: m.Errors["password"], Required: true, Autocomplete: "new-password", Help: "At least 12 characters; not your username, a repeated pattern or a common password."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

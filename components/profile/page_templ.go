@@ -110,7 +110,7 @@ func PasswordForm(v view.Ctx, errs map[string]string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ui.Field(ui.Input{Name: "new_password", Label: "New password", Type: "password", Error: errs["new_password"], Required: true, Autocomplete: "new-password", Help: "At least 12 characters. Your other sessions end."}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ui.Field(ui.Input{Name: "new_password", Label: "New password", Type: "password", Error: errs["new_password"], Required: true, Autocomplete: "new-password", Help: "At least 12 characters; not your username, a repeated pattern or a common password. Your other sessions end."}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

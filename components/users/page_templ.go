@@ -586,7 +586,7 @@ func FormModal(v view.Ctx, f Form) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if f.ID == 0 {
-				templ_7745c5c3_Err = ui.Field(ui.Input{Name: "password", Label: "Initial password", Type: "password", Error: f.Errors["password"], Required: true, Autocomplete: "new-password", Help: "At least 12 characters. Give it to the user through a safe channel."}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = ui.Field(ui.Input{Name: "password", Label: "Initial password", Type: "password", Error: f.Errors["password"], Required: true, Autocomplete: "new-password", Help: "At least 12 characters; not the username, a repeated pattern or a common password. Give it to the user through a safe channel."}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -695,7 +695,7 @@ func PasswordModal(v view.Ctx, id int64, username string, err string) templ.Comp
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ui.Field(ui.Input{Name: "password", Label: "New password", Type: "password", Error: err, Required: true, Autofocus: true, Autocomplete: "new-password", Help: "At least 12 characters. The user's sessions end."}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ui.Field(ui.Input{Name: "password", Label: "New password", Type: "password", Error: err, Required: true, Autofocus: true, Autocomplete: "new-password", Help: "At least 12 characters; not the username, a repeated pattern or a common password. The user's sessions end."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
