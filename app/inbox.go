@@ -111,10 +111,8 @@ func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
 			out.Skipped = append(out.Skipped, fmt.Sprintf("%v (%v, %v bytes) was over the attachment limit", p["filename"], p["content_type"], p["size"]))
 		}
 	}
-	if html := deref(m.HTMLBody); html != "" {
-		out.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(html, func(cid string) string {
-			return fmt.Sprintf("/inbox/%d/cid/%s", m.ID, url.PathEscape(cid))
-		}))
+	if deref(m.HTMLBody) != "" {
+		out.BodyURL = mailBodyURL(m.ID)
 	} else {
 		out.TextBody = deref(m.TextBody)
 	}

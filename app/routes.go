@@ -49,6 +49,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/inbox/reparse", adminOnly, a.reparseAll},
 		{"GET", "/inbox/:id", readers, a.mailModal},
 		{"GET", "/inbox/:id/eml", readers, a.mailEML},
+		{"GET", "/inbox/:id/body", readers, a.mailBody},
 		{"GET", "/inbox/:id/cid/:cid", readers, a.mailCID},
 		{"POST", "/inbox/:id/approve", operators, a.mailApprove},
 		{"GET", "/customers/typeahead", operators, a.customerTypeahead},

@@ -12,7 +12,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
@@ -224,10 +223,7 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes .
 		CanMark:  d.ReviewedAt == nil && status != "Success",
 		Autotask: state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket}
 	if d.MailHTML != "" && d.MailID != nil {
-		mailID := *d.MailID
-		m.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(d.MailHTML, func(cid string) string {
-			return fmt.Sprintf("/inbox/%d/cid/%s", mailID, url.PathEscape(cid))
-		}))
+		m.BodyURL = mailBodyURL(*d.MailID)
 	} else {
 		m.Text = d.MailText
 	}
