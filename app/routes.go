@@ -148,6 +148,7 @@ func (a *App) routeTable() []route {
 }
 
 func (a *App) registerRoutes() {
+	a.fiber.Use(a.securityHeaders())
 	a.fiber.Use("/assets", a.assets())
 	a.fiber.Use(a.loadRequestState)
 	a.fiber.Use(a.checkCSRF)
