@@ -55,7 +55,7 @@ func (a *App) inboxList(c *fiber.Ctx, location string, page int) (inboxview.List
 }
 
 func (a *App) inboxPage(c *fiber.Ctx) error {
-	l, err := a.inboxList(c, db.LocationInbox, c.QueryInt("page", 1))
+	l, err := a.inboxList(c, db.LocationInbox, pageParam(c))
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (a *App) inboxPage(c *fiber.Ctx) error {
 }
 
 func (a *App) deletedPage(c *fiber.Ctx) error {
-	l, err := a.inboxList(c, db.LocationDeleted, c.QueryInt("page", 1))
+	l, err := a.inboxList(c, db.LocationDeleted, pageParam(c))
 	if err != nil {
 		return err
 	}

@@ -151,6 +151,7 @@ func (a *App) registerRoutes() {
 	a.fiber.Use(a.securityHeaders())
 	a.fiber.Use("/assets", a.assets())
 	a.fiber.Use(a.loadRequestState)
+	a.fiber.Use(checkParams)
 	a.fiber.Use(a.checkCSRF)
 	a.fiber.Use(a.requireSetup)
 

@@ -31,11 +31,8 @@ func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, r
 		Type: q.Get("type"), Text: q.Get("q"), From: q.Get("from"), To: q.Get("to"),
 		IncludeReviewed: q.Get("include_reviewed") == "on" && currentUser(c).ActiveRole == db.RoleAdmin}
 	qf := review.QueueFilter{Status: f.Status, Software: f.Software, Type: f.Type, Text: f.Text,
-		IncludeReviewed: f.IncludeReviewed, Page: 1, PerPage: runChecksPerPage}
+		IncludeReviewed: f.IncludeReviewed, Page: pageNumber(q.Get("page")), PerPage: runChecksPerPage}
 	qf.CustomerID, _ = strconv.ParseInt(f.CustomerID, 10, 64)
-	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 0 {
-		qf.Page = p
-	}
 	loc := settings.Location(state(c).settings)
 	if d, err := schedule.ParseDate(f.From); err == nil {
 		t := schedule.LocalInstant(d, 0, 0, loc)
