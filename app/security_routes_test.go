@@ -137,6 +137,71 @@ func (c *client) send(method, path, rawQuery, rawForm string, header map[string]
 	return c.parse(resp, string(b))
 }
 
+// TestSecurityRouteTable walks the route table: every state-changing route refuses a
+// request without a CSRF token, even from a signed-in admin, and runs nothing; every
+// non-public route sends an anonymous visitor to the login page (a redirect, or 401
+// with HX-Redirect for htmx).
+func TestSecurityRouteTable(t *testing.T) {
+	f := newRouteFixture(t)
+	anon := f.h.client()
+	anon.get("/login") // a CSRF cookie and token, so that only the missing login counts
+	countRows := func() string {
+		var s string
+		if err := f.h.db.Bun.NewRaw(`SELECT concat_ws(',', (SELECT count(*) FROM customers), (SELECT count(*) FROM jobs),
+			(SELECT count(*) FROM job_runs WHERE reviewed_at IS NULL), (SELECT count(*) FROM overrides),
+			(SELECT count(*) FROM tickets WHERE resolved_at IS NULL), (SELECT count(*) FROM users WHERE is_active),
+			(SELECT count(*) FROM mail_messages WHERE location = 'inbox'), (SELECT count(*) FROM sessions))`).Scan(t.Context(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := countRows()
+
+	for _, rt := range f.h.app.routeTable() {
+		p := f.path(t, rt.Path, "")
+		if stateChanging(rt.Method) {
+			t.Run("no CSRF token "+rt.Method+" "+rt.Path, func(t *testing.T) {
+				for _, htmx := range []bool{false, true} {
+					hdr := map[string]string{}
+					if htmx {
+						hdr["HX-Request"] = "true"
+					}
+					r := f.admin.send(rt.Method, p, "", "name=x", hdr)
+					if r.StatusCode != http.StatusForbidden {
+						t.Fatalf("htmx=%v: status %d without a CSRF token, want 403\n%.500s", htmx, r.StatusCode, r.body)
+					}
+					r = f.admin.send(rt.Method, p, "", "_csrf=forged-"+f.admin.csrf[:10], hdr)
+					if r.StatusCode != http.StatusForbidden {
+						t.Fatalf("htmx=%v: status %d with a forged CSRF token, want 403", htmx, r.StatusCode)
+					}
+				}
+			})
+		}
+		if rt.Roles == nil {
+			continue
+		}
+		t.Run("signed out "+rt.Method+" "+rt.Path, func(t *testing.T) {
+			form := ""
+			if stateChanging(rt.Method) {
+				form = url.Values{"_csrf": {anon.csrf}}.Encode()
+			}
+			r := anon.send(rt.Method, p, "", form, nil)
+			if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+				t.Fatalf("status %d to %q, want a redirect to /login", r.StatusCode, r.Header.Get("Location"))
+			}
+			r = anon.send(rt.Method, p, "", form, map[string]string{"HX-Request": "true", "X-CSRF-Token": anon.csrf})
+			if r.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/login") {
+				t.Fatalf("htmx: status %d, HX-Redirect %q, want 401 to /login", r.StatusCode, r.Header.Get("HX-Redirect"))
+			}
+		})
+	}
+	if after := countRows(); after != before {
+		t.Fatalf("refused requests changed data: counts %s before, %s after", before, after)
+	}
+	// The admin's session survived its CSRF-less logout.
+	wantStatus(t, f.admin.get("/"), http.StatusOK)
+}
+
 // TestSecurityMalformedQuery replays the malformed input that made pages fail (issue 11
 // item 9) against every GET route: NUL and invalid UTF-8 are refused with a 400 that
 // says why, huge page numbers and ids are clamped or not found, and nothing is a 500.
