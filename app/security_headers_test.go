@@ -1,10 +1,15 @@
 package app
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,6 +17,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/config"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 // onePixelPNG is a valid 1×1 PNG, base64 as a mail carries it.
@@ -250,4 +256,33 @@ func TestSecurityMailBodyFrame(t *testing.T) {
 	// A plain-text mail has no body document; a viewer of nothing gets a 404.
 	wantStatus(t, c.get(mailBodyURL(plainID)), http.StatusNotFound)
 	wantStatus(t, c.get(mailBodyURL(999999)), http.StatusNotFound)
+}
+
+// TestSecurityHealthHidesDatabaseError: /health tells anonymous callers only that the
+// database is unreachable; the reason goes to the log.
+func TestSecurityHealthHidesDatabaseError(t *testing.T) {
+	h := newHarness(t, Options{})
+	gone := dbtest.New(t)
+	gone.Close()
+	var logged bytes.Buffer
+	saved := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	t.Cleanup(func() { slog.SetDefault(saved) })
+
+	resp, err := New(h.app.cfg, gone, Options{}).Fiber().Test(httptest.NewRequest("GET", "/health", nil), 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	var body map[string]string
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("health is not JSON: %v\n%s", err, raw)
+	}
+	want := map[string]string{"status": "unavailable", "database": "unreachable"}
+	if resp.StatusCode != http.StatusServiceUnavailable || !maps.Equal(body, want) {
+		t.Fatalf("health without a database: %d %s, want 503 %v and nothing more", resp.StatusCode, raw, want)
+	}
+	if !strings.Contains(logged.String(), "health: database unreachable") || !strings.Contains(logged.String(), "closed") {
+		t.Fatalf("the database's error was not logged:\n%s", logged.String())
+	}
 }
