@@ -13,7 +13,7 @@ import (
 const auditPerPage = 50
 
 func (a *App) auditPage(c *fiber.Ctx) error {
-	p, err := audit.List(c.UserContext(), a.db.Bun, c.QueryInt("page", 1), auditPerPage, "")
+	p, err := audit.List(c.UserContext(), a.db.Bun, pageParam(c), auditPerPage, "")
 	if err != nil {
 		return err
 	}

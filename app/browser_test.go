@@ -2,15 +2,23 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
+	"github.com/backupchecks/backupchecks/app/tasks"
 )
 
 // chromium returns the browser to drive: Debian's package, which `make test`
@@ -52,8 +60,91 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	return ctx
+	w := &cspWatch{}
+	if err := chromedp.Do(ctx, w.install()); err != nil {
+		t.Fatalf("watch CSP violations: %v", err)
+	}
+	t.Cleanup(func() {
+		if v := w.violations(); len(v) > 0 {
+			t.Errorf("the pages broke the app's CSP %d time(s):\n%s", len(v), strings.Join(v, "\n"))
+		}
+	})
+	return context.WithValue(ctx, cspWatchKey{}, w)
 }
+
+// cspWatch collects what the app's pages did that their CSP refused, in every document
+// of the tab: a violation of the page policy or of the mail frame's policy, or htmx
+// asked to eval (which the CSP forbids, so htmx is configured not to). Violations of
+// other policies are not counted: a handler that serves hostile content (a mail's
+// part) under a lock-down policy of its own expects them.
+type cspWatch struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+type cspWatchKey struct{}
+
+// cspReport is what the page script sends for one violation.
+type cspReport struct {
+	Directive string `json:"directive"`
+	Blocked   string `json:"blocked"`
+	Sample    string `json:"sample"`
+	Source    string `json:"source"`
+	Policy    string `json:"policy"`
+	Page      string `json:"page"`
+}
+
+// cspListenJS runs in every new document before the page's own scripts (DevTools
+// scripts are not subject to the page's CSP).
+const cspListenJS = `(function () {
+  if (window.__cspWatched) return;
+  window.__cspWatched = true;
+  document.addEventListener("securitypolicyviolation", function (e) {
+    window.__cspReport({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample,
+      source: e.sourceFile + ":" + e.lineNumber, policy: e.originalPolicy, page: location.href});
+  }, true);
+  document.addEventListener("htmx:evalDisallowedError", function (e) {
+    window.__cspReport({directive: "htmx eval", source: e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 200) : "",
+      policy: "htmx", page: location.href});
+  }, true);
+})()`
+
+func (w *cspWatch) install() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		report := chromedp.ExposeFunc("__cspReport", func(_ context.Context, r cspReport) (chromedp.Void, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if r.Policy == pageCSP || r.Policy == mailBodyCSP || r.Policy == "htmx" {
+				w.seen = append(w.seen, fmt.Sprintf("%s: %s blocked %q (%s) at %s", r.Page, r.Directive, r.Blocked, r.Sample, r.Source))
+			}
+			return chromedp.Void{}, nil
+		})
+		if _, err := report(ctx, t); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument,
+			page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListenJS}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, runtime.Evaluate, runtime.EvaluateParams{Expression: cspListenJS})
+		return err
+	})
+}
+
+func (w *cspWatch) violations() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.seen)
+}
+
+func (w *cspWatch) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen = nil
+}
+
+// cspViolations is the CSP watch of a browser(t) context.
+func cspViolations(ctx context.Context) *cspWatch { return ctx.Value(cspWatchKey{}).(*cspWatch) }
 
 // screenshot saves the page when BACKUPCHECKS_SCREENSHOTS names a directory.
 func screenshot(ctx context.Context, t *testing.T, name string) {
@@ -191,6 +282,13 @@ func login(h *harness, username string) []chromedp.Action[chromedp.Void] {
 	}
 }
 
+// modalShown waits until the dialog has finished opening: Bootstrap moves the focus to
+// the dialog at the end of its fade-in, so keys typed before then can go astray.
+func modalShown() chromedp.Action[chromedp.Void] {
+	return waitJS(`(() => { const m = document.getElementById("modal"), i = m && window.bootstrap && bootstrap.Modal.getInstance(m);
+		return !!i && i._isShown && !i._isTransitioning; })()`)
+}
+
 // run performs one browser action that yields a value, failing the test on error.
 func run[T any](ctx context.Context, t *testing.T, a chromedp.Action[T]) T {
 	t.Helper()
@@ -215,6 +313,7 @@ func TestBrowserCreateUserInModal(t *testing.T) {
 		chromedp.Click("#new-user"),
 		chromedp.WaitVisible("#user-form #f-username"),
 		htmxIdle(),
+		modalShown(),
 		chromedp.SendKeys("#user-form #f-username", "olivia"),
 		chromedp.SendKeys("#user-form #f-password", "short"),
 		chromedp.Click(`#user-form button[type="submit"]`),
@@ -269,6 +368,7 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 		chromedp.Click("#inbox-rows tr td:nth-child(3)"),
 		chromedp.WaitVisible("#approve-form"),
 		htmxIdle(),
+		modalShown(),
 		chromedp.SendKeys("#f-customer_name", "Acme Corp"),
 		chromedp.WaitVisible("#customer-new"),
 		htmxIdle(),
@@ -288,4 +388,175 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 	if figs := run(ctx, t, chromedp.Text("#dashboard-figures")); !strings.Contains(strings.Join(strings.Fields(figs), " "), "Jobs 1") {
 		t.Fatalf("dashboard after approve: %q", figs)
 	}
+}
+
+// TestBrowserSecurityCSP opens every page of the navbar (and the pages behind them),
+// the mail, run and Daily Jobs dialogs, and uses the behaviour that moved from inline
+// handlers into app.js, all under the app's CSP: nothing may be refused (browser(t)
+// fails the test on any violation), and htmx must still swap.
+func TestBrowserSecurityCSP(t *testing.T) {
+	f := newRouteFixture(t)
+	h := f.h
+	jobID, mailID, customerID := f.ids["jobs"], f.ids["inbox"], f.ids["customers"]
+	// Daily Jobs lists jobs with a schedule; the runs are of 2 March 2026.
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET created_at = '2026-02-01',
+		learned_schedule = '{"kind":"daily","time":"22:00"}', schedule_learned_at = now() WHERE id = ?`, jobID); err != nil {
+		t.Fatal(err)
+	}
+	// A re-parse under way shows its progress bar in the Inbox.
+	task, err := tasks.Create(t.Context(), h.db.Bun, tasks.KindMailReparse, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.Progress(t.Context(), h.db.Bun, task.ID, 1, 4, "Re-parsing…"); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := browser(t)
+	watch := cspViolations(ctx)
+	steps(ctx, t, "log in", login(h, "admin")...)
+
+	// The watch works: an inline style is refused and reported.
+	run(ctx, t, chromedp.Evaluate[bool](`document.body.insertAdjacentHTML("beforeend", '<div id="csp-probe" style="color: red"></div>'), true`))
+	steps(ctx, t, "see the probe reported", waitFor(func() bool { return len(watch.violations()) > 0 }))
+	if v := watch.violations(); !strings.Contains(v[0], "style-src") {
+		t.Fatalf("the probe's violation = %q", v[0])
+	}
+	watch.reset()
+
+	pages := run(ctx, t, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#navbar-main a[href^='/']"), a => a.getAttribute("href"))`))
+	if len(pages) < 10 {
+		t.Fatalf("the navbar links to only %v", pages)
+	}
+	pages = append(pages, "/inbox/deleted", "/jobs/archived", fmt.Sprintf("/jobs/%d", jobID), "/daily?date=2026-03-02",
+		"/settings/imports", "/settings/integrations", "/settings/maintenance", "/tickets?kind=ticket")
+	for _, p := range pages {
+		steps(ctx, t, "open "+p, chromedp.Navigate(h.url+p), chromedp.WaitReady("body"), htmxIdle())
+	}
+	// The mail body opened on its own: no htmx there, and no script at all.
+	steps(ctx, t, "open the mail body alone", chromedp.Navigate(h.url+mailBodyURL(mailID)), chromedp.WaitVisible("img#logo"))
+
+	steps(ctx, t, "open the HTML mail in the Inbox",
+		chromedp.Navigate(h.url+"/inbox"),
+		chromedp.WaitVisible(fmt.Sprintf("#mail-%d", mailID)),
+		htmxIdle(),
+		chromedp.Click(fmt.Sprintf("#mail-%d td:nth-child(3)", mailID)),
+		chromedp.WaitVisible("#modal iframe.mail-body"),
+		htmxIdle(),
+		// The frame shows the mail with its own styles and its inline image.
+		waitJS(`(() => { const d = document.querySelector("#modal iframe.mail-body").contentDocument;
+			const img = d && d.querySelector("img#logo"), td = d && d.querySelector("td.status");
+			return !!img && img.complete && img.naturalWidth === 1 && getComputedStyle(td).fontWeight === "700" &&
+				getComputedStyle(td).backgroundColor === "rgb(0, 176, 80)"; })()`),
+		modalShown(),
+		// The customer type-ahead swaps in the existing customer.
+		chromedp.SendKeys("#f-customer_name", "Ac"),
+		chromedp.WaitVisible(fmt.Sprintf(`#customer-options input[value="%d"]`, customerID)),
+		htmxIdle(),
+	)
+	if title := run(ctx, t, chromedp.Evaluate[string](`document.title`)); strings.Contains(title, "owned") {
+		t.Fatal("the mail's script ran")
+	}
+	if w := run(ctx, t, chromedp.Evaluate[string](`document.querySelector("[data-progress]").style.width`)); w != "25%" {
+		t.Fatalf("progress bar width = %q, want 25%%", w)
+	}
+	screenshot(ctx, t, "csp-01-mail")
+
+	steps(ctx, t, "open a run with Enter in Run Checks",
+		chromedp.Navigate(h.url+"/runchecks"),
+		chromedp.WaitVisible(fmt.Sprintf("#rc-job-%d .rc-run", jobID)),
+		htmxIdle(),
+		chromedp.Focus(fmt.Sprintf("#rc-job-%d .rc-run", jobID)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible("#run-info"),
+		chromedp.WaitVisible("#run-alerts"), // loaded by the dialog (hx-trigger="load")
+		htmxIdle(),
+	)
+	if a := run(ctx, t, chromedp.Text("#run-alerts")); !strings.Contains(a, "Disk full") {
+		t.Fatalf("run alerts = %q", a)
+	}
+	steps(ctx, t, "a click on a run's checkbox selects it and opens nothing",
+		chromedp.Navigate(h.url+"/runchecks"),
+		chromedp.WaitVisible(fmt.Sprintf("#rc-job-%d .rc-run", jobID)),
+		htmxIdle(),
+		chromedp.Click(fmt.Sprintf("#rc-job-%d .rc-run input[name=run_ids]", jobID)),
+		htmxIdle(),
+	)
+	if open := run(ctx, t, chromedp.Evaluate[bool](`!!document.querySelector("#run-info") || document.getElementById("modal").classList.contains("show")`)); open {
+		t.Fatal("a click on the checkbox opened the run")
+	}
+
+	steps(ctx, t, "open a job's runs in Daily Jobs",
+		chromedp.Navigate(h.url+"/daily?date=2026-03-02"),
+		chromedp.WaitVisible(fmt.Sprintf("#daily-job-%d", jobID)),
+		htmxIdle(),
+		chromedp.Click(fmt.Sprintf("#daily-job-%d td:nth-child(4)", jobID)),
+		waitJS(`document.getElementById("modal").classList.contains("show") && document.getElementById("modal-dialog").children.length > 0`),
+		htmxIdle(),
+		chromedp.Navigate(h.url+"/daily?date=2026-03-02"),
+		chromedp.WaitVisible("#daily-nav"),
+		htmxIdle(),
+	)
+	pickDay := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const d = document.querySelector("#daily-nav input[name=date]");
+			d.value = "2026-03-01"; return d.dispatchEvent(new Event("change", {bubbles: true})); })()`)(ctx, t)
+		return err
+	})
+	if _, err := chromedp.RunResponse(ctx, pickDay); err != nil {
+		t.Fatalf("change the day: %v", err)
+	}
+	if loc := run(ctx, t, chromedp.Location()); !strings.Contains(loc, "date=2026-03-01") {
+		t.Fatalf("the day picker went to %s", loc)
+	}
+
+	steps(ctx, t, "search customers and cancel an inline edit with Escape",
+		chromedp.Navigate(h.url+"/customers"),
+		chromedp.WaitVisible("#customers-q"),
+		htmxIdle(),
+		chromedp.SendKeys("#customers-q", "zzz"),
+		waitJS(`document.querySelectorAll("#customers-rows tr[id^=customer-]").length === 0`),
+		htmxIdle(),
+		waitJS(`(document.querySelector("#customers-q").value = "") === ""`),
+		chromedp.SendKeys("#customers-q", "Ac"),
+		chromedp.WaitVisible(fmt.Sprintf("#customer-%d .customer-edit", customerID)),
+		htmxIdle(),
+		chromedp.Click(fmt.Sprintf("#customer-%d .customer-edit", customerID)),
+		chromedp.WaitVisible(fmt.Sprintf("#customer-%d input[name=name]", customerID)),
+		htmxIdle(),
+		chromedp.SendKeys(fmt.Sprintf("#customer-%d input[name=name]", customerID), kb.Escape),
+		chromedp.WaitNotPresent(fmt.Sprintf("#customer-%d input[name=name]", customerID)),
+		htmxIdle(),
+	)
+
+	steps(ctx, t, "refuse a job's deletion in the confirmation",
+		chromedp.Navigate(h.url+fmt.Sprintf("/jobs/%d", jobID)),
+		chromedp.WaitVisible("#delete-job"),
+		htmxIdle(),
+	)
+	run(ctx, t, chromedp.Evaluate[bool](`window.confirm = (msg) => { window.__asked = msg; return false; }; true`))
+	steps(ctx, t, "click Delete", chromedp.Click("#delete-job"), waitJS(`!!window.__asked`))
+	if asked := run(ctx, t, chromedp.Evaluate[string](`window.__asked`)); !strings.Contains(asked, "Delete this job") {
+		t.Fatalf("confirmation = %q", asked)
+	}
+	var jobs int
+	if err := h.db.Bun.NewRaw("SELECT count(*) FROM jobs WHERE id = ?", jobID).Scan(t.Context(), &jobs); err != nil || jobs != 1 {
+		t.Fatalf("the job went although the confirmation was refused (%d, %v)", jobs, err)
+	}
+	if v := watch.violations(); len(v) > 0 {
+		t.Fatalf("CSP violations:\n%s", strings.Join(v, "\n"))
+	}
+}
+
+// waitFor polls cond (Go side) for up to 10 seconds.
+func waitFor(cond func() bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("condition not met in 10s")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return nil
+	})
 }

@@ -50,11 +50,10 @@ func customerRowView(r customers.Row) customersview.Row {
 // customerFilter reads the list's filter from the query string or the submitted form
 // (the create and import forms send the filter along).
 func customerFilter(c *fiber.Ctx) customers.Filter {
-	page, _ := strconv.Atoi(c.FormValue("page"))
 	return customers.Filter{
 		Query:           strings.TrimSpace(c.FormValue("q")),
 		IncludeInactive: c.FormValue("inactive") != "",
-		Page:            max(page, 1),
+		Page:            pageNumber(c.FormValue("page")),
 		PerPage:         customersPerPage,
 	}
 }

@@ -45,7 +45,7 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 	if status != "" && !slices.Contains(dailyview.Statuses, status) {
 		status = ""
 	}
-	page := c.QueryInt("page", 1)
+	page := pageParam(c)
 	rows, summary, err := schedule.Day(c.UserContext(), a.db.Bun, d, loc, a.now(),
 		schedule.DayFilter{Status: status, Page: page, PerPage: dailyPerPage})
 	if err != nil {
@@ -64,7 +64,7 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 	if status != "" {
 		base += "status=" + status + "&"
 	}
-	m.Pager = ui.Pager{Page: max(page, 1), PerPage: dailyPerPage, Total: filtered, BaseURL: base}
+	m.Pager = ui.Pager{Page: page, PerPage: dailyPerPage, Total: filtered, BaseURL: base}
 	if id, err := strconv.ParseInt(c.Query("open_job_id"), 10, 64); err == nil && id > 0 {
 		m.OpenJob = id
 	}

@@ -55,7 +55,7 @@ func (a *App) inboxList(c *fiber.Ctx, location string, page int) (inboxview.List
 }
 
 func (a *App) inboxPage(c *fiber.Ctx) error {
-	l, err := a.inboxList(c, db.LocationInbox, c.QueryInt("page", 1))
+	l, err := a.inboxList(c, db.LocationInbox, pageParam(c))
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (a *App) inboxPage(c *fiber.Ctx) error {
 }
 
 func (a *App) deletedPage(c *fiber.Ctx) error {
-	l, err := a.inboxList(c, db.LocationDeleted, c.QueryInt("page", 1))
+	l, err := a.inboxList(c, db.LocationDeleted, pageParam(c))
 	if err != nil {
 		return err
 	}
@@ -111,10 +111,8 @@ func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
 			out.Skipped = append(out.Skipped, fmt.Sprintf("%v (%v, %v bytes) was over the attachment limit", p["filename"], p["content_type"], p["size"]))
 		}
 	}
-	if html := deref(m.HTMLBody); html != "" {
-		out.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(html, func(cid string) string {
-			return fmt.Sprintf("/inbox/%d/cid/%s", m.ID, url.PathEscape(cid))
-		}))
+	if deref(m.HTMLBody) != "" {
+		out.BodyURL = mailBodyURL(m.ID)
 	} else {
 		out.TextBody = deref(m.TextBody)
 	}

@@ -42,7 +42,7 @@ func jobRow(r jobs.Row) jobsview.Row {
 }
 
 func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
-	f := jobs.Filter{Archived: archived, Sort: c.Query("sort", "customer"), Page: c.QueryInt("page", 1), PerPage: jobsPerPage}
+	f := jobs.Filter{Archived: archived, Sort: c.Query("sort", "customer"), Page: pageParam(c), PerPage: jobsPerPage}
 	if !slices.Contains(jobs.SortKeys(), f.Sort) {
 		f.Sort = "customer"
 	}
@@ -64,7 +64,7 @@ func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
 	} else if f.CustomerID != 0 {
 		base += fmt.Sprintf("customer_id=%d&", f.CustomerID)
 	}
-	l.Pager = ui.Pager{Page: max(f.Page, 1), PerPage: jobsPerPage, Total: p.Total, BaseURL: base}
+	l.Pager = ui.Pager{Page: f.Page, PerPage: jobsPerPage, Total: p.Total, BaseURL: base}
 	for _, r := range p.Rows {
 		l.Rows = append(l.Rows, jobRow(r))
 	}
@@ -92,7 +92,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := c.QueryInt("page", 1)
+	page := pageParam(c)
 	runs, total, err := jobs.History(ctx, a.db.Bun, id, page, runsPerPage)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 		return err
 	}
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
-		Pager: ui.Pager{Page: max(page, 1), PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
+		Pager: ui.Pager{Page: page, PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
 	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
 	open := false
 	for _, kind := range []string{tickets.KindTicket, tickets.KindRemark} {

@@ -95,8 +95,14 @@ func overrideInput(c *fiber.Ctx) overrides.Input {
 func (a *App) overrideSave(c *fiber.Ctx) error {
 	in := overrideInput(c)
 	loc := settings.Location(state(c).settings)
+	var id int64
+	if raw := c.Params("id"); raw != "" { // PUT /overrides/:id edits; POST /overrides creates
+		var err error
+		if id, err = strconv.ParseInt(raw, 10, 64); err != nil || id <= 0 {
+			return fiber.ErrNotFound
+		}
+	}
 	var err error
-	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
 	if id == 0 {
 		_, err = overrides.Create(c.UserContext(), a.db.Bun, a.actor(c), in, loc, a.now(), schedule.RecountJobSummaries)
 	} else {

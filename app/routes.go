@@ -49,6 +49,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/inbox/reparse", adminOnly, a.reparseAll},
 		{"GET", "/inbox/:id", readers, a.mailModal},
 		{"GET", "/inbox/:id/eml", readers, a.mailEML},
+		{"GET", "/inbox/:id/body", readers, a.mailBody},
 		{"GET", "/inbox/:id/cid/:cid", readers, a.mailCID},
 		{"POST", "/inbox/:id/approve", operators, a.mailApprove},
 		{"GET", "/customers/typeahead", operators, a.customerTypeahead},
@@ -147,8 +148,10 @@ func (a *App) routeTable() []route {
 }
 
 func (a *App) registerRoutes() {
+	a.fiber.Use(a.securityHeaders())
 	a.fiber.Use("/assets", a.assets())
 	a.fiber.Use(a.loadRequestState)
+	a.fiber.Use(checkParams)
 	a.fiber.Use(a.checkCSRF)
 	a.fiber.Use(a.requireSetup)
 

@@ -12,7 +12,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
@@ -32,11 +31,8 @@ func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, r
 		Type: q.Get("type"), Text: q.Get("q"), From: q.Get("from"), To: q.Get("to"),
 		IncludeReviewed: q.Get("include_reviewed") == "on" && currentUser(c).ActiveRole == db.RoleAdmin}
 	qf := review.QueueFilter{Status: f.Status, Software: f.Software, Type: f.Type, Text: f.Text,
-		IncludeReviewed: f.IncludeReviewed, Page: 1, PerPage: runChecksPerPage}
+		IncludeReviewed: f.IncludeReviewed, Page: pageNumber(q.Get("page")), PerPage: runChecksPerPage}
 	qf.CustomerID, _ = strconv.ParseInt(f.CustomerID, 10, 64)
-	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 0 {
-		qf.Page = p
-	}
 	loc := settings.Location(state(c).settings)
 	if d, err := schedule.ParseDate(f.From); err == nil {
 		t := schedule.LocalInstant(d, 0, 0, loc)
@@ -224,10 +220,7 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes .
 		CanMark:  d.ReviewedAt == nil && status != "Success",
 		Autotask: state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket}
 	if d.MailHTML != "" && d.MailID != nil {
-		mailID := *d.MailID
-		m.BodyDoc = mail.IframeDocument(mail.SanitizeHTML(d.MailHTML, func(cid string) string {
-			return fmt.Sprintf("/inbox/%d/cid/%s", mailID, url.PathEscape(cid))
-		}))
+		m.BodyURL = mailBodyURL(*d.MailID)
 	} else {
 		m.Text = d.MailText
 	}

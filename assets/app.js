@@ -60,6 +60,45 @@
   document.addEventListener("htmx:oobAfterSwap", function (e) { autohideFlashes(e.detail.target); });
   document.addEventListener("DOMContentLoaded", function () { autohideFlashes(document); });
 
+  // The page's CSP allows no inline handlers, inline styles or eval (htmx's
+  // hx-trigger="click[…]" filters need eval), so that behaviour lives here, driven by
+  // data attributes.
+
+  // A row with data-open-row opens its dialog (hx-trigger="open-row") on a click that is
+  // not on a control inside it, or on Enter while the row itself has focus.
+  document.addEventListener("click", function (e) {
+    var row = e.target.closest && e.target.closest("[data-open-row]");
+    if (!row || !window.htmx) return;
+    var control = e.target.closest("input, a, label, button, select, textarea");
+    if (control && row.contains(control)) return;
+    window.htmx.trigger(row, "open-row");
+  });
+  document.addEventListener("keyup", function (e) {
+    var t = e.target;
+    if (!window.htmx || !t.hasAttribute) return;
+    if (e.key === "Enter" && t.hasAttribute("data-open-row")) window.htmx.trigger(t, "open-row");
+    // Escape in an inline edit field cancels the edit (hx-trigger="edit-cancel").
+    if (e.key === "Escape" && t.hasAttribute("data-cancel-on-escape")) window.htmx.trigger(t, "edit-cancel");
+  });
+  // A field with data-autosubmit submits its form when it changes.
+  document.addEventListener("change", function (e) {
+    if (e.target.hasAttribute && e.target.hasAttribute("data-autosubmit") && e.target.form) e.target.form.submit();
+  });
+  // A plain form with data-confirm asks before it is submitted.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+  // Progress bars carry their width in data-progress; setting it from script is allowed.
+  function applyProgress(root) {
+    if (!root || !root.querySelectorAll) return;
+    var bars = Array.prototype.slice.call(root.querySelectorAll("[data-progress]"));
+    if (root.hasAttribute && root.hasAttribute("data-progress")) bars.push(root);
+    bars.forEach(function (el) { el.style.width = el.getAttribute("data-progress") + "%"; });
+  }
+  document.addEventListener("htmx:load", function (e) { applyProgress(e.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { applyProgress(document); });
+
   // "Select all" checkboxes: data-select-all names the checkboxes they control.
   document.addEventListener("change", function (e) {
     var name = e.target.getAttribute && e.target.getAttribute("data-select-all");

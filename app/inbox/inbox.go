@@ -135,6 +135,18 @@ func Raw(ctx context.Context, idb bun.IDB, id int64) ([]byte, string, error) {
 	return m.RawMIME, subject, nil
 }
 
+// HTMLBody returns a mail's stored HTML body ("" when it has none).
+func HTMLBody(ctx context.Context, idb bun.IDB, id int64) (string, error) {
+	var m db.MailMessage
+	if err := idb.NewSelect().Model(&m).Column("html_body").Where("id = ?", id).Scan(ctx); err != nil {
+		return "", fmt.Errorf("inbox: html body of mail %d: %w", id, db.NotFound(err))
+	}
+	if m.HTMLBody == nil {
+		return "", nil
+	}
+	return *m.HTMLBody, nil
+}
+
 // Approval names the customer a mail's new job belongs to: an existing one by id, or a
 // new one by name.
 type Approval struct {

@@ -51,7 +51,7 @@ type Detail struct {
 	StartedAt   *time.Time
 	EndedAt     *time.Time
 	Objects     []Object
-	BodyDoc     string // sanitised HTML document for the sandboxed iframe
+	BodyURL     string // the sanitised HTML body's address for the sandboxed iframe, "" when none
 	TextBody    string // shown when there is no HTML
 	Skipped     []string
 	CanWrite    bool

@@ -628,7 +628,7 @@ func ArchiveButtons(v view.Ctx, r Row, isAdmin bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\" class=\"d-inline\" onsubmit=\"return confirm('Delete this job and its whole run history? Its mails go back to the Inbox.')\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "\" class=\"d-inline\" data-confirm=\"Delete this job and its whole run history? Its mails go back to the Inbox.\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -29,7 +29,7 @@ type RunModel struct {
 	EndedAt      *time.Time
 	Host         string
 	Parser       string
-	BodyDoc      string // sanitised mail document, "" when none
+	BodyURL      string // the sanitised mail body's address for the iframe, "" when none
 	Text         string
 	ReviewedAt   *time.Time
 	ReviewedBy   string
@@ -488,15 +488,15 @@ func RunModal(v view.Ctx, m RunModel) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if m.BodyDoc != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<iframe class=\"mail-body\" sandbox=\"allow-same-origin allow-popups allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" title=\"Mail body\" srcdoc=\"")
+			if m.BodyURL != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<iframe class=\"mail-body\" sandbox=\"allow-same-origin allow-popups allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" title=\"Mail body\" src=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var26 string
-				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(m.BodyDoc)
+				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(m.BodyURL)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/run.templ`, Line: 124, Col: 167}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/run.templ`, Line: 124, Col: 164}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 				if templ_7745c5c3_Err != nil {
