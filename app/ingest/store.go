@@ -126,13 +126,14 @@ type prepared struct {
 func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared) ([]Stored, error) {
 	rows := make([]db.MailMessage, 0, len(preps))
 	objects := map[string][]parsers.Object{}
-	seen := map[string]bool{}
+	raws := map[string][]byte{}
 	for _, p := range preps {
 		sid := *p.row.SourceID
-		if seen[sid] {
+		if _, seen := raws[sid]; seen {
 			continue // the same message twice in one batch
 		}
-		seen[sid] = true
+		raws[sid] = p.row.RawMIME
+		p.row.RawMIME = []byte{} // written below
 		rows = append(rows, p.row)
 		objects[sid] = p.objects
 	}
@@ -150,9 +151,14 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 	}
 	newID := make(map[string]int64, len(inserted))
 	var newIDs []int64
+	newRaws := make([][]byte, 0, len(inserted))
 	for _, r := range inserted {
 		newID[r.SourceID] = r.ID
 		newIDs = append(newIDs, r.ID)
+		newRaws = append(newRaws, raws[r.SourceID])
+	}
+	if err := storeRaw(ctx, tx, newIDs, newRaws); err != nil {
+		return nil, err
 	}
 
 	var objRows []db.MailObject
@@ -206,6 +212,27 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 		}
 	}
 	return out, nil
+}
+
+// storeRaw writes the raw MIME of new mails as one binary parameter. Written into the
+// SQL text (as bun writes values) a mail would be hex, twice its size, and copied
+// again into the wire message: four times the mail in memory, which for the largest
+// mails is most of what an import costs. Duplicates never send their MIME at all.
+func storeRaw(ctx context.Context, tx bun.Tx, ids []int64, raws [][]byte) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.QueryCached(ctx, tx, `UPDATE mail_messages AS m SET raw_mime = d.raw
+		FROM unnest($1::bigint[], $2::bytea[]) AS d(id, raw) WHERE m.id = d.id`, ids, raws)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err() // an UPDATE's error comes with its (empty) result
+	}
+	if err != nil {
+		return fmt.Errorf("ingest: store raw MIME: %w", err)
+	}
+	return nil
 }
 
 // existingIDs looks up the stored mail each duplicate row collided with: same source
