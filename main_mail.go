@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -55,7 +55,7 @@ func emlFiles(args []string) ([]string, error) {
 
 // cmdImport stores .eml files through the same pipeline as a mailbox import.
 func cmdImport(args []string, stdout io.Writer) error {
-	fs := newFlagSet("import FILE.eml|DIR…", "Imports report mails from files (directories: every *.eml in them) into the database,\nexactly as a mailbox import does. A file imported before is recognised and skipped.")
+	fs := newFlagSet("import FILE.eml|DIR…", "Imports report mails from files (directories: every *.eml in them) into the database,\nexactly as a mailbox import does. A file imported before is recognised and skipped;\na file over the size limit (32 MB) is refused, never stored cut off.")
 	if err := fs.Parse(args); err != nil {
 		return flagErr(err)
 	}
@@ -74,27 +74,18 @@ func cmdImport(args []string, stdout io.Writer) error {
 	}
 	defer d.Close()
 	reg := parsers.Default()
-	const batch = 50
-	var failed int
-	for start := 0; start < len(files); start += batch {
-		chunk := files[start:min(start+batch, len(files))]
-		var msgs []mail.Message
-		var names []string
-		for _, f := range chunk {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				fmt.Fprintf(stdout, "%s: cannot read: %v\n", f, err)
-				failed++
-				continue
-			}
-			r, err := mail.Reduce(bytes.NewReader(raw), mail.DefaultLimits)
-			if err != nil {
-				fmt.Fprintf(stdout, "%s: cannot read: %v\n", f, err)
-				failed++
-				continue
-			}
-			msgs = append(msgs, mail.Message{SourceID: ingest.ContentSourceID(raw), Raw: r.Raw, Size: r.Size, Skipped: r.Skipped})
-			names = append(names, f)
+	// A batch is stored in one go: at most 50 files or 32 MiB of mail, so that memory
+	// stays bounded however many files are named.
+	const batchFiles, batchBytes = 50, 32 << 20
+	var (
+		msgs   []mail.Message
+		names  []string
+		size   int
+		failed int
+	)
+	flush := func() error {
+		if len(msgs) == 0 {
+			return nil
 		}
 		stored, err := ingest.StoreBatch(ctx, d.Bun, reg, db.SourceCLI, msgs, time.Now())
 		if err != nil {
@@ -117,11 +108,53 @@ func cmdImport(args []string, stdout io.Writer) error {
 				fmt.Fprintf(stdout, "%s: mail %d waits in the Inbox for approval\n", names[i], s.MailID)
 			}
 		}
+		msgs, names, size = nil, nil, 0
+		return nil
+	}
+	for _, f := range files {
+		m, err := readEMLFile(f, mail.DefaultLimits)
+		if err != nil {
+			// One unreadable or oversized file does not stop the others.
+			fmt.Fprintf(stdout, "%s: not imported: %v\n", f, err)
+			failed++
+			continue
+		}
+		msgs, names, size = append(msgs, m), append(names, f), size+len(m.Raw)
+		if len(msgs) >= batchFiles || size >= batchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("import: %d file(s) could not be read", failed)
+		return fmt.Errorf("import: %d file(s) not imported", failed)
 	}
 	return nil
+}
+
+// readEMLFile streams one file through the reducer; a file over the size limit is
+// refused with its size and the limit rather than stored cut off.
+func readEMLFile(name string, lim mail.Limits) (mail.Message, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return mail.Message{}, fmt.Errorf("cannot read: %w", err)
+	}
+	defer f.Close()
+	m, err := ingest.ReadEML(f, lim)
+	var tooLarge *ingest.TooLargeError
+	if errors.As(err, &tooLarge) {
+		if info, serr := f.Stat(); serr == nil {
+			return mail.Message{}, fmt.Errorf("the file is %s, %w", mail.FormatSize(info.Size()), err)
+		}
+		return mail.Message{}, err
+	}
+	if err != nil {
+		return mail.Message{}, fmt.Errorf("cannot read: %w", err)
+	}
+	return m, nil
 }
 
 // parseOutput is what `parse` prints for one file.

@@ -198,3 +198,36 @@ func TestImportCommand(t *testing.T) {
 		t.Fatal("importing a missing file succeeded")
 	}
 }
+
+// A directory with an empty file and one over the size limit: the empty one is stored
+// as an unparsed mail, the big one refused with its size and the limit, the reports
+// imported; the command says so and fails.
+func TestSecurityImportCommandWithEmptyAndOversizedFiles(t *testing.T) {
+	_, url := dbtest.NewWithURL(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("LOG_LEVEL", "error")
+	dir := t.TempDir()
+	report, err := os.ReadFile("app/parsers/testdata/veeam/br-backup-warning.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append(bytes.Clone(report), bytes.Repeat([]byte("x"), 40<<20)...)
+	for name, b := range map[string][]byte{"1-report.eml": report, "2-empty.eml": nil, "3-big.eml": big} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCLI(t, "", "import", dir)
+	if err == nil || !strings.Contains(err.Error(), "1 file(s) not imported") {
+		t.Fatalf("import: err = %v, want one file not imported\n%s", err, out)
+	}
+	for _, want := range []string{
+		"1-report.eml: mail 1 waits in the Inbox for approval",
+		"2-empty.eml: mail 2 waits in the Inbox, unparsed: empty message",
+		"3-big.eml: not imported: the file is 40.0 MB, larger than the 32 MB limit per mail",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -17,8 +18,11 @@ import (
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
+	"github.com/backupchecks/backupchecks/components/layout"
+	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/jobs"
 )
@@ -44,6 +48,9 @@ type App struct {
 	done     chan struct{} // closed when the server shuts down (ends SSE streams)
 
 	rcOptions filterOptions // Run Checks filter choices, cached briefly
+
+	uploadSlots chan struct{} // one per upload being decoded (see mailUpload)
+	uploadWait  time.Duration // how long an upload waits for a slot before a 503
 }
 
 // Options are the parts of App that tests replace.
@@ -70,6 +77,9 @@ func New(cfg *config.Config, d *db.DB, opt Options) *App {
 		jobs:     opt.Jobs,
 		registry: opt.Registry,
 		done:     make(chan struct{}),
+
+		uploadSlots: make(chan struct{}, uploadSlots),
+		uploadWait:  uploadWait,
 	}
 	if a.registry == nil {
 		a.registry = parsers.Default()
@@ -91,17 +101,75 @@ func New(cfg *config.Config, d *db.DB, opt Options) *App {
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             120 * time.Second,
-		BodyLimit:               64 << 20, // .eml uploads (later) can be large
+		BodyLimit:               defaultBodyLimit, // enforced by limitBody (see below)
 		EnableTrustedProxyCheck: len(proxies) > 0,
 		TrustedProxies:          proxies,
 		ProxyHeader:             proxyHeader(proxies),
+
+		// Bodies are streamed instead of read whole (and multipart forms parsed, files up
+		// to 16 MB in memory) before any middleware has checked who is sending them: a
+		// body is read only when a handler, or the CSRF check for a token sent in the
+		// form, asks for it, and an upload's files are spooled to disk as they come. The
+		// server then no longer refuses a body over BodyLimit (it streams it), so
+		// limitBody does, from Content-Length, before anything reads it.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 	a.fiber.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: logPanic}))
 	a.fiber.Use(requestid.New())
 	a.fiber.Use(a.logRequests)
 	a.fiber.Use(varyHTMX)
+	a.fiber.Use(a.limitBody)
 	a.registerRoutes()
 	return a
+}
+
+// Request body limits. An upload may be large (see maxUploadBody); any other form is small.
+const (
+	defaultBodyLimit = 64 << 20
+	// streamPrefetch is what the server reads of a streamed body before the handler runs.
+	streamPrefetch = 8 << 10
+)
+
+// bodyLimits are the routes allowed a larger body than defaultBodyLimit.
+var bodyLimits = map[string]int64{"/inbox/upload": maxUploadBody}
+
+// limitBody refuses a request body over its route's limit from its Content-Length,
+// before anything reads it, and one of unknown length (chunked: browsers always send
+// the length). A body the handler may have left partly unread ends the connection, so
+// that its rest is never read as the next request.
+func (a *App) limitBody(c *fiber.Ctx) error {
+	limit, ok := bodyLimits[c.Path()]
+	if !ok {
+		limit = defaultBodyLimit
+	}
+	n := c.Request().Header.ContentLength()
+	switch {
+	case n == -1:
+		return refuseBody(c, fiber.StatusLengthRequired, "Send the request with its length (a Content-Length header).")
+	case int64(n) > limit:
+		return refuseBody(c, fiber.StatusRequestEntityTooLarge,
+			fmt.Sprintf("This request is %s, more than the %s allowed here. Send less at a time.", mail.FormatSize(int64(n)), mail.FormatSize(limit)))
+	}
+	err := c.Next()
+	if n > streamPrefetch {
+		c.Context().SetConnectionClose()
+	}
+	return err
+}
+
+// refuseBody answers without reading the body, in the flash area for htmx, and closes
+// the connection (the unread body must not be read as the next request).
+func refuseBody(c *fiber.Ctx, status int, msg string) error {
+	c.Context().SetConnectionClose()
+	c.Status(status)
+	if !isHTMX(c) {
+		return c.SendString(msg)
+	}
+	c.Set("HX-Retarget", "#flash")
+	c.Set("HX-Reswap", "beforeend")
+	c.Type("html", "utf-8")
+	return layout.FlashMessage(view.Flash{Kind: "danger", Message: msg}).Render(c.UserContext(), c.Response().BodyWriter())
 }
 
 func proxyHeader(proxies []string) string {

@@ -1,15 +1,15 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
+	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -59,6 +59,7 @@ func (a *App) inboxPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l.Upload = uploadLimits()
 	if l.IsAdmin {
 		if t, err := tasks.Latest(c.UserContext(), a.db.Bun, tasks.KindMailReparse); err != nil {
 			return err
@@ -310,55 +311,127 @@ func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context,
 	return a.renderFragment(c, fiber.StatusOK, inboxview.DeletedTable(a.view(c), l), success(fmt.Sprintf("%d mail(s) %s.", n, verb)))
 }
 
-// mailUpload imports dropped or chosen .eml files through the same pipeline as a mailbox.
+// Upload limits, said in the upload box. A file over mail.DefaultLimits.MaxMessage is
+// refused by name; the other files of the upload are imported.
+const (
+	maxUploadFiles = 500
+	maxUploadBody  = 256 << 20 // the whole request
+	// uploadSlots bounds how many uploads are decoded and stored at once: each holds up
+	// to a batch of mail in memory while it is decoded.
+	uploadSlots = 2
+	uploadWait  = 30 * time.Second
+	// uploadBatchBytes is how much reduced mail an upload holds before storing it (one
+	// file over it is stored alone).
+	uploadBatchBytes = 16 << 20
+)
+
+// uploadLimits is what the upload box tells the user.
+func uploadLimits() inboxview.UploadLimits {
+	return inboxview.UploadLimits{MaxFiles: maxUploadFiles, MaxFileBytes: mail.DefaultLimits.MaxMessage, MaxTotalBytes: maxUploadBody}
+}
+
+// mailUpload imports dropped or chosen .eml files through the same pipeline as a
+// mailbox. The form's files are spooled to disk as the request streams in; each is then
+// read through the reducer, a few uploads at a time. One bad file never fails the
+// others: an empty one is stored unparsed, one over the limit is refused by name.
 func (a *App) mailUpload(c *fiber.Ctx) error {
 	form, err := c.MultipartForm()
 	if err != nil {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose one or more .eml files to upload.")
+		return a.uploadRefused(c, fiber.StatusUnprocessableEntity,
+			fmt.Sprintf("The upload could not be read (%v). Choose one or more .eml files, at most %d at a time.", err, maxUploadFiles))
 	}
 	files := form.File["files"]
 	if len(files) == 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose one or more .eml files to upload.")
+		return a.uploadRefused(c, fiber.StatusUnprocessableEntity, "Choose one or more .eml files to upload.")
 	}
-	var msgs []mail.Message
-	for _, fh := range files {
-		f, err := fh.Open()
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", fh.Filename, err)
-		}
-		raw, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", fh.Filename, err)
-		}
-		m, err := uploadedMessage(raw)
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", fh.Filename, err)
-		}
-		msgs = append(msgs, m)
+	ctx, cancel := context.WithTimeout(c.UserContext(), a.uploadWait)
+	select {
+	case a.uploadSlots <- struct{}{}:
+		cancel()
+	case <-ctx.Done():
+		cancel()
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return a.uploadRefused(c, fiber.StatusServiceUnavailable, "The server is busy importing other uploads. Nothing was imported; try again in a minute.")
 	}
-	stored, err := ingest.StoreBatch(c.UserContext(), a.db.Bun, a.registry, db.SourceUpload, msgs, a.now())
-	if err != nil {
+	defer func() { <-a.uploadSlots }()
+
+	var stored []ingest.Stored
+	var refused []string
+	var batch []mail.Message
+	var batchSize int
+	store := func() error {
+		s, err := ingest.StoreBatch(c.UserContext(), a.db.Bun, a.registry, db.SourceUpload, batch, a.now())
+		stored = append(stored, s...)
+		batch, batchSize = nil, 0
 		return err
+	}
+	for i, fh := range files {
+		if i == maxUploadFiles {
+			refused = append(refused, fmt.Sprintf("%d more file(s): at most %d files per upload", len(files)-i, maxUploadFiles))
+			break
+		}
+		m, err := uploadedMessage(fh, mail.DefaultLimits)
+		if err != nil {
+			refused = append(refused, fmt.Sprintf("%s: %v", fh.Filename, err))
+			continue
+		}
+		if len(batch) > 0 && batchSize+len(m.Raw) > uploadBatchBytes {
+			if err := store(); err != nil {
+				return err
+			}
+		}
+		batch, batchSize = append(batch, m), batchSize+len(m.Raw)
+	}
+	if len(batch) > 0 {
+		if err := store(); err != nil {
+			return err
+		}
 	}
 	l, err := a.inboxList(c, db.LocationInbox, 1)
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), view.Flash{Kind: "success", Message: uploadSummary(stored)})
+	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), uploadSummary(stored, refused))
 }
 
-// uploadedMessage turns a file's bytes into a Message: reduced like a mailbox's, with
-// the file's hash as its source id.
-func uploadedMessage(raw []byte) (mail.Message, error) {
-	r, err := mail.Reduce(bytes.NewReader(raw), mail.DefaultLimits)
+// uploadRefused answers an upload that imported nothing: the list as it is, and why.
+func (a *App) uploadRefused(c *fiber.Ctx, status int, msg string) error {
+	l, err := a.inboxList(c, db.LocationInbox, 1)
 	if err != nil {
-		return mail.Message{}, err
+		return err
 	}
-	return mail.Message{SourceID: ingest.ContentSourceID(raw), Raw: r.Raw, Size: r.Size, Skipped: r.Skipped}, nil
+	return a.renderFragment(c, status, inboxview.ListFragment(a.view(c), l), view.Flash{Kind: "danger", Message: msg})
 }
 
-func uploadSummary(stored []ingest.Stored) string {
+// uploadedMessage streams one uploaded file through the reducer into a Message, with
+// the file's hash as its source id. A file over lim.MaxMessage is refused, with its
+// size and the limit, rather than stored cut off.
+func uploadedMessage(fh *multipart.FileHeader, lim mail.Limits) (mail.Message, error) {
+	tooLarge := func() error {
+		return fmt.Errorf("%s, larger than the %s limit per file; not imported", mail.FormatSize(fh.Size), mail.FormatSize(lim.MaxMessage))
+	}
+	if fh.Size > lim.MaxMessage {
+		return mail.Message{}, tooLarge()
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return mail.Message{}, fmt.Errorf("cannot be read: %w", err)
+	}
+	defer f.Close()
+	m, err := ingest.ReadEML(f, lim)
+	var tl *ingest.TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return mail.Message{}, tooLarge()
+	case err != nil:
+		return mail.Message{}, fmt.Errorf("cannot be read: %w", err)
+	}
+	return m, nil
+}
+
+// uploadSummary is the flash after an upload: what became of the files, and which
+// were refused and why.
+func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
 	var runs, inboxN, dup, unparsed int
 	for _, s := range stored {
 		switch {
@@ -380,7 +453,14 @@ func uploadSummary(stored []ingest.Stored) string {
 	if dup > 0 {
 		msg += fmt.Sprintf(", %d were already imported", dup)
 	}
-	return msg + "."
+	msg += "."
+	switch {
+	case len(refused) == 0:
+		return view.Flash{Kind: "success", Message: msg}
+	case len(stored) == 0:
+		return view.Flash{Kind: "danger", Message: "Nothing was imported. " + strings.Join(refused, ". ") + "."}
+	}
+	return view.Flash{Kind: "warning", Message: msg + " Not imported: " + strings.Join(refused, ". ") + "."}
 }
 
 func (a *App) reparseAll(c *fiber.Ctx) error {

@@ -32,6 +32,7 @@ type MailMessage struct {
 	Size               int64      `bun:"size"`
 	RawMIME            []byte     `bun:"raw_mime"`
 	SkippedAttachments []any      `bun:"skipped_attachments,type:jsonb"`
+	Truncated          bool       `bun:"truncated"` // raw_mime cut off at the size limit; not parsed
 	FromAddress        *string    `bun:"from_address"`
 	Subject            *string    `bun:"subject"`
 	TextBody           *string    `bun:"text_body"`

@@ -23,11 +23,19 @@ type ImportResult struct {
 	Runs       int // mails that became runs of known jobs
 	Unparsed   int
 	Rounds     int
+	// NotDownloaded counts messages that could not be downloaded; they stay in the
+	// mailbox for the next import. FirstFailure says why the first of them failed.
+	NotDownloaded int
+	FirstFailure  string
 }
 
 func (r ImportResult) String() string {
-	return fmt.Sprintf("%d fetched, %d new (%d became runs, %d unparsed), %d already stored",
+	s := fmt.Sprintf("%d fetched, %d new (%d became runs, %d unparsed), %d already stored",
 		r.Fetched, r.Stored, r.Runs, r.Unparsed, r.Duplicates)
+	if r.NotDownloaded > 0 {
+		s += fmt.Sprintf("; %d could not be downloaded and stay in the mailbox (%s)", r.NotDownloaded, r.FirstFailure)
+	}
+	return s
 }
 
 // ErrImportRunning means another process is importing from the same mailbox.
@@ -49,6 +57,9 @@ type Importer struct {
 // each round in the database and only then marking its messages processed at the
 // source. A crash between the two re-fetches those messages next time; they are then
 // recognised as already stored and only marked — so every mail is stored exactly once.
+// One bad message never fails the import: an empty or unreadable one is stored unparsed
+// with its reason and moved like the others, and one the source cannot download stays
+// there for the next import (counted in NotDownloaded).
 // lockKey identifies the mailbox: one import per mailbox runs at a time across replicas.
 func (im *Importer) Import(ctx context.Context, src mail.Source, lockKey string, batch int) (ImportResult, error) {
 	var res ImportResult
@@ -71,9 +82,25 @@ func (im *Importer) Import(ctx context.Context, src mail.Source, lockKey string,
 		}
 	}()
 
-	seen := map[string]bool{}
+	seen, failed := map[string]bool{}, map[string]bool{}
 	for res.Rounds < maxRounds {
 		msgs, err := src.Fetch(ctx, batch)
+		listed := len(msgs)
+		var partial *mail.FetchError
+		if errors.As(err, &partial) {
+			listed += len(partial.Failed)
+			// The others are stored and moved; these are tried again next import.
+			for _, f := range partial.Failed {
+				if !failed[f.SourceID] {
+					failed[f.SourceID] = true
+					res.NotDownloaded++
+					if res.FirstFailure == "" {
+						res.FirstFailure = f.Err.Error()
+					}
+				}
+			}
+			err = nil
+		}
 		if err != nil {
 			return res, fmt.Errorf("ingest: fetch from %s: %w", src.Name(), err)
 		}
@@ -118,7 +145,7 @@ func (im *Importer) Import(ctx context.Context, src mail.Source, lockKey string,
 		}
 		// A source that keeps handing back the same messages (it cannot move them)
 		// must not spin: stop when a round brought nothing new.
-		if fresh == 0 || len(msgs) < batch {
+		if fresh == 0 || listed < batch {
 			break
 		}
 	}

@@ -36,7 +36,7 @@ func Reparse(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, now time.T
 	var after int64
 	for {
 		var batch []db.MailMessage
-		if err := bdb.NewSelect().Model(&batch).Column("id", "source", "source_id", "raw_mime", "received_at", "location").
+		if err := bdb.NewSelect().Model(&batch).Column("id", "source", "source_id", "raw_mime", "size", "truncated", "received_at", "location").
 			Where("job_id IS NULL AND id > ?", after).Order("id").Limit(reparseBatch).Scan(ctx); err != nil {
 			return res, fmt.Errorf("ingest: reparse: load: %w", err)
 		}
@@ -66,7 +66,7 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 		if m.SourceID != nil {
 			sid = *m.SourceID
 		}
-		p := Prepare(reg, m.Source, bcmail.Message{SourceID: sid, ReceivedAt: m.ReceivedAt, Raw: m.RawMIME}, now)
+		p := Prepare(reg, m.Source, bcmail.Message{SourceID: sid, ReceivedAt: m.ReceivedAt, Raw: m.RawMIME, Size: m.Size, Truncated: m.Truncated}, now)
 		row := p.row
 		row.ID = m.ID
 		rows = append(rows, row)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -47,7 +48,9 @@ func ContentSourceID(raw []byte) string {
 // those that belong to known jobs — each chunk in one transaction, so a crash leaves
 // either all of a chunk or none of it. Already stored messages are reported as
 // duplicates (and may be marked processed at the source again). Nothing is dropped: a
-// mail that cannot be decoded or parsed is stored with its error.
+// mail that cannot be decoded or parsed is stored with its error, and a mail the
+// database refuses is stored again without its parse result, with the reason, so that
+// one bad message never holds back the rest of its batch.
 func StoreBatch(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, source string, msgs []bcmail.Message, now time.Time) ([]Stored, error) {
 	var out []Stored
 	for start := 0; start < len(msgs); {
@@ -56,12 +59,15 @@ func StoreBatch(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, source 
 			size += len(msgs[end].Raw)
 			end++
 		}
-		var chunk []Stored
-		err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			var err error
-			chunk, err = storeChunk(ctx, tx, reg, source, msgs[start:end], now)
-			return err
-		})
+		preps := make([]prepared, 0, end-start)
+		for _, m := range msgs[start:end] {
+			preps = append(preps, Prepare(reg, source, m, now))
+		}
+		chunk, err := storeInTx(ctx, bdb, source, preps)
+		if err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "ingest: a chunk of mails was refused; storing them one by one", "source", source, "mails", len(preps), "err", err)
+			chunk, err = storeEach(ctx, bdb, source, preps)
+		}
 		if err != nil {
 			return out, err
 		}
@@ -71,23 +77,63 @@ func StoreBatch(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, source 
 	return out, nil
 }
 
+func storeInTx(ctx context.Context, bdb *bun.DB, source string, preps []prepared) ([]Stored, error) {
+	var out []Stored
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = storeChunk(ctx, tx, source, preps)
+		return err
+	})
+	return out, err
+}
+
+// storeEach stores messages one transaction each; one the database still refuses is
+// stored bare (raw MIME, headers, the reason) and not processed. Only if that fails too
+// (the database itself is failing) is the error returned.
+func storeEach(ctx context.Context, bdb *bun.DB, source string, preps []prepared) ([]Stored, error) {
+	var out []Stored
+	for _, p := range preps {
+		s, err := storeInTx(ctx, bdb, source, []prepared{p})
+		if err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "ingest: mail refused by the database; stored without its parse result",
+				"source", source, "source_id", *p.row.SourceID, "err", err)
+			s, err = storeInTx(ctx, bdb, source, []prepared{bare(p, err)})
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+// bare keeps of a prepared mail what identifies it — raw MIME, source, Message-ID,
+// sender, subject, dates — and records why its parse result was not stored.
+func bare(p prepared, cause error) prepared {
+	r := p.row
+	return prepared{row: db.MailMessage{Source: r.Source, SourceID: r.SourceID, MessageID: r.MessageID, Size: r.Size,
+		RawMIME: r.RawMIME, SkippedAttachments: r.SkippedAttachments, Truncated: r.Truncated,
+		FromAddress: r.FromAddress, Subject: r.Subject, ReceivedAt: r.ReceivedAt, Location: r.Location,
+		ParseError: strPtr(clean("could not be stored as read, so it is kept unparsed: "+cause.Error(), 4000)), ParsedAt: r.ParsedAt}}
+}
+
 // prepared is a message decoded and parsed in Go, ready to insert.
 type prepared struct {
 	row     db.MailMessage
 	objects []parsers.Object
 }
 
-func storeChunk(ctx context.Context, tx bun.Tx, reg *parsers.Registry, source string, msgs []bcmail.Message, now time.Time) ([]Stored, error) {
-	rows := make([]db.MailMessage, 0, len(msgs))
+func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared) ([]Stored, error) {
+	rows := make([]db.MailMessage, 0, len(preps))
 	objects := map[string][]parsers.Object{}
-	seen := map[string]bool{}
-	for _, m := range msgs {
-		p := Prepare(reg, source, m, now)
+	raws := map[string][]byte{}
+	for _, p := range preps {
 		sid := *p.row.SourceID
-		if seen[sid] {
+		if _, seen := raws[sid]; seen {
 			continue // the same message twice in one batch
 		}
-		seen[sid] = true
+		raws[sid] = p.row.RawMIME
+		p.row.RawMIME = []byte{} // written below
 		rows = append(rows, p.row)
 		objects[sid] = p.objects
 	}
@@ -105,9 +151,14 @@ func storeChunk(ctx context.Context, tx bun.Tx, reg *parsers.Registry, source st
 	}
 	newID := make(map[string]int64, len(inserted))
 	var newIDs []int64
+	newRaws := make([][]byte, 0, len(inserted))
 	for _, r := range inserted {
 		newID[r.SourceID] = r.ID
 		newIDs = append(newIDs, r.ID)
+		newRaws = append(newRaws, raws[r.SourceID])
+	}
+	if err := storeRaw(ctx, tx, newIDs, newRaws); err != nil {
+		return nil, err
 	}
 
 	var objRows []db.MailObject
@@ -163,6 +214,27 @@ func storeChunk(ctx context.Context, tx bun.Tx, reg *parsers.Registry, source st
 	return out, nil
 }
 
+// storeRaw writes the raw MIME of new mails as one binary parameter. Written into the
+// SQL text (as bun writes values) a mail would be hex, twice its size, and copied
+// again into the wire message: four times the mail in memory, which for the largest
+// mails is most of what an import costs. Duplicates never send their MIME at all.
+func storeRaw(ctx context.Context, tx bun.Tx, ids []int64, raws [][]byte) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.QueryCached(ctx, tx, `UPDATE mail_messages AS m SET raw_mime = d.raw
+		FROM unnest($1::bigint[], $2::bytea[]) AS d(id, raw) WHERE m.id = d.id`, ids, raws)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err() // an UPDATE's error comes with its (empty) result
+	}
+	if err != nil {
+		return fmt.Errorf("ingest: store raw MIME: %w", err)
+	}
+	return nil
+}
+
 // existingIDs looks up the stored mail each duplicate row collided with: same source
 // id, else same Message-ID and size.
 func existingIDs(ctx context.Context, tx bun.IDB, source string, rows []db.MailMessage, inserted map[string]int64) (map[string]int64, error) {
@@ -188,7 +260,9 @@ func existingIDs(ctx context.Context, tx bun.IDB, source string, rows []db.MailM
 }
 
 // Prepare decodes and parses one message into the row StoreBatch inserts. It never
-// fails: problems are recorded in the row's parse_error.
+// fails: problems are recorded in the row's parse_error. An empty message is a mail
+// too (stored, unparsed), and a message cut off at the size limit is stored with what
+// is kept but not parsed.
 func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Time) prepared {
 	sid := m.SourceID
 	if sid == "" {
@@ -198,21 +272,32 @@ func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Ti
 	if size < int64(len(m.Raw)) {
 		size = int64(len(m.Raw))
 	}
-	row := db.MailMessage{Source: source, SourceID: &sid, Size: size, RawMIME: m.Raw,
-		Location: db.LocationInbox, SkippedAttachments: skippedJSON(m.Skipped)}
+	raw := m.Raw
+	if raw == nil {
+		raw = []byte{} // bun writes a nil slice as NULL, and raw_mime is NOT NULL
+	}
+	row := db.MailMessage{Source: source, SourceID: &sid, Size: size, RawMIME: raw, Truncated: m.Truncated,
+		Location: db.LocationInbox, SkippedAttachments: skippedJSON(m.Skipped), ParsedAt: &now}
 
-	dec, err := bcmail.Decode(m.Raw)
 	received := m.ReceivedAt
+	if len(bytes.TrimSpace(raw)) == 0 {
+		row.ReceivedAt = receivedOr(received, now)
+		row.ParseError = strPtr("empty message: the mail has no content to show or parse")
+		return prepared{row: row}
+	}
+	dec, err := bcmail.Decode(raw)
 	if err != nil {
 		// Keep what the headers still tell, so the Inbox row is recognisable.
-		hdrFrom, hdrSubject, hdrDate, hdrID := headersOnly(m.Raw)
+		hdrFrom, hdrSubject, hdrDate, hdrID := headersOnly(raw)
 		row.FromAddress, row.Subject, row.MessageID = strPtr(hdrFrom), strPtr(hdrSubject), strPtr(hdrID)
 		if received.IsZero() {
 			received = hdrDate
 		}
 		row.ReceivedAt = receivedOr(received, now)
 		row.ParseError = strPtr(clean("cannot decode this mail: "+err.Error(), 4000))
-		row.ParsedAt = &now
+		if m.Truncated {
+			row.ParseError = strPtr(tooLarge(size, len(raw)))
+		}
 		return prepared{row: row}
 	}
 	if received.IsZero() {
@@ -224,6 +309,10 @@ func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Ti
 	row.MessageID = strPtr(clean(dec.MessageID, 1000))
 	row.TextBody = strPtr(clean(dec.Text, maxBody))
 	row.HTMLBody = strPtr(clean(dec.HTML, maxBody))
+	if m.Truncated {
+		row.ParseError = strPtr(tooLarge(size, len(raw)))
+		return prepared{row: row}
+	}
 
 	res := reg.Parse(dec.ParserMail(row.ReceivedAt))
 	p := prepared{row: row}
@@ -232,6 +321,12 @@ func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Ti
 		p.objects = res.Run.Objects
 	}
 	return p
+}
+
+// tooLarge is the reason stored with a mail cut off at the size limit.
+func tooLarge(size int64, kept int) string {
+	return fmt.Sprintf("too large: this mail is %s, over the size limit even without its large attachments; only its first %s are kept, and it was not parsed",
+		bcmail.FormatSize(size), bcmail.FormatSize(int64(kept)))
 }
 
 // applyResult writes a registry result into the parse columns of row.

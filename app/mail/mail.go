@@ -5,6 +5,7 @@ package mail
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -16,6 +17,10 @@ type Message struct {
 	Raw        []byte    // raw MIME, attachments over the limit left out
 	Size       int64     // size at the source, before reduction
 	Skipped    []SkippedPart
+	// Truncated: Raw was cut off at Limits.MaxMessage. Such a mail is stored with what
+	// is kept, saying so, and is not parsed: a report read in part could show the wrong
+	// status.
+	Truncated bool
 }
 
 // SkippedPart is an attachment left out of the stored MIME because it was too large.
@@ -47,6 +52,30 @@ type Source interface {
 	Check(ctx context.Context) (CheckResult, error)
 }
 
+// FetchError is returned by Fetch, together with the messages it did download, when
+// some messages could not be downloaded. They stay in the source folder, so the next
+// import tries them again; one unreadable message never holds back the others.
+type FetchError struct {
+	Failed []MessageError
+}
+
+// MessageError is one message a source could not download.
+type MessageError struct {
+	SourceID string
+	Err      error
+}
+
+func (e *FetchError) Error() string {
+	if len(e.Failed) == 0 {
+		return "no message failed"
+	}
+	msg := fmt.Sprintf("%d message(s) could not be downloaded and stay in the mailbox: %v", len(e.Failed), e.Failed[0].Err)
+	if len(e.Failed) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(e.Failed)-1)
+	}
+	return msg
+}
+
 // Limits bound what one mail may cost.
 type Limits struct {
 	MaxMessage    int64 // bytes of raw MIME kept; the rest of a larger mail is cut off
@@ -55,3 +84,27 @@ type Limits struct {
 
 // DefaultLimits keep any mail under 32 MiB and drop single attachments over 10 MiB.
 var DefaultLimits = Limits{MaxMessage: 32 << 20, MaxAttachment: 10 << 20}
+
+// OrDefault returns l, or DefaultLimits where a limit is not set.
+func (l Limits) OrDefault() Limits {
+	if l.MaxMessage <= 0 {
+		l.MaxMessage = DefaultLimits.MaxMessage
+	}
+	if l.MaxAttachment <= 0 {
+		l.MaxAttachment = DefaultLimits.MaxAttachment
+	}
+	return l
+}
+
+// FormatSize writes a byte count for people: "32 MB", "1.5 MB", "12 KB", "0 bytes".
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

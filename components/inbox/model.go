@@ -31,6 +31,26 @@ type List struct {
 	CanWrite bool // admin or operator: upload, approve, delete
 	IsAdmin  bool // re-parse all, deleted mails
 	Task     *ui.Task
+	Upload   UploadLimits // shown in the upload box
+}
+
+// UploadLimits are the limits of one upload, in bytes.
+type UploadLimits struct {
+	MaxFiles      int
+	MaxFileBytes  int64
+	MaxTotalBytes int64
+}
+
+// Text says the limits in the upload box.
+func (l UploadLimits) Text() string {
+	mb := func(n int64) string {
+		if n >= 1<<20 && n%(1<<20) == 0 {
+			return fmt.Sprintf("%d MB", n>>20)
+		}
+		return sizeText(n)
+	}
+	return fmt.Sprintf("Up to %d files, %s each, %s in all. A larger mail is refused, never cut short.",
+		l.MaxFiles, mb(l.MaxFileBytes), mb(l.MaxTotalBytes))
 }
 
 // Object is one parsed object of a mail.

@@ -71,7 +71,7 @@ func Page(v view.Ctx, l List) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if l.CanWrite {
-				templ_7745c5c3_Err = UploadForm(v).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = UploadForm(v, l.Upload).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -564,7 +564,7 @@ func EmptyState(v view.Ctx, canWrite bool) templ.Component {
 	})
 }
 
-func UploadForm(v view.Ctx) templ.Component {
+func UploadForm(v view.Ctx, lim UploadLimits) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -585,7 +585,20 @@ func UploadForm(v view.Ctx) templ.Component {
 			templ_7745c5c3_Var25 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form id=\"upload-form\" class=\"upload-drop mb-3\" hx-post=\"/inbox/upload\" hx-encoding=\"multipart/form-data\" hx-target=\"#inbox-list\" hx-swap=\"outerHTML\"><label for=\"eml-files\" class=\"form-label mb-1\">Upload report mails (.eml) — drop files here or choose them</label><div class=\"d-flex gap-2\"><input class=\"form-control form-control-sm\" type=\"file\" id=\"eml-files\" name=\"files\" accept=\".eml,message/rfc822\" multiple> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"upload-submit\">Upload</button></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form id=\"upload-form\" class=\"upload-drop mb-3\" hx-post=\"/inbox/upload\" hx-encoding=\"multipart/form-data\" hx-target=\"#inbox-list\" hx-swap=\"outerHTML\"><label for=\"eml-files\" class=\"form-label mb-1\">Upload report mails (.eml) — drop files here or choose them</label><div class=\"d-flex gap-2\"><input class=\"form-control form-control-sm\" type=\"file\" id=\"eml-files\" name=\"files\" accept=\".eml,message/rfc822\" multiple aria-describedby=\"upload-limits\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"upload-submit\">Upload</button></div><div class=\"form-text\" id=\"upload-limits\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var26 string
+		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(lim.Text())
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 135, Col: 56}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "</div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

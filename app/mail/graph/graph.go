@@ -156,7 +156,9 @@ func (s *Source) Name() string { return "graph" }
 
 // Fetch returns up to limit messages from the source folder, oldest first, each
 // streamed through mail.Reduce. A message that disappears between listing and
-// download (moved by someone else) is skipped with a warning.
+// download (moved by someone else) is skipped with a warning. A message that cannot
+// be downloaded (after the retries) is left in the folder for the next import: Fetch
+// returns the others with a *mail.FetchError naming it.
 func (s *Source) Fetch(ctx context.Context, limit int) ([]mail.Message, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("graph: fetch: limit %d must be positive", limit)
@@ -174,6 +176,7 @@ func (s *Source) Fetch(ctx context.Context, limit int) ([]mail.Message, error) {
 	}
 
 	msgs := make([]mail.Message, 0, len(items))
+	var failed []mail.MessageError
 	for _, it := range items {
 		m, err := s.fetchMessage(ctx, it)
 		if isNotFound(err) {
@@ -181,10 +184,19 @@ func (s *Source) Fetch(ctx context.Context, limit int) ([]mail.Message, error) {
 				"mailbox", s.cfg.Mailbox, "id", it.ID, "subject", it.Subject)
 			continue
 		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("graph: fetch: %w", ctx.Err())
+		}
 		if err != nil {
-			return nil, err
+			slog.WarnContext(ctx, "graph: message cannot be downloaded; left for the next import",
+				"mailbox", s.cfg.Mailbox, "id", it.ID, "subject", it.Subject, "err", err)
+			failed = append(failed, mail.MessageError{SourceID: it.ID, Err: err})
+			continue
 		}
 		msgs = append(msgs, m)
+	}
+	if len(failed) > 0 {
+		return msgs, &mail.FetchError{Failed: failed}
 	}
 	return msgs, nil
 }
@@ -217,11 +229,11 @@ func (s *Source) fetchMessage(ctx context.Context, it listedMessage) (mail.Messa
 		if err != nil {
 			return err
 		}
+		m.Raw, m.Size, m.Skipped, m.Truncated = red.Raw, red.Size, red.Skipped, red.Truncated
 		if red.Truncated {
-			slog.WarnContext(ctx, "graph: message cut off at the size limit",
+			slog.WarnContext(ctx, "graph: message over the size limit; stored cut off and unparsed",
 				"mailbox", s.cfg.Mailbox, "id", it.ID, "size", red.Size)
 		}
-		m.Raw, m.Size, m.Skipped = red.Raw, red.Size, red.Skipped
 		return nil
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -270,6 +271,7 @@ func TestRetries(t *testing.T) {
 		wantSleeps []func(time.Duration) bool
 		wantCalls  int // Graph calls; 0: do not check
 		wantErr    []string
+		partial    bool // the error is a FetchError naming the one message
 	}{
 		{
 			name:       "429 honours Retry-After seconds",
@@ -337,12 +339,13 @@ func TestRetries(t *testing.T) {
 			},
 		},
 		{
-			name: "a download failing for good fails Fetch",
+			name: "a download failing for good is reported",
 			fault: func(f *graphtest.FakeServer) {
 				f.Inject(graphtest.Fault{Match: "/$value", Times: 100, Status: http.StatusInternalServerError})
 			},
 			maxRetries: -1,
 			wantErr:    []string{"download message", "500"},
+			partial:    true,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -362,6 +365,10 @@ func TestRetries(t *testing.T) {
 			} else {
 				if err == nil {
 					t.Fatal("Fetch succeeded, want an error")
+				}
+				var fe *mail.FetchError
+				if tc.partial && (!errors.As(err, &fe) || len(fe.Failed) != 1 || len(msgs) != 0) {
+					t.Errorf("Fetch = %d messages, %v; want a FetchError naming the one message", len(msgs), err)
 				}
 				for _, want := range tc.wantErr {
 					if !strings.Contains(err.Error(), want) {
@@ -671,5 +678,61 @@ func TestCheckLink(t *testing.T) {
 		if err := s.CheckLink(link); (err == nil) != ok {
 			t.Errorf("checkLink(%q) = %v, want ok=%v", link, err, ok)
 		}
+	}
+}
+
+// A message that cannot be downloaded is left out and named; the others come through.
+func TestFetchLeavesOutAFailingDownload(t *testing.T) {
+	f := graphtest.NewFakeServer(t)
+	f.AddFolder("Processed")
+	a := f.AddMessage("Inbox", reportMail(0), t0)
+	b := f.AddMessage("Inbox", reportMail(1), t0.Add(time.Minute))
+	c := f.AddMessage("Inbox", reportMail(2), t0.Add(2*time.Minute))
+	f.Inject(graphtest.Fault{Match: b + "/$value", Times: 100, Status: http.StatusServiceUnavailable})
+	cfg := f.Config("Inbox", "Processed")
+	cfg.MaxRetries = 1
+	msgs, err := newSource(t, cfg).Fetch(t.Context(), 10)
+	var fe *mail.FetchError
+	if !errors.As(err, &fe) || len(fe.Failed) != 1 || fe.Failed[0].SourceID != b || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("Fetch error = %v; want a FetchError naming %s", err, b)
+	}
+	if len(msgs) != 2 || msgs[0].SourceID != a || msgs[1].SourceID != c {
+		t.Fatalf("Fetch returned %d messages, want %s and %s", len(msgs), a, c)
+	}
+}
+
+// An empty message ($value with no body) is handed over like any other.
+func TestSecurityEmptyMessageIsFetched(t *testing.T) {
+	f := graphtest.NewFakeServer(t)
+	f.AddFolder("Processed")
+	f.AddMessage("Inbox", reportMail(0), t0)
+	empty := f.AddMessage("Inbox", nil, t0.Add(time.Minute))
+	msgs, err := newSource(t, f.Config("Inbox", "Processed")).Fetch(t.Context(), 10)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("Fetch = %d messages, %v; want 2", len(msgs), err)
+	}
+	if m := msgs[1]; m.SourceID != empty || len(m.Raw) != 0 || m.Size != 0 || m.Truncated {
+		t.Fatalf("empty message fetched as %+v", m)
+	}
+}
+
+// A mail over MaxMessage even without its attachments is handed over cut off, and says so.
+func TestFetchMarksAMailOverTheLimit(t *testing.T) {
+	f := graphtest.NewFakeServer(t)
+	f.AddFolder("Processed")
+	raw := append(reportMail(0), bytes.Repeat([]byte("a long text body line\r\n"), 2000)...)
+	f.AddMessage("Inbox", raw, t0)
+	f.AddMessage("Inbox", reportMail(1), t0.Add(time.Minute))
+	cfg := f.Config("Inbox", "Processed")
+	cfg.Limits = mail.Limits{MaxMessage: 16 << 10, MaxAttachment: 8 << 10}
+	msgs, err := newSource(t, cfg).Fetch(t.Context(), 10)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("Fetch = %d messages, %v; want 2", len(msgs), err)
+	}
+	if big := msgs[0]; !big.Truncated || len(big.Raw) > 16<<10 || big.Size != int64(len(raw)) {
+		t.Errorf("big mail: truncated %v, %d bytes kept, size %d; want cut off at 16 KB of %d", big.Truncated, len(big.Raw), big.Size, len(raw))
+	}
+	if msgs[1].Truncated {
+		t.Error("the small mail is marked cut off")
 	}
 }

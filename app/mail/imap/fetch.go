@@ -137,6 +137,9 @@ func (s *Source) readMessage(ctx context.Context, data *imapclient.FetchMessageD
 		case imapclient.FetchItemDataRFC822Size:
 			size = item.Size
 		case imapclient.FetchItemDataBodySection:
+			// NIL instead of the message is stored as an empty mail and moved like any
+			// other, so that it cannot sit in the folder for ever.
+			m.hasBody = true
 			if item.Literal == nil {
 				continue
 			}
@@ -144,11 +147,10 @@ func (s *Source) readMessage(ctx context.Context, data *imapclient.FetchMessageD
 			if err != nil {
 				return m, fmt.Errorf("read message body: %w", err)
 			}
+			m.msg.Raw, m.msg.Size, m.msg.Skipped, m.msg.Truncated = red.Raw, red.Size, red.Skipped, red.Truncated
 			if red.Truncated {
-				slog.WarnContext(ctx, "imap: message cut off at the size limit", "folder", s.cfg.Folder, "uid", m.uid, "size", red.Size)
+				slog.WarnContext(ctx, "imap: message over the size limit; stored cut off and unparsed", "folder", s.cfg.Folder, "uid", m.uid, "size", red.Size)
 			}
-			m.hasBody = true
-			m.msg.Raw, m.msg.Size, m.msg.Skipped = red.Raw, red.Size, red.Skipped
 			m.messageID = messageID(red.Raw)
 		}
 	}

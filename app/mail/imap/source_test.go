@@ -609,3 +609,42 @@ func TestNonASCIIFolders(t *testing.T) {
 		t.Errorf("processed folder holds %v", got)
 	}
 }
+
+// An empty message (BODY[] {0}) is handed over like any other, so that it is stored
+// and moved rather than failing or stalling the import.
+func TestSecurityEmptyMessageIsFetched(t *testing.T) {
+	srv := imaptest.NewServer(t)
+	srv.Append("INBOX", reportMailWithID("m1@test"), day)
+	srv.AppendEmpty("INBOX", day.Add(time.Minute))
+	srv.Append("INBOX", reportMailWithID("m3@test"), day.Add(2*time.Minute))
+	msgs, err := newSource(t, srv, nil).Fetch(context.Background(), 10)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("Fetch: %d messages, %v; want 3", len(msgs), err)
+	}
+	if len(msgs[1].Raw) != 0 || msgs[1].SourceID == "" || msgs[1].Truncated {
+		t.Fatalf("empty message fetched as %d bytes, id %q, truncated %v", len(msgs[1].Raw), msgs[1].SourceID, msgs[1].Truncated)
+	}
+}
+
+// A mail over MaxMessage even without its attachments is handed over cut off, and says so.
+func TestFetchMarksAMailOverTheLimit(t *testing.T) {
+	srv := imaptest.NewServer(t)
+	raw := append(reportMailWithID("big@test"), bytes.Repeat([]byte("a long text body line\r\n"), 2000)...)
+	srv.Append("INBOX", raw, day)
+	srv.Append("INBOX", reportMailWithID("small@test"), day.Add(time.Minute))
+	src := newSource(t, srv, func(c *imap.Config) { c.Limits = mail.Limits{MaxMessage: 16 << 10, MaxAttachment: 8 << 10} })
+	msgs, err := src.Fetch(context.Background(), 10)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("Fetch: %d messages, %v", len(msgs), err)
+	}
+	if big := msgs[0]; !big.Truncated || len(big.Raw) > 16<<10 || big.Size != int64(len(raw)) {
+		t.Errorf("big mail: truncated %v, %d bytes kept, size %d; want cut off at 16 KB of %d", big.Truncated, len(big.Raw), big.Size, len(raw))
+	}
+	if msgs[1].Truncated {
+		t.Error("the small mail is marked cut off")
+	}
+}
+
+func reportMailWithID(id string) []byte {
+	return imaptest.Mail(id, "[Success] Daily", "Job finished.")
+}

@@ -180,6 +180,15 @@ func (s *Server) Append(folder string, raw []byte, date time.Time) uint32 {
 	return uint32(data.UID)
 }
 
+// AppendEmpty stores a message whose BODY[] the server answers with an empty literal
+// ({0}), as a server answers for a 0-byte message, and returns its UID. (The memory
+// backend re-reads a message's header to answer BODY[]: a 0-byte message comes back as
+// a bare CRLF, one whose header it cannot read comes back empty, so it stores that.)
+func (s *Server) AppendEmpty(folder string, date time.Time) uint32 {
+	s.t.Helper()
+	return s.Append(folder, []byte{0}, date)
+}
+
 // Message is a stored message as Messages reports it.
 type Message struct {
 	UID          uint32
