@@ -101,3 +101,34 @@ func TestSecurityCSRFTokenOnlyInHeaderOrBody(t *testing.T) {
 	// The refused logout left the session alive.
 	wantStatus(t, c.get("/profile"), http.StatusOK)
 }
+
+// An anonymous multipart POST is refused at the CSRF check without its body being
+// read: reading it would spool the files to disk before the login check refused it.
+func TestSecurityAnonymousMultipartNotRead(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("admin", db.RoleAdmin)
+	anon := h.client()
+	anon.get("/login") // a CSRF cookie and a valid token for this visitor
+	if anon.csrf == "" {
+		t.Fatal("no CSRF token on the login page")
+	}
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	_ = w.WriteField("_csrf", anon.csrf)
+	part, _ := w.CreateFormFile("files", "big.eml")
+	_, _ = part.Write(bytes.Repeat([]byte("x"), 32<<10))
+	_ = w.Close()
+	req, err := http.NewRequest("POST", h.url+"/inbox/upload", &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := anon.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("anonymous multipart upload with a body token: %d, want 403 before the body is read", resp.StatusCode)
+	}
+}

@@ -158,6 +158,12 @@ func csrfToken(c *fiber.Ctx) string {
 	if t := req.PostArgs().Peek("_csrf"); len(t) > 0 { // urlencoded bodies only
 		return string(t)
 	}
+	// Reading a multipart body spools its files to disk: only for signed-in users (every
+	// multipart form is behind a login), so an anonymous request cannot make the server
+	// write up to the upload limit before it is refused.
+	if currentUser(c) == nil {
+		return ""
+	}
 	if form, err := req.MultipartForm(); err == nil && len(form.Value["_csrf"]) > 0 {
 		return form.Value["_csrf"][0]
 	}
