@@ -33,6 +33,9 @@ type Decoded struct {
 	Attachments []parsers.Attachment
 	Inline      []InlinePart // images with a Content-ID, for cid: URLs in HTML
 	Errors      []string     // what the MIME decoder could not read cleanly (not fatal)
+
+	// DateZoneUnknown: the Date header's offset is "-0000", "local zone unknown".
+	DateZoneUnknown bool
 }
 
 // InlinePart is an image the HTML body can refer to with a cid: URL.
@@ -113,6 +116,7 @@ func decode(raw []byte, depth int) (*Decoded, error) {
 		d.addError(e.Error())
 	}
 	d.collectParts(env)
+	d.DateZoneUnknown = dateZoneUnknown(env.Root.Header.Get("Date"))
 	if depth < maxForwardDepth {
 		d.useForwardedBody(env, depth)
 	}
@@ -200,13 +204,14 @@ func (d *Decoded) ParserMail(received time.Time) *parsers.Mail {
 		received = d.Date
 	}
 	return &parsers.Mail{
-		From:        d.From,
-		Subject:     d.Subject,
-		Text:        d.Text,
-		HTML:        d.HTML,
-		Received:    received,
-		Date:        d.Date,
-		Attachments: d.Attachments,
+		From:            d.From,
+		Subject:         d.Subject,
+		Text:            d.Text,
+		HTML:            d.HTML,
+		Received:        received,
+		Date:            d.Date,
+		DateZoneUnknown: d.DateZoneUnknown,
+		Attachments:     d.Attachments,
 	}
 }
 
@@ -238,6 +243,7 @@ func decodeFallback(raw []byte, cause error) (*Decoded, error) {
 		Date:      parseDate(h.Get("Date")),
 		Text:      cleanBody(string(rest)),
 	}
+	d.DateZoneUnknown = dateZoneUnknown(h.Get("Date"))
 	if list, err := enmime.ParseAddressList(h.Get("From")); err == nil && len(list) > 0 {
 		d.From, d.FromName = strings.ToLower(validUTF8(list[0].Address)), cleanHeader(list[0].Name)
 	} else {
@@ -319,6 +325,18 @@ func parseDate(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// dateZoneUnknown reports whether a Date header's offset is "-0000", which RFC 5322
+// reserves for a time in UTC whose writer did not know its local zone: such a Date
+// says nothing about the sender's zone.
+func dateZoneUnknown(s string) bool {
+	for _, f := range strings.Fields(dateComment.ReplaceAllString(s, "")) {
+		if f == "-0000" {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanHeader makes a decoded header value one clean line.

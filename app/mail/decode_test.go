@@ -334,3 +334,24 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// A Date of "-0000" says its writer did not know its zone (RFC 5322); the parsers then
+// must not read report times in it.
+func TestDateZoneUnknown(t *testing.T) {
+	for in, want := range map[string]bool{
+		"Mon, 05 Oct 2026 18:03:36 -0000":       true,
+		"Mon, 05 Oct 2026 18:03:36 -0000 (UTC)": true,
+		"Mon, 05 Oct 2026 18:03:36 +0000":       false,
+		"Mon, 05 Oct 2026 20:03:36 +0200":       false,
+		"":                                      false,
+	} {
+		raw := []byte("From: nas@example.com\r\nSubject: Backup ok\r\nDate: " + in + "\r\n\r\nbody\r\n")
+		d, err := Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.DateZoneUnknown != want || d.ParserMail(time.Time{}).DateZoneUnknown != want {
+			t.Errorf("Date %q: DateZoneUnknown = %v, want %v", in, d.DateZoneUnknown, want)
+		}
+	}
+}

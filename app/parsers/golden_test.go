@@ -54,7 +54,7 @@ func TestGolden(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no fixtures found")
 	}
-	reg := parsers.Default()
+	reg := parsers.Default().In(amsterdam(t))
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(f[len("testdata/"):], ".eml"), func(t *testing.T) {
 			res := reg.Parse(fixtureMail(t, f))
@@ -79,6 +79,17 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// amsterdam is the UI timezone of a fresh installation: the zone a report is read in
+// when its mail does not tell the sender's.
+func amsterdam(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
 
 // FuzzRegistry: no input makes a parser panic. The seed corpus is every fixture.

@@ -20,24 +20,36 @@ const (
 
 // Mail is what a parser sees of a stored mail.
 type Mail struct {
-	From        string // lower-case address only
-	Subject     string
-	Text        string    // text/plain body (decoded)
-	HTML        string    // text/html body (decoded, not sanitised)
-	Received    time.Time // when the mailbox received it (any zone)
-	Date        time.Time // the Date header, in the sender's offset; zero if missing
+	From     string // lower-case address only
+	Subject  string
+	Text     string    // text/plain body (decoded)
+	HTML     string    // text/html body (decoded, not sanitised)
+	Received time.Time // when the mailbox received it (any zone)
+	Date     time.Time // the Date header, in the offset it was written with; zero if missing
+	// DateZoneUnknown: the Date header's offset is "-0000", which says the writer did
+	// not know its local zone (RFC 5322).
+	DateZoneUnknown bool
+	// Fallback is the zone report times are read in when the mail does not tell the
+	// sender's reliably: the UI timezone. When nil, the registry's (Registry.In), else UTC.
+	Fallback    *time.Location
 	Attachments []Attachment
+
+	zone *time.Location // set by the registry to read a report again in another zone
 }
 
 // SenderLocation is the zone a report's clock times (written without a zone by most
-// backup products) are read in: the offset of the mail's Date header, which the
-// sending machine wrote in its own local time. Falls back to Received's zone, then UTC.
+// backup products) are read in: the sending machine's own, when the mail tells it
+// reliably (the offset of its Date header, see DateZoneTrusted), else Fallback (the UI
+// timezone), else UTC. Registry.Parse then checks the result against the mail: a
+// report that would end after its mail arrived was not read in the sender's zone.
 func (m *Mail) SenderLocation() *time.Location {
 	switch {
-	case !m.Date.IsZero():
+	case m.zone != nil:
+		return m.zone
+	case m.DateZoneTrusted():
 		return m.Date.Location()
-	case !m.Received.IsZero():
-		return m.Received.Location()
+	case m.Fallback != nil:
+		return m.Fallback
 	}
 	return time.UTC
 }
@@ -69,6 +81,14 @@ type ParsedRun struct {
 	Message        string     `json:"message,omitempty"`
 	Objects        []Object   `json:"objects,omitempty"`
 	Informational  bool       `json:"informational,omitempty"` // never learns a schedule
+	// TimeNote says why the times are not simply the report's (set by the registry,
+	// see settleTimes); shown with the run's time.
+	TimeNote string `json:"time_note,omitempty"`
+	// ReportKey is the report's own identity: its status and its start and end as
+	// written in it, whatever zone they were read in; "" when the report gives no
+	// usable start. The same report received twice has the same key (set by the
+	// registry, see reportKey).
+	ReportKey string `json:"-"`
 }
 
 // Info describes a parser for the /parsers page and the playground.
@@ -113,7 +133,18 @@ type Result struct {
 var ErrNoParser = errors.New("no parser recognised this mail")
 
 // Registry holds parsers in the order they are tried.
-type Registry struct{ parsers []Parser }
+type Registry struct {
+	parsers  []Parser
+	fallback *time.Location // see In
+}
+
+// In returns a copy of the registry that reads a report in loc (the UI timezone) when
+// its mail does not tell the sender's zone reliably (see Mail.SenderLocation).
+func (r *Registry) In(loc *time.Location) *Registry {
+	c := *r
+	c.fallback = loc
+	return &c
+}
 
 // NewRegistry returns a registry of ps, sorted by Info().Order (then name).
 func NewRegistry(ps ...Parser) *Registry {
@@ -133,19 +164,25 @@ func (r *Registry) Parsers() []Parser { return append([]Parser(nil), r.parsers..
 
 // Parse tries each enabled parser in order; the first that matches decides. A parser
 // that matches but fails to parse ends the search with its error: a later, more
-// generic parser must not paper over a vendor mail that changed shape.
-func (r *Registry) Parse(m *Mail) Result {
+// generic parser must not paper over a vendor mail that changed shape. The run's
+// times are then made to fit the mail (settleTimes).
+func (r *Registry) Parse(in *Mail) Result {
 	var res Result
+	m := *in // the registry's own copy: it sets the zones
+	m.zone = nil
+	if m.Fallback == nil {
+		m.Fallback = r.fallback
+	}
 	for _, p := range r.parsers {
 		info := p.Info()
 		if !info.Enabled {
 			continue
 		}
-		if !p.Match(m) {
+		if !p.Match(&m) {
 			res.Tried = append(res.Tried, Attempt{Parser: info.Name})
 			continue
 		}
-		run, err := p.Parse(m)
+		run, err := p.Parse(&m)
 		if err != nil {
 			res.Tried = append(res.Tried, Attempt{Parser: info.Name, Matched: true, Error: err.Error()})
 			res.Parser = info.Name
@@ -153,6 +190,7 @@ func (r *Registry) Parse(m *Mail) Result {
 			return res
 		}
 		res.Tried = append(res.Tried, Attempt{Parser: info.Name, Matched: true})
+		run = settleTimes(p, &m, run)
 		if info.Informational {
 			run.Informational = true
 		}
