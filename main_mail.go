@@ -100,6 +100,8 @@ func cmdImport(args []string, stdout io.Writer) error {
 			switch {
 			case s.Duplicate:
 				fmt.Fprintf(stdout, "%s: already imported (mail %d)\n", names[i], s.MailID)
+			case s.SameReport:
+				fmt.Fprintf(stdout, "%s: mail %d is a copy of a report already a run of job %d\n", names[i], s.MailID, s.JobID)
 			case s.RunID != 0:
 				fmt.Fprintf(stdout, "%s: mail %d became run %d of job %d\n", names[i], s.MailID, s.RunID, s.JobID)
 			case !s.Parsed:

@@ -20,6 +20,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/inbox"
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/mail"
+	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/tasks"
 	"github.com/backupchecks/backupchecks/app/validation"
 	inboxview "github.com/backupchecks/backupchecks/components/inbox"
@@ -102,7 +103,8 @@ func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
 			Status: deref(m.ParsedStatus), Parser: deref(m.ParserName), ParseError: deref(m.ParseError)},
 		MessageID: deref(m.MessageID), Source: m.Source, Size: m.Size, Location: m.Location,
 		Host: deref(m.ParsedHost), Message: deref(m.ParsedMessage), StartedAt: m.ParsedStartedAt, EndedAt: m.ParsedEndedAt,
-		CanWrite: canWriteInbox(currentUser(c)), Approvable: d.Approvable(),
+		CanWrite: canWriteInbox(currentUser(c)), Approvable: d.Approvable(), NeedsJobName: d.NeedsJobName(),
+		TimeNote: deref(m.ParsedTimeNote),
 	}
 	for _, o := range d.Objects {
 		out.Objects = append(out.Objects, inboxview.Object{Name: o.ObjectName, Type: o.ObjectType, Status: deref(o.Status), Error: deref(o.ErrorMessage)})
@@ -136,7 +138,11 @@ func (a *App) mailModal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.DetailModal(a.view(c), d, inboxview.ApproveForm{MailID: id}))
+	f, err := a.approveForm(c, d, "", "")
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.DetailModal(a.view(c), d, f))
 }
 
 func (a *App) mailEML(c *fiber.Ctx) error {
@@ -189,15 +195,19 @@ func (a *App) mailCID(c *fiber.Ctx) error {
 // customerTypeahead answers the approve form's customer field.
 func (a *App) customerTypeahead(c *fiber.Ctx) error {
 	q := strings.TrimSpace(c.Query("customer_name"))
-	found, err := customers.Search(c.UserContext(), a.db.Bun, q, 8)
+	found, err := customers.Search(c.UserContext(), a.db.Bun, q, approveCustomers+1)
 	if err != nil {
 		return err
+	}
+	more := len(found) > approveCustomers
+	if more {
+		found = found[:approveCustomers]
 	}
 	opts := make([]inboxview.CustomerOption, len(found))
 	for i, cu := range found {
 		opts[i] = inboxview.CustomerOption{ID: cu.ID, Name: cu.Name}
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.CustomerOptions(q, opts, ""))
+	return a.renderFragment(c, fiber.StatusOK, inboxview.CustomerOptions(q, opts, "", more))
 }
 
 func (a *App) mailApprove(c *fiber.Ctx) error {
@@ -205,7 +215,7 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ap := inbox.Approval{MailID: id}
+	ap := inbox.Approval{MailID: id, JobName: c.FormValue("job_name"), SubjectPattern: c.FormValue("subject_pattern")}
 	choice := c.FormValue("customer_id")
 	name := strings.TrimSpace(c.FormValue("customer_name"))
 	errs := validation.Errors{}
@@ -213,10 +223,7 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 	case "existing":
 		// A job exists: Approve finds it and needs no customer.
 	case "new", "":
-		if name == "" {
-			errs.Add("customer_name", "type a customer's name and pick it, or create a new customer")
-		}
-		ap.NewCustomerName = name
+		ap.NewCustomerName = name // Approve says so when a new job needs one and it is blank
 	default:
 		cid, err := strconv.ParseInt(choice, 10, 64)
 		if err != nil {
@@ -238,16 +245,19 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		found, _ := customers.Search(c.UserContext(), a.db.Bun, name, 8)
-		f := inboxview.ApproveForm{MailID: id, CustomerName: name, CustomerID: choice, Errors: errs}
-		for _, cu := range found {
-			f.Options = append(f.Options, inboxview.CustomerOption{ID: cu.ID, Name: cu.Name})
+		f, err := a.approveForm(c, d, name, choice)
+		if err != nil {
+			return err
 		}
+		f.JobName, f.SubjectPattern, f.Errors = ap.JobName, ap.SubjectPattern, errs
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, inboxview.Approve(a.view(c), d, f))
 	}
 	msg := fmt.Sprintf("Approved: job created for %s; %d mail(s) became runs.", res.Customer, res.Processed)
 	if !res.JobCreated {
 		msg = fmt.Sprintf("Added to the existing job; %d mail(s) became runs.", res.Processed)
+	}
+	if res.Copies > 0 {
+		msg += fmt.Sprintf(" %d were copies of reports already there (e.g. forwarded) and became no second run.", res.Copies)
 	}
 	trigger(c, map[string]any{"closeModal": true})
 	l, err := a.inboxList(c, db.LocationInbox, 1)
@@ -256,6 +266,33 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 	}
 	retarget(c, "#inbox-list", "outerHTML")
 	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(msg))
+}
+
+// approveCustomers is how many customers the approve form lists before any is typed.
+const approveCustomers = 8
+
+// approveForm is the approve section of a mail's dialog: the customers that match what
+// was typed (the first ones when nothing was), and for a mail no parser knows the job
+// name and subject pattern suggested from its subject.
+func (a *App) approveForm(c *fiber.Ctx, d inboxview.Detail, typed, choice string) (inboxview.ApproveForm, error) {
+	f := inboxview.ApproveForm{MailID: d.ID, CustomerName: typed, CustomerID: choice}
+	if !d.CanWrite || d.Approvable != "" || d.ExistingJob != "" {
+		return f, nil // no customer to pick
+	}
+	if d.NeedsJobName {
+		f.JobName, f.SubjectPattern = parsers.SuggestedJobName(d.Subject), parsers.SuggestedSubjectPattern(d.Subject)
+	}
+	found, err := customers.Search(c.UserContext(), a.db.Bun, typed, approveCustomers+1)
+	if err != nil {
+		return f, err
+	}
+	if len(found) > approveCustomers {
+		found, f.MoreCustomers = found[:approveCustomers], true
+	}
+	for _, cu := range found {
+		f.Options = append(f.Options, inboxview.CustomerOption{ID: cu.ID, Name: cu.Name})
+	}
+	return f, nil
 }
 
 func formIDs(c *fiber.Ctx) []int64 {
@@ -432,11 +469,13 @@ func uploadedMessage(fh *multipart.FileHeader, lim mail.Limits) (mail.Message, e
 // uploadSummary is the flash after an upload: what became of the files, and which
 // were refused and why.
 func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
-	var runs, inboxN, dup, unparsed int
+	var runs, inboxN, dup, unparsed, copies int
 	for _, s := range stored {
 		switch {
 		case s.Duplicate:
 			dup++
+		case s.SameReport:
+			copies++
 		case s.RunID != 0:
 			runs++
 		default:
@@ -449,6 +488,9 @@ func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
 	msg := fmt.Sprintf("%d file(s) uploaded: %d became runs of known jobs, %d wait in the Inbox", len(stored), runs, inboxN)
 	if unparsed > 0 {
 		msg += fmt.Sprintf(" (%d unparsed)", unparsed)
+	}
+	if copies > 0 {
+		msg += fmt.Sprintf(", %d were copies of reports already imported (e.g. forwarded) and became no second run", copies)
 	}
 	if dup > 0 {
 		msg += fmt.Sprintf(", %d were already imported", dup)

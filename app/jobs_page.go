@@ -108,6 +108,9 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
 		Pager: ui.Pager{Page: page, PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
 	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
+	if d.MatchingSection, err = a.matchingModel(c, j); err != nil {
+		return err
+	}
 	open := false
 	for _, kind := range []string{tickets.KindTicket, tickets.KindRemark} {
 		items, err := tickets.List(ctx, a.db.Bun, tickets.ListFilter{Kind: kind, Resolved: &open, JobID: id})

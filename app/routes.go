@@ -104,6 +104,9 @@ func (a *App) routeTable() []route {
 		{"GET", "/jobs/:id/schedule", adminOnly, a.jobScheduleView},
 		{"GET", "/jobs/:id/schedule/edit", adminOnly, a.jobScheduleEdit},
 		{"PUT", "/jobs/:id/schedule", adminOnly, a.jobScheduleSave},
+		{"GET", "/jobs/:id/matching", operators, a.jobMatchingView},
+		{"GET", "/jobs/:id/matching/edit", operators, a.jobMatchingEdit},
+		{"PUT", "/jobs/:id/matching", operators, a.jobMatchingSave},
 		{"GET", "/tasks/:id", operators, a.taskProgress},
 
 		{"GET", "/profile", allRoles, a.profilePage},

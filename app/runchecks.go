@@ -218,7 +218,7 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes .
 		Original: d.Status, StartedAt: d.StartedAt, EndedAt: d.EndedAt, Host: d.Host, Parser: d.Parser,
 		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: c.Query("filter"), AskOverride: askOverride,
 		CanMark:  d.ReviewedAt == nil && status != "Success",
-		Autotask: state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket}
+		Autotask: state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket, TimeNote: d.TimeNote}
 	if d.MailHTML != "" && d.MailID != nil {
 		m.BodyURL = mailBodyURL(*d.MailID)
 	} else {

@@ -55,6 +55,8 @@ type MailMessage struct {
 	ParsedInformational  bool       `bun:"parsed_informational"`
 	ParseError           *string    `bun:"parse_error"`
 	ParsedAt             *time.Time `bun:"parsed_at"`
+	ParsedReportKey      *string    `bun:"parsed_report_key"` // the report's own identity (dedup of copies)
+	ParsedTimeNote       *string    `bun:"parsed_time_note"`  // why the run's times are not the report's
 
 	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt time.Time `bun:"updated_at,nullzero,default:now()"`

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -80,7 +81,14 @@ func List(ctx context.Context, idb bun.IDB, location string, page, perPage int) 
 type Detail struct {
 	Mail        db.MailMessage
 	Objects     []db.MailObject
-	ExistingJob *db.Job // a job with this mail's matching key already exists
+	ExistingJob *db.Job // the job this mail's reports belong to already (matching key or match rule)
+}
+
+// NeedsJobName reports whether the mail's parser read a status but no job name (the
+// generic parser, for a product no parser knows): approving it names the job and
+// stores a match rule (sender and subject pattern) by which its later mails are known.
+func (d *Detail) NeedsJobName() bool {
+	return d.Mail.ParsedStatus != nil && (d.Mail.ParsedJobName == nil || *d.Mail.ParsedJobName == "")
 }
 
 // Approvable says why the mail cannot be approved, or "" when it can.
@@ -91,12 +99,39 @@ func (d *Detail) Approvable() string {
 		return "this mail is not in the Inbox"
 	case m.ParsedStatus == nil:
 		return "no parser could read this mail, so there is no job to create"
-	case m.ParsedJobName == nil || *m.ParsedJobName == "":
-		return "the parser found no job name in this mail (generic status only), so it cannot become a job"
-	case m.FromAddress == nil:
+	case m.FromAddress == nil || *m.FromAddress == "":
 		return "this mail has no sender address to recognise its job by"
+	case d.NeedsJobName() && (m.Subject == nil || *m.Subject == ""):
+		return "this mail has neither a job name nor a subject to recognise its job by"
 	}
 	return ""
+}
+
+// existingJob finds the job the mail's reports belong to: by the matching key when
+// the parser named the job, else by a match rule (the longest pattern that matches).
+// nil when there is none.
+func existingJob(ctx context.Context, idb bun.IDB, d *Detail, forUpdate bool) (*db.Job, error) {
+	m := d.Mail
+	job := new(db.Job)
+	q := idb.NewSelect().Model(job)
+	if d.NeedsJobName() {
+		q = q.Where("id = (SELECT r.job_id FROM job_match_rules r WHERE r.from_address = ? AND ? ILIKE subject_pattern_like(r.subject_pattern) ORDER BY length(r.subject_pattern) DESC, r.id LIMIT 1)",
+			*m.FromAddress, *m.Subject)
+	} else {
+		q = q.Where("from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?",
+			*m.FromAddress, str(m.ParsedBackupSoftware), str(m.ParsedBackupType), str(m.ParsedJobName))
+	}
+	if forUpdate {
+		q = q.For("UPDATE")
+	}
+	err := q.Scan(ctx)
+	switch {
+	case err == nil:
+		return job, nil
+	case errors.Is(db.NotFound(err), db.ErrNotFound):
+		return nil, nil
+	}
+	return nil, fmt.Errorf("inbox: job of mail %d: %w", m.ID, err)
 }
 
 // Get loads a mail (without its raw MIME) with its objects.
@@ -109,15 +144,11 @@ func Get(ctx context.Context, idb bun.IDB, id int64) (*Detail, error) {
 		return nil, fmt.Errorf("inbox: objects of mail %d: %w", id, err)
 	}
 	if d.Approvable() == "" {
-		job := new(db.Job)
-		err := idb.NewSelect().Model(job).Where("from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?",
-			*d.Mail.FromAddress, *d.Mail.ParsedBackupSoftware, *d.Mail.ParsedBackupType, *d.Mail.ParsedJobName).Scan(ctx)
-		switch {
-		case err == nil:
-			d.ExistingJob = job
-		case !errors.Is(db.NotFound(err), db.ErrNotFound):
-			return nil, fmt.Errorf("inbox: job of mail %d: %w", id, err)
+		job, err := existingJob(ctx, idb, d, false)
+		if err != nil {
+			return nil, err
 		}
+		d.ExistingJob = job
 	}
 	return d, nil
 }
@@ -148,11 +179,14 @@ func HTMLBody(ctx context.Context, idb bun.IDB, id int64) (string, error) {
 }
 
 // Approval names the customer a mail's new job belongs to: an existing one by id, or a
-// new one by name.
+// new one by name. A mail whose parser read no job name (Detail.NeedsJobName) also
+// names the job and the subject pattern its mails are recognised by.
 type Approval struct {
 	MailID          int64
 	CustomerID      int64
 	NewCustomerName string
+	JobName         string
+	SubjectPattern  string
 }
 
 // Approved is what approving did.
@@ -160,12 +194,17 @@ type Approved struct {
 	JobID      int64
 	JobCreated bool
 	Customer   string
-	Processed  int // mails turned into runs, this one included
+	Processed  int // mails turned into runs, this one included (unless it was a copy)
+	Copies     int // mails that were copies of reports already runs of the job
 }
 
 // Approve creates the mail's job for the customer (or finds it, when another mail of
 // the same job was approved meanwhile), turns this mail into its first run and
-// processes every other Inbox mail of the same job at once.
+// processes every other Inbox mail of the same job at once. For a mail no parser
+// knows, the job gets the approver's name and a match rule (the mail's sender and
+// the subject pattern), and the Inbox mails that rule matches become its runs. Field
+// errors come back as validation.Errors on customer_name, customer_id, job_name and
+// subject_pattern, all at once.
 func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (Approved, error) {
 	var out Approved
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -195,18 +234,35 @@ func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (A
 			return validation.Errors{"form": why}
 		}
 		m := d.Mail
-		job := new(db.Job)
-		err := tx.NewSelect().Model(job).Where("from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?",
-			*m.FromAddress, *m.ParsedBackupSoftware, *m.ParsedBackupType, *m.ParsedJobName).For("UPDATE").Scan(ctx)
-		switch {
-		case err == nil:
+		job, err := existingJob(ctx, tx, d, true)
+		if err != nil {
+			return err
+		}
+		var rule map[string]string
+		if job != nil {
 			// Another mail of this job was approved meanwhile: add to it, whatever customer was picked.
 			cust, err := customers.Get(ctx, tx, job.CustomerID)
 			if err != nil {
 				return err
 			}
 			out.Customer = cust.Name
-		case errors.Is(db.NotFound(err), db.ErrNotFound):
+		} else {
+			job = &db.Job{CustomerID: a.CustomerID, JobName: str(m.ParsedJobName), BackupSoftware: str(m.ParsedBackupSoftware),
+				BackupType: str(m.ParsedBackupType), FromAddress: m.FromAddress, Active: true, Informational: m.ParsedInformational}
+			errs := validation.Errors{}
+			if a.CustomerID == 0 && strings.TrimSpace(a.NewCustomerName) == "" {
+				errs.Add("customer_name", "type a customer's name and pick it, or create a new customer")
+			}
+			if d.NeedsJobName() {
+				job.JobName = strings.TrimSpace(a.JobName)
+				if err := checkNaming(ctx, tx, d, job, a.SubjectPattern, errs); err != nil {
+					return err
+				}
+				rule = map[string]string{"from_address": *m.FromAddress, "subject_pattern": strings.TrimSpace(a.SubjectPattern)}
+			}
+			if err := errs.Err(); err != nil {
+				return err
+			}
 			var cust *db.Customer
 			if a.CustomerID != 0 {
 				if cust, err = customers.Get(ctx, tx, a.CustomerID); errors.Is(err, db.ErrNotFound) {
@@ -218,44 +274,98 @@ func Approve(ctx context.Context, bdb *bun.DB, actor audit.Actor, a Approval) (A
 				return err
 			}
 			out.Customer = cust.Name
-			job = &db.Job{CustomerID: cust.ID, JobName: *m.ParsedJobName, BackupSoftware: *m.ParsedBackupSoftware,
-				BackupType: *m.ParsedBackupType, FromAddress: m.FromAddress, Active: true, Informational: m.ParsedInformational}
+			job.CustomerID = cust.ID
 			if _, err := tx.NewInsert().Model(job).Column("customer_id", "job_name", "backup_software", "backup_type",
 				"from_address", "active", "informational").Returning("id").Exec(ctx); err != nil {
 				return fmt.Errorf("create job: %w", err)
 			}
+			if rule != nil {
+				if err := jobs.SaveMatchRule(ctx, tx, job.ID, rule["from_address"], rule["subject_pattern"]); err != nil {
+					return err
+				}
+			}
 			out.JobCreated = true
-		default:
-			return fmt.Errorf("find job: %w", err)
 		}
 		out.JobID = job.ID
 
+		// The job's other mails: of its matching key, or (a match rule) any waiting mail
+		// of the sender, which processing matches by the rules.
+		q := tx.NewSelect().Model((*db.MailMessage)(nil)).Column("id").
+			Where("location = 'inbox' AND job_id IS NULL AND from_address = ?", *m.FromAddress)
+		if !d.NeedsJobName() {
+			q = q.Where("parsed_backup_software = ? AND parsed_backup_type = ? AND parsed_job_name = ?",
+				job.BackupSoftware, job.BackupType, job.JobName)
+		}
 		var ids []int64
-		if err := tx.NewSelect().Model((*db.MailMessage)(nil)).Column("id").
-			Where("location = 'inbox' AND job_id IS NULL").
-			Where("from_address = ? AND parsed_backup_software = ? AND parsed_backup_type = ? AND parsed_job_name = ?",
-				*m.FromAddress, job.BackupSoftware, job.BackupType, job.JobName).
-			Scan(ctx, &ids); err != nil {
+		if err := q.Scan(ctx, &ids); err != nil {
 			return fmt.Errorf("find the job's other mails: %w", err)
 		}
-		runs, err := ingest.ProcessMails(ctx, tx, ids)
+		processed, err := ingest.ProcessMails(ctx, tx, ids)
 		if err != nil {
 			return err
 		}
-		out.Processed = len(runs)
-		if out.Processed == 0 {
+		done := false
+		for _, p := range processed {
+			if p.JobID != job.ID {
+				continue // a mail of another known job of the sender
+			}
+			if p.Duplicate {
+				out.Copies++
+			} else {
+				out.Processed++
+			}
+			done = done || p.MailID == a.MailID
+		}
+		if !done {
 			return errors.New("approve: the mail did not become a run (is the job archived?)")
 		}
 		if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicInbox, IDs: ids}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, "mail.approved", fmt.Sprintf("mail:%d", a.MailID), map[string]any{
-			"customer": out.Customer, "job_id": job.ID, "job_name": job.JobName, "job_created": out.JobCreated, "runs": out.Processed})
+		details := map[string]any{"customer": out.Customer, "job_id": job.ID, "job_name": job.JobName,
+			"job_created": out.JobCreated, "runs": out.Processed, "copies": out.Copies}
+		if rule != nil {
+			details["match_rule"] = rule
+		}
+		return audit.Record(ctx, tx, actor, "mail.approved", fmt.Sprintf("mail:%d", a.MailID), details)
 	})
 	if err != nil {
 		return out, fmt.Errorf("inbox: approve mail %d: %w", a.MailID, err)
 	}
 	return out, nil
+}
+
+// checkNaming adds to errs what is wrong with the name and subject pattern an approver
+// gave a mail no parser knows: a job name, a pattern that matches this mail, and no
+// other job of the sender with that name (the matching key is unique).
+func checkNaming(ctx context.Context, tx bun.IDB, d *Detail, job *db.Job, pattern string, errs validation.Errors) error {
+	if msg := jobs.ValidateJobName(job.JobName); msg != "" {
+		errs.Add("job_name", msg)
+	}
+	ruleErrs, err := jobs.CheckMatchRule(ctx, tx, *d.Mail.FromAddress, pattern, *d.Mail.Subject)
+	if err != nil {
+		return err
+	}
+	for field, msg := range ruleErrs {
+		if field == "from_address" {
+			field = "form" // the mail's own sender: not in the form
+			msg = "the sender's address of this mail cannot be used to recognise its job"
+		}
+		errs.Add(field, msg)
+	}
+	if errs["job_name"] == "" {
+		var taken string
+		err := tx.NewRaw(`SELECT c.name FROM jobs j JOIN customers c ON c.id = j.customer_id
+			WHERE j.from_address = ? AND j.backup_software = ? AND j.backup_type = ? AND j.job_name = ?`,
+			job.FromAddress, job.BackupSoftware, job.BackupType, job.JobName).Scan(ctx, &taken)
+		switch {
+		case err == nil:
+			errs.Add("job_name", fmt.Sprintf("%s already has a job of this sender by this name; choose another name", taken))
+		case !errors.Is(db.NotFound(err), db.ErrNotFound):
+			return fmt.Errorf("check the job name: %w", err)
+		}
+	}
+	return nil
 }
 
 // Delete soft-deletes Inbox mails (they move to Deleted mails). Returns how many moved.
@@ -297,6 +407,13 @@ func move(ctx context.Context, idb bun.IDB, actor audit.Actor, ids []int64, acti
 		return 0, err
 	}
 	return int(n), nil
+}
+
+func str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func nullID(id int64) *int64 {

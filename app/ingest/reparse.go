@@ -30,6 +30,10 @@ const reparseBatch = 200
 // is told after each batch.
 func Reparse(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, now time.Time, progress func(done, total int)) (ReparseResult, error) {
 	var res ReparseResult
+	reg, err := inUIZone(ctx, bdb, reg)
+	if err != nil {
+		return res, err
+	}
 	if err := bdb.NewRaw("SELECT count(*) FROM mail_messages WHERE job_id IS NULL").Scan(ctx, &res.Total); err != nil {
 		return res, fmt.Errorf("ingest: reparse: count: %w", err)
 	}
@@ -85,7 +89,7 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 	cols := []string{"from_address", "subject", "text_body", "html_body", "message_id",
 		"parser_name", "parsed_backup_software", "parsed_backup_type", "parsed_job_name", "parsed_status",
 		"parsed_started_at", "parsed_ended_at", "parsed_host", "parsed_message", "parsed_informational",
-		"parse_error", "parsed_at"}
+		"parse_error", "parsed_at", "parsed_report_key", "parsed_time_note"}
 	upd := tx.NewUpdate().With("_data", tx.NewValues(&rows).Column(append([]string{"id"}, cols...)...)).
 		Model((*db.MailMessage)(nil)).TableExpr("_data").Where("mail_message.id = _data.id").Set("updated_at = now()")
 	for _, c := range cols {
@@ -107,6 +111,10 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 		return err
 	}
 	res.Reparsed += len(batch)
-	res.Runs += len(runs)
+	for _, r := range runs {
+		if !r.Duplicate {
+			res.Runs++
+		}
+	}
 	return nil
 }

@@ -29,6 +29,10 @@ type Stored struct {
 	RunID     int64  // the run created; 0 if none
 	Parsed    bool   // a parser produced a run from it
 	Error     string // why it is unparsed, if it is
+
+	// SameReport: a copy of a report already a run of JobID (e.g. forwarded); no run of
+	// its own.
+	SameReport bool
 }
 
 // maxBody bounds a decoded body kept for display and search; the raw MIME is complete.
@@ -52,6 +56,10 @@ func ContentSourceID(raw []byte) string {
 // database refuses is stored again without its parse result, with the reason, so that
 // one bad message never holds back the rest of its batch.
 func StoreBatch(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, source string, msgs []bcmail.Message, now time.Time) ([]Stored, error) {
+	reg, err := inUIZone(ctx, bdb, reg)
+	if err != nil {
+		return nil, err
+	}
 	var out []Stored
 	for start := 0; start < len(msgs); {
 		end, size := start, 0
@@ -198,7 +206,9 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 		}
 		if id, ok := newID[sid]; ok {
 			s.MailID = id
-			if r, ok := byMail[id]; ok {
+			if r, ok := byMail[id]; ok && r.Duplicate {
+				s.JobID, s.SameReport = r.JobID, true
+			} else if ok {
 				s.JobID, s.RunID = r.JobID, r.RunID
 			}
 		} else {
@@ -337,6 +347,7 @@ func applyResult(row *db.MailMessage, res parsers.Result, now time.Time) {
 	row.ParsedBackupSoftware, row.ParsedBackupType, row.ParsedJobName = nil, nil, nil
 	row.ParsedStatus, row.ParsedStartedAt, row.ParsedEndedAt = nil, nil, nil
 	row.ParsedHost, row.ParsedMessage, row.ParsedInformational = nil, nil, false
+	row.ParsedReportKey, row.ParsedTimeNote = nil, nil
 	if r := res.Run; r != nil {
 		row.ParsedBackupSoftware = strPtr(clean(r.BackupSoftware, 200))
 		row.ParsedBackupType = strPtr(clean(r.BackupType, 200))
@@ -346,6 +357,8 @@ func applyResult(row *db.MailMessage, res parsers.Result, now time.Time) {
 		row.ParsedHost = strPtr(clean(r.Host, 500))
 		row.ParsedMessage = strPtr(clean(r.Message, 4000))
 		row.ParsedInformational = r.Informational
+		row.ParsedReportKey = strPtr(clean(r.ReportKey, 500))
+		row.ParsedTimeNote = strPtr(clean(r.TimeNote, 2000))
 		if row.ParsedStatus == nil {
 			row.ParseError = strPtr(clean(fmt.Sprintf("%s returned the unknown status %q", res.Parser, r.Status), 4000))
 		}

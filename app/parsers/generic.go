@@ -9,13 +9,21 @@ func init() { register(genericParser{}) }
 
 // genericParser is the last resort: it reads a status word from the subject so an
 // unknown vendor's mail still shows a status in the Inbox. It never names a job, so
-// such a mail waits in the Inbox (marked generic) rather than becoming a run by guess.
+// such a mail waits in the Inbox (marked generic) rather than becoming a run by guess,
+// until an approver names its job: the job's match rule (sender and a subject pattern,
+// see SuggestedSubjectPattern) then recognises the stream's later mails.
 type genericParser struct{}
 
+const (
+	failedWords  = `fail(ed|ure)?|errors?|unsuccessful|mislukt|échec|echec|échoué|fehlgeschlagen|critical`
+	warningWords = `warn(ing)?s?|partially|partial|gedeeltelijk|avertissement|warnung`
+	successWords = `success(ful(ly)?)?|succeeded|completed|ok|geslaagd|réussi|reussi|terminée|erfolgreich`
+)
+
 var (
-	genericFailed  = words(`fail(ed|ure)?|errors?|unsuccessful|mislukt|échec|echec|échoué|fehlgeschlagen|critical`)
-	genericWarning = words(`warn(ing)?s?|partially|partial|gedeeltelijk|avertissement|warnung`)
-	genericSuccess = words(`success(ful(ly)?)?|succeeded|completed|ok|geslaagd|réussi|reussi|terminée|erfolgreich`)
+	genericFailed  = words(failedWords)
+	genericWarning = words(warningWords)
+	genericSuccess = words(successWords)
 )
 
 // words matches any of the alternatives as a whole word. Go's \b only knows ASCII

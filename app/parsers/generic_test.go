@@ -66,3 +66,23 @@ var errTest = errorString("layout changed")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestSuggestedJobNameAndPattern(t *testing.T) {
+	for _, tc := range []struct{ subject, name, pattern string }{
+		{"[Failed] Nightly backup nas01 - 2026-03-03 22:00", "Nightly backup nas01", "[*] Nightly backup nas01 - *"},
+		{"Duplicati Backup report for Office files (Success)", "Duplicati Backup report for Office files", "Duplicati Backup report for Office files (*)"},
+		{"Borg backup srv-web2: success, 3 archives, 12.4 GB", "Borg backup srv-web2: archives, GB", "Borg backup srv-web2: *, * archives, * GB"},
+		{"Fwd: Backup script on db01 FAILED at 03/03/2026 02:15:07", "Backup script on db01 at", "*Backup script on db01 * at *"},
+		{"Sicherung erfolgreich - Dienstag, 3. März 2026", "Sicherung - Dienstag", "Sicherung * - Dienstag, *"},
+		{"Backup completed - Tuesday, 03 March 2026 22:04:12", "Backup", "Backup * - *"},
+		{"May backup of mailserver ok", "May backup of mailserver", "May backup of mailserver *"},
+		{"Failed", "Failed", "Failed"},
+	} {
+		if got := SuggestedJobName(tc.subject); got != tc.name {
+			t.Errorf("SuggestedJobName(%q) = %q, want %q", tc.subject, got, tc.name)
+		}
+		if got := SuggestedSubjectPattern(tc.subject); got != tc.pattern {
+			t.Errorf("SuggestedSubjectPattern(%q) = %q, want %q", tc.subject, got, tc.pattern)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type RunDetail struct {
 	ReviewedBy   string     `bun:"reviewed_by"`
 	// The run's Autotask ticket number; "" when none or deleted in Autotask.
 	AutotaskTicket string `bun:"autotask_ticket"`
+	// Why the run's time is not simply its report's (ingest: a relay's Date offset, a
+	// report later than its mail); "" when it is.
+	TimeNote string `bun:"time_note"`
 
 	Objects []RunObject `bun:"-"`
 	Events  []Event     `bun:"-"`
@@ -59,7 +62,8 @@ func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 		       r.mail_message_id, coalesce(m.parser_name, '') AS parser_name,
 		       coalesce(m.html_body, '') AS html_body, coalesce(m.text_body, '') AS text_body,
 		       r.reviewed_at, coalesce(u.display_name, u.username, '') AS reviewed_by,
-		       CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket
+		       CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket,
+		       coalesce(r.time_note, '') AS time_note
 		FROM job_runs r
 		JOIN jobs j ON j.id = r.job_id JOIN customers c ON c.id = j.customer_id
 		LEFT JOIN mail_messages m ON m.id = r.mail_message_id

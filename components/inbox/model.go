@@ -77,15 +77,22 @@ type Detail struct {
 	CanWrite    bool
 	Approvable  string // "" when it can be approved, else why not
 	ExistingJob string // "customer / job" when approving only adds to an existing job
+	// NeedsJobName: no parser knows the product; approving names the job and its
+	// subject pattern.
+	NeedsJobName bool
+	TimeNote     string // why the run's times are not the report's, "" when they are
 }
 
 // ApproveForm is the approve section with its field errors.
 type ApproveForm struct {
-	MailID       int64
-	CustomerName string
-	CustomerID   string // an id, "new", or ""
-	Options      []CustomerOption
-	Errors       map[string]string
+	MailID         int64
+	CustomerName   string
+	CustomerID     string // an id, "new", or ""
+	Options        []CustomerOption
+	MoreCustomers  bool   // more customers match than Options lists
+	JobName        string // for a mail no parser knows (Detail.NeedsJobName)
+	SubjectPattern string
+	Errors         map[string]string
 }
 
 // CustomerOption is one type-ahead match.

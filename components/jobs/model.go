@@ -75,6 +75,7 @@ type Detail struct {
 	IsAdmin bool
 
 	ScheduleSection ScheduleModel
+	MatchingSection MatchingModel // how its mails are recognised
 	Reviews         []ReviewEvent
 	Alerts          []JobAlert // open tickets and remarks on the job
 }
