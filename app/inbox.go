@@ -370,7 +370,8 @@ func uploadLimits() inboxview.UploadLimits {
 // mailUpload imports dropped or chosen .eml files through the same pipeline as a
 // mailbox. The form's files are spooled to disk as the request streams in; each is then
 // read through the reducer, a few uploads at a time. One bad file never fails the
-// others: an empty one is stored unparsed, one over the limit is refused by name.
+// others: an empty or broken mail is stored unparsed, a file over the limit or one that
+// is no mail at all (no mail header: a PDF, a note) is refused by name.
 func (a *App) mailUpload(c *fiber.Ctx) error {
 	form, err := c.MultipartForm()
 	if err != nil {
@@ -460,6 +461,8 @@ func uploadedMessage(fh *multipart.FileHeader, lim mail.Limits) (mail.Message, e
 	switch {
 	case errors.As(err, &tl):
 		return mail.Message{}, tooLarge()
+	case errors.Is(err, ingest.ErrNotMail):
+		return mail.Message{}, err
 	case err != nil:
 		return mail.Message{}, fmt.Errorf("cannot be read: %w", err)
 	}

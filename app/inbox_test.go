@@ -69,7 +69,7 @@ func TestInboxUploadApprove(t *testing.T) {
 	r = c.upload(map[string][]byte{
 		"a.eml": parserstest.Mail(1, "Failed", "Nightly", "object: vm01 Failed disk full"),
 		"b.eml": parserstest.Mail(2, "Success", "Nightly"),
-		"c.eml": []byte("this is no mail\x00\x01"),
+		"c.eml": []byte("Subject: a broken mail\r\nContent-Type: multipart/mixed\r\n\r\nthis is no report\x00\x01"),
 	})
 	wantStatus(t, r, http.StatusOK)
 	if got := r.doc.Find("#inbox-rows tr").Length(); got != 3 {

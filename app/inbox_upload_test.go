@@ -182,6 +182,36 @@ func TestSecurityEmptyUploadIsStoredUnparsed(t *testing.T) {
 	}
 }
 
+// Files that are no mail at all (a PDF, a note) are refused by name, by their content
+// whatever their name says; a mail that is merely broken is stored, unparsed.
+func TestUploadRefusesFilesThatAreNoMail(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	c := h.client()
+	c.login("ops")
+	r := c.upload(map[string][]byte{
+		"invoice.pdf": []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"),
+		"notes.txt":   []byte("Notes from Monday\nCall Acme about the NAS.\n"),
+		"renamed.eml": []byte("PK\x03\x04\x14\x00\x06\x00"),
+		"broken.eml":  []byte("Subject: Backup report\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n\x00\x01 garbage"),
+		"a.eml":       parserstest.Mail(1, "Success", "Nightly"),
+	})
+	wantStatus(t, r, http.StatusOK)
+	flash := r.text("#flash")
+	for _, want := range []string{"2 file(s) uploaded", "invoice.pdf: not a mail", "notes.txt: not a mail", "renamed.eml: not a mail"} {
+		if !strings.Contains(flash, want) {
+			t.Errorf("flash %q lacks %q", flash, want)
+		}
+	}
+	if got := r.doc.Find("#inbox-rows tr").Length(); got != 2 || r.doc.Find("#inbox-rows .badge:contains('Unparsed')").Length() != 1 {
+		t.Fatalf("%d rows, want the report and the broken mail (unparsed):\n%s", got, r.body)
+	}
+	r = c.upload(map[string][]byte{"invoice.pdf": []byte("%PDF-1.7\n")})
+	if r.doc.Find("#flash .alert-danger").Length() != 1 || !strings.Contains(r.text("#flash"), "Nothing was imported. invoice.pdf: not a mail") {
+		t.Fatalf("a lone PDF: %q", r.text("#flash"))
+	}
+}
+
 // A file over the limit is refused by name and with the limit; the other files of the
 // upload are imported; nothing is stored cut off.
 func TestSecurityOversizedUploadIsRefusedByName(t *testing.T) {
