@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,11 +13,14 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/tasks"
 )
@@ -341,7 +345,10 @@ func TestBrowserCreateUserInModal(t *testing.T) {
 }
 
 // TestBrowserUploadAndApprove uploads an .eml in the Inbox, opens it, approves it to a
-// new customer, and sees it leave the Inbox and the job counted.
+// new customer, and sees it leave the Inbox and the job counted. The customer's name is
+// typed as soon as the dialog is there, as a person does: the dialog opens with the
+// focus in the field, and keeps it where the user put it when its fade-in ends (it
+// used to move to the dialog then, so the end of the name was lost: "Acme Co").
 func TestBrowserUploadAndApprove(t *testing.T) {
 	h := newHarness(t, Options{Registry: parserstest.Registry()})
 	h.user("ops", "operator")
@@ -364,13 +371,25 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 	if row := run(ctx, t, chromedp.Text("#inbox-rows tr")); !strings.Contains(row, "Nightly") || !strings.Contains(row, "Failed") {
 		t.Fatalf("uploaded row = %q", row)
 	}
-	steps(ctx, t, "open the mail and type a customer",
+	if n := run(ctx, t, chromedp.Evaluate[int](`document.getElementById("eml-files").files.length`)); n != 0 {
+		t.Fatalf("the file picker still holds %d file(s) after the upload", n)
+	}
+	steps(ctx, t, "open the mail and type a customer at once",
 		chromedp.Click("#inbox-rows tr td:nth-child(3)"),
-		chromedp.WaitVisible("#approve-form"),
-		htmxIdle(),
+		chromedp.WaitVisible("#f-customer_name"),
+		// Half the name while the dialog fades in, into the field clicked…
+		chromedp.SendKeys("#f-customer_name", "Acme"),
 		modalShown(),
-		chromedp.SendKeys("#f-customer_name", "Acme Corp"),
-		chromedp.WaitVisible("#customer-new"),
+		// …and the rest once it has opened, without clicking again.
+		chromedp.KeyEvent(" Corp"),
+	)
+	if v := run(ctx, t, chromedp.Value("#f-customer_name")); v != "Acme Corp" {
+		t.Fatalf("typed name arrived as %q", v)
+	}
+	// The type-ahead has answered for the whole name (not for a part typed before).
+	steps(ctx, t, "see the new customer offered",
+		waitJS(`(document.getElementById("customer-new") || {}).parentElement &&
+			document.getElementById("customer-new").parentElement.textContent.includes("Acme Corp")`),
 		htmxIdle(),
 	)
 	screenshot(ctx, t, "08-inbox-approve")
@@ -379,7 +398,7 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 		chromedp.WaitVisible("#inbox-empty"),
 		htmxIdle(),
 	)
-	if flash := run(ctx, t, chromedp.Text("#flash")); !strings.Contains(flash, "Acme Corp") {
+	if flash := run(ctx, t, chromedp.Text("#flash")); !strings.Contains(flash, "Acme Corp;") {
 		t.Fatalf("flash after approve = %q", flash)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(h.url+"/"), chromedp.WaitVisible("#dashboard-figures")); err != nil {
@@ -387,6 +406,125 @@ func TestBrowserUploadAndApprove(t *testing.T) {
 	}
 	if figs := run(ctx, t, chromedp.Text("#dashboard-figures")); !strings.Contains(strings.Join(strings.Fields(figs), " "), "Jobs 1") {
 		t.Fatalf("dashboard after approve: %q", figs)
+	}
+}
+
+// TestBrowserMailDialog: the mail dialog opens wide, with the approve section above the
+// mail and the customers listed at once; the customer field has the focus; an error
+// beside a field goes as soon as the field is edited.
+func TestBrowserMailDialog(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", "operator")
+	for i := range 12 {
+		if _, err := customers.Create(t.Context(), h.db.Bun, audit.Actor{}, fmt.Sprintf("Customer %02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := h.client()
+	c.login("ops")
+	wantStatus(t, c.upload(map[string][]byte{"a.eml": htmlReportMail(3, "Failed", "Nightly")}), http.StatusOK)
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "ops")...)
+	steps(ctx, t, "open the mail",
+		chromedp.Navigate(h.url+"/inbox"),
+		chromedp.WaitVisible("#inbox-rows tr"),
+		htmxIdle(),
+		chromedp.Click("#inbox-rows tr td:nth-child(3)"),
+		chromedp.WaitVisible("#approve-form"),
+		modalShown(),
+	)
+	screenshot(ctx, t, "09-mail-dialog")
+	if hint := run(ctx, t, chromedp.Text("#customer-hint")); strings.Contains(hint, "No customers") {
+		t.Fatalf("with 12 customers the dialog says %q", hint)
+	}
+	if n := run(ctx, t, chromedp.Evaluate[int](`document.querySelectorAll('#customer-options input[name="customer_id"]').length`)); n != 8 {
+		t.Fatalf("%d customers listed before typing, want 8", n)
+	}
+	if w := run(ctx, t, chromedp.Evaluate[float64](`document.querySelector("#modal .modal-dialog").getBoundingClientRect().width`)); w < 1100 {
+		t.Fatalf("the dialog is %.0f px wide in a 1280 px window, want a wide one", w)
+	}
+	if above := run(ctx, t, chromedp.Evaluate[bool](`document.getElementById("approve-form").getBoundingClientRect().bottom <=
+		document.querySelector("#modal iframe.mail-body").getBoundingClientRect().top`)); !above {
+		t.Fatal("the approve section is not above the mail")
+	}
+	if id := run(ctx, t, chromedp.Evaluate[string](`document.activeElement.id`)); id != "f-customer_name" {
+		t.Fatalf("the focus is on %q, want the customer field", id)
+	}
+	steps(ctx, t, "approve without a customer, then type one",
+		chromedp.Click("#approve-submit"),
+		chromedp.WaitVisible("#f-customer_name.is-invalid"),
+		htmxIdle(),
+	)
+	if msg := run(ctx, t, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("#f-customer_name ~ .invalid-feedback")).display !== "none"`)); !msg {
+		t.Fatal("the error is not shown")
+	}
+	steps(ctx, t, "type a customer", chromedp.SendKeys("#f-customer_name", "A"))
+	if still := run(ctx, t, chromedp.Evaluate[bool](`document.getElementById("f-customer_name").classList.contains("is-invalid") ||
+		getComputedStyle(document.querySelector("#f-customer_name ~ .invalid-feedback")).display !== "none"`)); still {
+		t.Fatal("the error stays while the field is edited")
+	}
+}
+
+// TestBrowserUploadProgress: a large upload shows its progress in the upload box while
+// it is sent, then that it is being imported; afterwards the file picker is empty.
+func TestBrowserUploadProgress(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", "operator")
+	eml := filepath.Join(t.TempDir(), "large.eml")
+	if err := os.WriteFile(eml, largeReport(1, 6<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "ops")...)
+	// 3 MB/s up: the 6 MB upload takes two seconds.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{DownloadThroughput: -1, UploadThroughput: 3 << 20}}})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	steps(ctx, t, "upload a large mail",
+		chromedp.Navigate(h.url+"/inbox"),
+		chromedp.WaitVisible("#upload-form"),
+		htmxIdle(),
+		chromedp.SetUploadFiles("#eml-files", []string{eml}),
+		chromedp.Click("#upload-submit"),
+		chromedp.WaitVisible("#upload-progress"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			// Sample what the box says until the upload is done.
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				st, err := chromedp.Evaluate[string](`document.getElementById("upload-progress").classList.contains("d-none") ? "done" :
+					document.getElementById("upload-progress").getAttribute("aria-valuenow") + "|" + document.getElementById("upload-status").textContent`)(ctx, tg)
+				if err != nil {
+					return err
+				}
+				seen = append(seen, st)
+				if st == "done" {
+					return nil
+				}
+			}
+			return fmt.Errorf("the upload did not finish")
+		}),
+		chromedp.WaitVisible("#inbox-rows tr"),
+		htmxIdle(),
+	)
+	var partway bool
+	for _, s := range seen {
+		pct, text, _ := strings.Cut(s, "|")
+		if pct != "0" && pct != "100" && strings.Contains(text, "Uploading… ") && strings.Contains(text, " of ") {
+			partway = true
+		}
+	}
+	if !partway {
+		t.Fatalf("no progress shown while uploading: %q", seen)
+	}
+	if n := run(ctx, t, chromedp.Evaluate[int](`document.getElementById("eml-files").files.length`)); n != 0 {
+		t.Fatalf("the file picker still holds %d file(s)", n)
 	}
 }
 

@@ -219,6 +219,89 @@
     }
   });
 
+  // ---- Dialog focus, field errors and the upload box (issue 12) ----------------------
+
+  // Bootstrap moves the focus to the dialog when its fade-in ends, which swallowed what
+  // had been typed into a field by then. The field the user is in keeps the focus, and
+  // one marked data-autofocus gets it when the dialog opens.
+  var dialogFocus = null;
+  document.addEventListener("focusin", function (e) {
+    var m = document.getElementById("modal");
+    if (m && e.target !== m && m.contains(e.target)) dialogFocus = e.target;
+  });
+  document.addEventListener("show.bs.modal", function (e) {
+    if (e.target.id === "modal") dialogFocus = null;
+  });
+  document.addEventListener("shown.bs.modal", function (e) {
+    if (e.target.id !== "modal") return;
+    var el = dialogFocus && dialogFocus.isConnected && e.target.contains(dialogFocus) ? dialogFocus : e.target.querySelector("[data-autofocus]");
+    if (el && document.activeElement !== el) el.focus();
+  });
+
+  // A field's error goes as soon as the field is edited. data-clears-error="ID" on a
+  // group of choices clears the error shown at field ID when a choice is made.
+  function clearFieldError(el) {
+    if (!el || !el.classList || !el.classList.contains("is-invalid")) return;
+    el.classList.remove("is-invalid");
+    el.removeAttribute("aria-invalid");
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      var t = e.target;
+      if (!t || !t.closest) return;
+      clearFieldError(t);
+      var group = t.closest("[data-clears-error]");
+      if (group) clearFieldError(document.getElementById(group.getAttribute("data-clears-error")));
+    });
+  });
+
+  // Upload box (data-upload-form): the upload's progress while the files are sent, then
+  // that the server is importing them; afterwards the file picker is emptied. htmx
+  // reports the sending and the receiving of the answer by the same event, so only the
+  // events before the whole request is sent are counted.
+  function uploadBox(e) {
+    var form = e.detail && e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("[data-upload-form]");
+    if (!form) return null;
+    return { form: form, box: form.querySelector("[data-upload-progress]"), bar: form.querySelector("[data-upload-bar]"),
+      status: form.querySelector("[data-upload-status]") };
+  }
+  function megabytes(n) { return (n / 1048576).toFixed(1) + " MB"; }
+  function showUpload(u, pct, text) {
+    u.box.classList.remove("d-none");
+    u.box.setAttribute("aria-valuenow", String(pct));
+    u.bar.setAttribute("data-progress", String(pct));
+    applyProgress(u.bar);
+    u.status.textContent = text;
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var u = uploadBox(e);
+    if (!u) return;
+    u.form.setAttribute("data-upload-phase", "sending");
+    showUpload(u, 0, "Uploading…");
+  });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var u = uploadBox(e);
+    if (!u || u.form.getAttribute("data-upload-phase") !== "sending" || !e.detail.lengthComputable || !e.detail.total) return;
+    var pct = Math.min(100, Math.floor(e.detail.loaded * 100 / e.detail.total));
+    if (e.detail.loaded >= e.detail.total) {
+      u.form.setAttribute("data-upload-phase", "importing");
+      showUpload(u, 100, "Uploaded " + megabytes(e.detail.total) + "; importing the mails…");
+      return;
+    }
+    showUpload(u, pct, "Uploading… " + megabytes(e.detail.loaded) + " of " + megabytes(e.detail.total) + " (" + pct + "%)");
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var u = uploadBox(e);
+    if (!u) return;
+    u.form.removeAttribute("data-upload-phase");
+    u.box.classList.add("d-none");
+    u.status.textContent = "";
+    // The answer says what became of the files. A network failure, or a server too busy
+    // to take them (503, "try again"), keeps them to retry.
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    if (status && status !== 503) u.form.reset();
+  });
+
   // A request that fails on the network shows a message instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
     var area = document.getElementById("flash");

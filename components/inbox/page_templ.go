@@ -564,6 +564,8 @@ func EmptyState(v view.Ctx, canWrite bool) templ.Component {
 	})
 }
 
+// UploadForm is the upload box. app.js shows the upload's progress in it (htmx's
+// progress events) and empties the file picker after each upload.
 func UploadForm(v view.Ctx, lim UploadLimits) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -585,14 +587,14 @@ func UploadForm(v view.Ctx, lim UploadLimits) templ.Component {
 			templ_7745c5c3_Var25 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form id=\"upload-form\" class=\"upload-drop mb-3\" hx-post=\"/inbox/upload\" hx-encoding=\"multipart/form-data\" hx-target=\"#inbox-list\" hx-swap=\"outerHTML\"><label for=\"eml-files\" class=\"form-label mb-1\">Upload report mails (.eml) — drop files here or choose them</label><div class=\"d-flex gap-2\"><input class=\"form-control form-control-sm\" type=\"file\" id=\"eml-files\" name=\"files\" accept=\".eml,message/rfc822\" multiple aria-describedby=\"upload-limits\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"upload-submit\">Upload</button></div><div class=\"form-text\" id=\"upload-limits\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form id=\"upload-form\" class=\"upload-drop mb-3\" hx-post=\"/inbox/upload\" hx-encoding=\"multipart/form-data\" hx-target=\"#inbox-list\" hx-swap=\"outerHTML\" hx-disabled-elt=\"find button\" data-upload-form><label for=\"eml-files\" class=\"form-label mb-1\">Upload report mails (.eml) — drop files here or choose them</label><div class=\"d-flex gap-2\"><input class=\"form-control form-control-sm\" type=\"file\" id=\"eml-files\" name=\"files\" accept=\".eml,message/rfc822\" multiple aria-describedby=\"upload-limits\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"upload-submit\">Upload</button></div><div class=\"progress upload-progress mt-2 d-none\" id=\"upload-progress\" role=\"progressbar\" aria-label=\"Upload progress\" aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"0\" data-upload-progress><div class=\"progress-bar\" data-upload-bar data-progress=\"0\"></div></div><div class=\"form-text\" id=\"upload-status\" aria-live=\"polite\" data-upload-status></div><div class=\"form-text\" id=\"upload-limits\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var26 string
 		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(lim.Text())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 135, Col: 56}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 143, Col: 56}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 		if templ_7745c5c3_Err != nil {
