@@ -167,3 +167,24 @@ func TestUploadedCopyOfAReportIsNoSecondRun(t *testing.T) {
 		t.Fatalf("%d runs (%v), want 1", runs, err)
 	}
 }
+
+// The parser playground reads a report whose mail does not tell the sender's zone (a
+// forwarded copy) in the UI timezone, as imports do.
+func TestPlaygroundReadsReportsInTheUIZone(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("admin", db.RoleAdmin)
+	c := h.client()
+	c.login("admin")
+	if _, err := h.db.Bun.ExecContext(t.Context(), "UPDATE system_settings SET ui_timezone = 'Europe/Istanbul'"); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("parsers/testdata/veeam/agent-windows-relay-offset-forward.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.hx("POST", "/parsers/playground", url.Values{"raw": {string(raw)}})
+	wantStatus(t, r, http.StatusOK)
+	if got := r.doc.Find("dt:contains('Start / end')").Next().Text(); !strings.Contains(got, "21:00") || !strings.Contains(got, "21:03") {
+		t.Fatalf("start / end shown as %q, want the report's 21:00 – 21:03", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/components/parserspage"
 	"github.com/backupchecks/backupchecks/components/view"
 )
@@ -39,7 +40,7 @@ func (a *App) parserPlayground(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Paste a mail or choose an .eml file.")
 	}
 	// A pasted mail has the browser's line endings; MIME wants CRLF but decodes LF too.
-	tr := ingest.TryParsers(a.registry, raw, a.now())
+	tr := ingest.TryParsers(a.registry.In(settings.Location(state(c).settings)), raw, a.now())
 	r := parserspage.Result{From: tr.From, Subject: tr.Subject, Parser: tr.Result.Parser, Error: tr.Result.Error}
 	for _, t := range tr.Result.Tried {
 		r.Tried = append(r.Tried, parserspage.Attempt{Parser: t.Parser, Matched: t.Matched, Error: t.Error})
