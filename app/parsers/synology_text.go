@@ -176,8 +176,8 @@ func trimName(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// mailLocation is the zone report times are read in: the sender's zone from the
-// Date header, which is how backup products write their local times.
+// mailLocation is the zone report times are read in: the sender's zone as the mail
+// tells it (Mail.SenderLocation), since backup products write their local times.
 func mailLocation(m *Mail) *time.Location { return m.SenderLocation() }
 
 // parseTimeLayouts tries each layout in loc and returns the first that fits.

@@ -16,8 +16,9 @@ import (
 // is never looked at.
 //
 // Times: the report gives the sender's local clock times without a zone. They are
-// read in the zone of the mail's Date header (Mail.SenderLocation: the sending
-// server's offset); a date that cannot be read leaves the time nil.
+// read in the sender's zone as the mail tells it (Mail.SenderLocation: the Date
+// header's offset when it can be the sender's, else the UI timezone; see zone.go); a
+// date that cannot be read leaves the time nil.
 
 func init() {
 	for _, p := range veeamJobParsers {
