@@ -92,7 +92,13 @@ func decode(raw []byte, depth int) (*Decoded, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("mail: decode: empty message")
 	}
-	env, err := decoder.ReadEnvelope(bytes.NewReader(raw))
+	// enmime reads a view of the mail with its nesting bounded (see decoderView); the
+	// fallback below reads raw, in one pass.
+	view, cut, err := decoderView(raw)
+	var env *enmime.Envelope
+	if err == nil {
+		env, err = decoder.ReadEnvelope(bytes.NewReader(view))
+	}
 	if err != nil {
 		// The structure is unreadable (e.g. a top-level Content-Type no parser accepts):
 		// keep the headers and show the rest as text.
@@ -109,6 +115,9 @@ func decode(raw []byte, depth int) (*Decoded, error) {
 		HTML:      cleanBody(env.HTML),
 	}
 	d.From, d.FromName = fromAddress(env)
+	if cut > 0 {
+		d.addError(fmt.Sprintf("%d multipart(s) nested deeper than %d levels not decoded (they are in the stored mail)", cut, maxNesting))
+	}
 	for _, e := range env.Errors {
 		d.addError(e.Error())
 	}
