@@ -75,11 +75,13 @@ func StoreBatch(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, source 
 type prepared struct {
 	row     db.MailMessage
 	objects []parsers.Object
+	inline  []db.MailInlinePart // without the mail id
 }
 
 func storeChunk(ctx context.Context, tx bun.Tx, reg *parsers.Registry, source string, msgs []bcmail.Message, now time.Time) ([]Stored, error) {
 	rows := make([]db.MailMessage, 0, len(msgs))
 	objects := map[string][]parsers.Object{}
+	inline := map[string][]db.MailInlinePart{}
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		p := Prepare(reg, source, m, now)
@@ -90,6 +92,7 @@ func storeChunk(ctx context.Context, tx bun.Tx, reg *parsers.Registry, source st
 		seen[sid] = true
 		rows = append(rows, p.row)
 		objects[sid] = p.objects
+		inline[sid] = p.inline
 	}
 
 	var inserted []struct {
@@ -121,6 +124,10 @@ func storeChunk(ctx context.Context, tx bun.Tx, reg *parsers.Registry, source st
 		if _, err := tx.NewInsert().Model(&objRows).ExcludeColumn("id").Exec(ctx); err != nil {
 			return nil, fmt.Errorf("ingest: store mail objects: %w", err)
 		}
+	}
+
+	if err := storeInlineParts(ctx, tx, withMailIDs(newID, inline)); err != nil {
+		return nil, err
 	}
 
 	runs, err := ProcessMails(ctx, tx, newIDs)
@@ -226,7 +233,7 @@ func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Ti
 	row.HTMLBody = strPtr(clean(dec.HTML, maxBody))
 
 	res := reg.Parse(dec.ParserMail(row.ReceivedAt))
-	p := prepared{row: row}
+	p := prepared{row: row, inline: inlineParts(dec)}
 	applyResult(&p.row, res, now)
 	if res.Run != nil {
 		p.objects = res.Run.Objects

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -38,9 +39,21 @@ type Decoded struct {
 // InlinePart is an image the HTML body can refer to with a cid: URL.
 type InlinePart struct {
 	ContentID   string // without the angle brackets
-	ContentType string
+	ContentType string // as the mail declares it: never trusted (see RasterType)
 	Filename    string
 	Data        []byte
+}
+
+// RasterType returns what data is by its content (magic bytes), if that is one of the
+// raster image types a browser only ever renders as a picture: image/png, image/jpeg,
+// image/gif or image/webp. It returns "" for anything else (an SVG, which can hold
+// script, HTML, text, a damaged image), whatever type the mail declared.
+func RasterType(data []byte) string {
+	switch t := http.DetectContentType(data); t {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return t
+	}
+	return ""
 }
 
 const (
