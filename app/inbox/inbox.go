@@ -124,7 +124,7 @@ func Get(ctx context.Context, idb bun.IDB, id int64) (*Detail, error) {
 	return d, nil
 }
 
-// Raw returns a mail's stored MIME and subject (for "Download .eml" and cid: images).
+// Raw returns a mail's stored MIME and subject (for "Download .eml").
 func Raw(ctx context.Context, idb bun.IDB, id int64) ([]byte, string, error) {
 	var m db.MailMessage
 	if err := idb.NewSelect().Model(&m).Column("raw_mime", "subject").Where("id = ?", id).Scan(ctx); err != nil {
