@@ -157,7 +157,10 @@ func (a *App) mailEML(c *fiber.Ctx) error {
 	return c.Send(raw)
 }
 
-// mailCID serves an inline image of a stored mail for its sanitised body.
+// mailCID serves an inline part of a stored mail for its sanitised body, from what was
+// extracted at import. Mail is hostile: only a part whose bytes are a raster image is
+// served as one; anything else (an SVG can hold script) is a download, and neither may
+// run anything if opened directly.
 func (a *App) mailCID(c *fiber.Ctx) error {
 	id, err := a.mailParam(c)
 	if err != nil {
@@ -167,23 +170,24 @@ func (a *App) mailCID(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.ErrNotFound
 	}
-	raw, _, err := inbox.Raw(c.UserContext(), a.db.Bun, id)
+	p, err := inbox.InlinePart(c.UserContext(), a.db.Bun, id, cid)
 	if err != nil {
 		return err
 	}
-	d, err := mail.Decode(raw)
-	if err != nil {
-		return fiber.ErrNotFound
+	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	if t := mail.RasterType(p.Data); t != "" && t == p.ContentType {
+		c.Set(fiber.HeaderContentType, t)
+		return c.Send(p.Data)
 	}
-	for _, p := range d.Inline {
-		if strings.Trim(p.ContentID, "<>") == strings.Trim(cid, "<>") && strings.HasPrefix(p.ContentType, "image/") {
-			c.Set(fiber.HeaderContentType, p.ContentType)
-			c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
-			c.Set("X-Content-Type-Options", "nosniff")
-			return c.Send(p.Data)
-		}
+	name := p.Filename
+	if name == "" {
+		name = "inline-part"
 	}
-	return fiber.ErrNotFound
+	c.Set(fiber.HeaderContentType, db.InlineDownloadType)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	return c.Send(p.Data)
 }
 
 // customerTypeahead answers the approve form's customer field.
