@@ -431,7 +431,7 @@ func Table(v view.Ctx, l List) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if r.LastRunStatus != "" {
-					var templ_7745c5c3_Var21 = []any{"badge", statusClass(r.LastRunStatus)}
+					var templ_7745c5c3_Var21 = []any{"badge", ui.StatusClass(r.LastRunStatus)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var21...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -456,7 +456,7 @@ func Table(v view.Ctx, l List) templ.Component {
 					var templ_7745c5c3_Var23 string
 					templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(r.LastRunStatus)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/jobs/list.templ`, Line: 83, Col: 81}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/jobs/list.templ`, Line: 83, Col: 84}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 					if templ_7745c5c3_Err != nil {

@@ -95,8 +95,6 @@ type ReviewEvent struct {
 
 func jobURL(id int64) string { return fmt.Sprintf("/jobs/%d", id) }
 
-func statusClass(s string) string { return ui.StatusClass(s) }
-
 func heatClass(s string) string {
 	switch s {
 	case "Success":
