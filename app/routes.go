@@ -139,6 +139,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/users/:id/password", adminOnly, a.userPasswordReset},
 		{"POST", "/users/:id/deactivate", adminOnly, a.userDeactivate},
 		{"POST", "/users/:id/activate", adminOnly, a.userActivate},
+		{"POST", "/users/:id/unlock", adminOnly, a.userUnlock},
 
 		{"GET", "/audit", adminOnly, a.auditPage},
 		{"GET", "/parsers", adminOnly, a.parsersPage},
