@@ -64,6 +64,8 @@ func (a *App) routeTable() []route {
 		{"GET", "/customers/:id/row", operators, a.customerRow},
 		{"GET", "/customers/:id/edit", operators, a.customerEdit},
 		{"PUT", "/customers/:id", operators, a.customerUpdate},
+		{"POST", "/customers/:id/deactivate", operators, a.customerDeactivate},
+		{"POST", "/customers/:id/activate", operators, a.customerActivate},
 		{"POST", "/customers/:id/delete", adminOnly, a.customerDelete},
 
 		{"GET", "/runchecks", operators, a.runChecksPage},

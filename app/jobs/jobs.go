@@ -50,6 +50,10 @@ type Page struct {
 	Total int
 }
 
+// Listed is the condition on jobs j of the Jobs list (and of every count that
+// promises to match it, such as a customer's job count): not archived and active.
+const Listed = "j.archived_at IS NULL AND j.active"
+
 var sorts = map[string]string{
 	"customer": "lower(c.name), lower(j.job_name), j.id",
 	"job":      "lower(j.job_name), lower(c.name), j.id",
