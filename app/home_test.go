@@ -61,6 +61,10 @@ func TestDashboardFigures(t *testing.T) {
 	if got := r.text("#figure-review"); got != "Runs to review 3 in 3 jobs" {
 		t.Errorf("runs to review figure = %q", got)
 	}
+	// The jobs figure counts what the Jobs list shows (not the inactive customer's job).
+	if got, total := r.text("#figure-jobs .dash-value"), c.get("/jobs").doc.Find("#jobs-table tbody tr").Length(); got != fmt.Sprint(total) || total != 4 {
+		t.Errorf("jobs figure %s, the Jobs list shows %d", got, total)
+	}
 	rc := c.get("/runchecks")
 	if n := rc.doc.Find(".runchecks-group").Length(); n != 3 {
 		t.Errorf("Run Checks lists %d jobs, the dashboard says 3", n)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/review"
 )
 
@@ -19,8 +20,8 @@ type Figures struct {
 	ReviewJobs int `bun:"-"` // the jobs those runs belong to
 }
 
-// Load counts active customers and jobs, mails waiting in the Inbox and runs to
-// review. Runs to review are Run Checks' own figure (review.ToReview), read from the
+// Load counts active customers, the jobs the Jobs list shows, mails waiting in the
+// Inbox and runs to review. Runs to review are Run Checks' own figure (review.ToReview), read from the
 // per-job summary kept on write (DESIGN §6), so the two never disagree and it stays
 // cheap at millions of runs.
 func Load(ctx context.Context, idb bun.IDB) (Figures, error) {
@@ -28,7 +29,8 @@ func Load(ctx context.Context, idb bun.IDB) (Figures, error) {
 	err := idb.NewRaw(`
 		SELECT
 		  (SELECT count(*) FROM customers WHERE active) AS customers,
-		  (SELECT count(*) FROM jobs WHERE active AND archived_at IS NULL) AS jobs,
+		  (SELECT count(*) FROM jobs j WHERE `+jobs.Listed+`
+		     AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)) AS jobs,
 		  (SELECT count(*) FROM mail_messages WHERE location = 'inbox' AND job_id IS NULL) AS inbox_mails`).Scan(ctx, &f)
 	if err != nil {
 		return f, fmt.Errorf("dashboard: load: %w", err)
