@@ -70,6 +70,13 @@
     });
   });
 
+  // A filter control with data-autosubmit submits its form when it changes.
+  document.addEventListener("change", function (e) {
+    var el = e.target.closest && e.target.closest("[data-autosubmit]");
+    if (!el || !el.form) return;
+    if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
+  });
+
   // Run Checks: select a job's runs, or every listed success.
   document.addEventListener("change", function (e) {
     var id = e.target.getAttribute && e.target.getAttribute("data-select-group");
