@@ -428,7 +428,7 @@ func List(v view.Ctx, m Model) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<button type=\"button\" class=\"btn btn-sm btn-outline-secondary\" data-select-status=\"Success\" id=\"select-successes\">Select all successes</button><div class=\"ms-auto\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<button type=\"button\" class=\"btn btn-sm btn-outline-secondary\" data-select-status=\"Success\" id=\"select-successes\" title=\"Selects the successful runs listed on this page only, not those on other pages\">Select successes on this page</button><div class=\"ms-auto\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
