@@ -65,6 +65,8 @@ func (a *App) routeTable() []route {
 		{"GET", "/customers/:id/row", operators, a.customerRow},
 		{"GET", "/customers/:id/edit", operators, a.customerEdit},
 		{"PUT", "/customers/:id", operators, a.customerUpdate},
+		{"POST", "/customers/:id/deactivate", operators, a.customerDeactivate},
+		{"POST", "/customers/:id/activate", operators, a.customerActivate},
 		{"POST", "/customers/:id/delete", adminOnly, a.customerDelete},
 
 		{"GET", "/runchecks", operators, a.runChecksPage},
@@ -140,6 +142,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/users/:id/password", adminOnly, a.userPasswordReset},
 		{"POST", "/users/:id/deactivate", adminOnly, a.userDeactivate},
 		{"POST", "/users/:id/activate", adminOnly, a.userActivate},
+		{"POST", "/users/:id/unlock", adminOnly, a.userUnlock},
 
 		{"GET", "/audit", adminOnly, a.auditPage},
 		{"GET", "/parsers", adminOnly, a.parsersPage},

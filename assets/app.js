@@ -80,9 +80,12 @@
     // Escape in an inline edit field cancels the edit (hx-trigger="edit-cancel").
     if (e.key === "Escape" && t.hasAttribute("data-cancel-on-escape")) window.htmx.trigger(t, "edit-cancel");
   });
-  // A field with data-autosubmit submits its form when it changes.
+  // A field with data-autosubmit submits its form when it changes (requestSubmit, so
+  // that submit handlers and htmx see it as a submission).
   document.addEventListener("change", function (e) {
-    if (e.target.hasAttribute && e.target.hasAttribute("data-autosubmit") && e.target.form) e.target.form.submit();
+    var el = e.target.closest && e.target.closest("[data-autosubmit]");
+    if (!el || !el.form) return;
+    if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
   });
   // A plain form with data-confirm asks before it is submitted.
   document.addEventListener("submit", function (e) {

@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds everything served under /assets/.
 //
-//go:embed app.css app.js vendor
+//go:embed app.css app.js favicon.svg vendor
 var FS embed.FS

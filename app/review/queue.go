@@ -56,6 +56,27 @@ type QueueGroup struct {
 	Runs         []QueueRun      `bun:"-"`
 }
 
+// QueueJobs is the condition on jobs j that puts a job's unreviewed runs in the Run
+// Checks queue: not archived, not one of 3CX's informational jobs (updates,
+// certificates), of an active customer. Every figure of "runs to review" (the
+// dashboard's too) uses it, so they agree with the queue.
+const QueueJobs = "j.archived_at IS NULL" +
+	// The type first: most jobs fail it, and ILIKE costs as much as the rest together.
+	" AND NOT (j.backup_type IN ('Update', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')" +
+	// An anti-join on the few inactive customers: no join per job to count.
+	" AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"
+
+// ToReview counts the runs waiting in the unfiltered Run Checks queue and the jobs
+// they belong to, from the per-job summary (no count over runs).
+func ToReview(ctx context.Context, idb bun.IDB) (runs, jobs int, err error) {
+	err = idb.NewRaw(`SELECT coalesce(sum(j.unreviewed_count), 0), count(*) FROM jobs j
+		WHERE j.unreviewed_count > 0 AND `+QueueJobs).Scan(ctx, &runs, &jobs)
+	if err != nil {
+		return 0, 0, fmt.Errorf("review: runs to review: %w", err)
+	}
+	return runs, jobs, nil
+}
+
 // maxRunsPerGroup bounds the runs shown per job; the rest are one click away (job page).
 const maxRunsPerGroup = 50
 
@@ -73,11 +94,7 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	}
 	var args db.Args
 	runCond := runFilter(f, &args)
-	where := []string{"j.archived_at IS NULL",
-		// The type first: most jobs fail it, and ILIKE costs as much as the rest together.
-		"NOT (j.backup_type IN ('Update', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')",
-		// An anti-join on the few inactive customers: no join per job to count.
-		"j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"}
+	where := []string{QueueJobs}
 	if !f.IncludeReviewed {
 		where = append(where, "j.unreviewed_count > 0")
 	}

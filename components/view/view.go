@@ -66,6 +66,16 @@ func (v Ctx) FormatTime(t time.Time) string {
 	return t.In(loc).Format("2006-01-02 15:04")
 }
 
+// FormatClock shows the time of day of t in the UI timezone (for instants minutes
+// away, such as the end of a login lockout).
+func (v Ctx) FormatClock(t time.Time) string {
+	loc := v.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("15:04")
+}
+
 // FormatTimePtr shows *t or a dash.
 func (v Ctx) FormatTimePtr(t *time.Time) string {
 	if t == nil {
