@@ -54,11 +54,13 @@ type RunObject struct {
 }
 
 // runStateColumns are the run's columns that change while its dialog is open (its
-// review, a by-hand success), from job_runs r with its reviewer u and marker mu.
+// review, a by-hand success, its Autotask ticket), from job_runs r with its reviewer u
+// and marker mu.
 const runStateColumns = `r.id, r.job_id, r.status, coalesce(r.overridden_status, '') AS overridden_status,
 	r.reviewed_at, coalesce(u.display_name, u.username, '') AS reviewed_by,
 	(r.overridden_status IS NOT NULL AND r.override_id IS NULL) AS manual_success,
-	coalesce(mu.display_name, mu.username, '') AS marked_by, r.overridden_at`
+	coalesce(mu.display_name, mu.username, '') AS marked_by, r.overridden_at,
+	CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket`
 
 // GetRun loads a run for its dialog: the run, its job, its mail's bodies, its objects
 // and its review history.
@@ -69,8 +71,7 @@ func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 		       coalesce(r.source_type, 'email') AS source,
 		       r.run_at, r.started_at, r.ended_at, coalesce(r.host, '') AS host, coalesce(r.message, '') AS message,
 		       r.mail_message_id, coalesce(m.parser_name, '') AS parser_name,
-		       coalesce(m.html_body, '') AS html_body, coalesce(m.text_body, '') AS text_body,
-		       CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket
+		       coalesce(m.html_body, '') AS html_body, coalesce(m.text_body, '') AS text_body
 		FROM job_runs r
 		JOIN jobs j ON j.id = r.job_id JOIN customers c ON c.id = j.customer_id
 		LEFT JOIN mail_messages m ON m.id = r.mail_message_id
@@ -94,8 +95,8 @@ func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 	return d, nil
 }
 
-// GetRunState loads only what changes on a run while its dialog is open (its review
-// and a by-hand success), for refreshing the dialog's actions; the other fields of the
+// GetRunState loads only what changes on a run while its dialog is open (its review,
+// a by-hand success, its Autotask ticket), for refreshing the dialog's actions; the other fields of the
 // result stay empty.
 func GetRunState(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 	d := new(RunDetail)
