@@ -124,15 +124,25 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
 		Pager: ui.Pager{Page: page, PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
 	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
-	open := false
-	for _, kind := range []string{tickets.KindTicket, tickets.KindRemark} {
-		items, err := tickets.List(ctx, a.db.Bun, tickets.ListFilter{Kind: kind, Resolved: &open, JobID: id})
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			d.Alerts = append(d.Alerts, jobsview.JobAlert{Kind: kind, Code: it.Code, Text: it.Text, Runs: it.Runs})
-		}
+	// Operators open a run in the Run Checks dialog; viewers read it (GET /runs/:id).
+	d.RunPath = "/runs/%d"
+	if role := currentUser(c).ActiveRole; role == db.RoleAdmin || role == db.RoleOperator {
+		d.RunPath = "/runchecks/runs/%d"
+	}
+	open, err := tickets.OpenForJob(ctx, a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	for _, it := range open {
+		d.Alerts = append(d.Alerts, jobsview.JobAlert{Kind: it.Kind, Code: it.Code, Text: it.Text, Runs: it.Runs})
+	}
+	runIDs := make([]int64, len(runs))
+	for i, r := range runs {
+		runIDs[i] = r.ID
+	}
+	runAlerts, err := tickets.RunsAlerts(ctx, a.db.Bun, runIDs)
+	if err != nil {
+		return err
 	}
 	if d.IsAdmin {
 		events, err := review.History(ctx, a.db.Bun, id, 20)
@@ -146,7 +156,8 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	for _, r := range runs {
 		d.Runs = append(d.Runs, jobsview.Run{ID: r.ID, Status: r.Effective(), Overridden: r.OverriddenStatus != "", Source: r.SourceType,
 			RunAt: r.RunAt, StartedAt: r.StartedAt, EndedAt: r.EndedAt, MailID: r.MailID, Message: r.Message,
-			ReviewedAt: r.ReviewedAt, ReviewedBy: r.ReviewedBy, Superseded: r.Superseded, Objects: r.Objects})
+			ReviewedAt: r.ReviewedAt, ReviewedBy: r.ReviewedBy, Superseded: r.Superseded, Objects: r.Objects,
+			Alerts: alertViews(runAlerts[r.ID])})
 	}
 	for _, dd := range days {
 		d.Days = append(d.Days, jobsview.Day{Date: dd.Date, Status: dd.Status, Runs: dd.Runs})

@@ -73,7 +73,10 @@ func (a *App) routeTable() []route {
 		{"POST", "/runchecks/review", operators, a.runChecksReview},
 		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
 		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
+		{"GET", "/runchecks/runs/:id/footer", operators, a.runChecksRunFooter},
 		{"POST", "/runchecks/runs/:id/success", operators, a.runChecksMarkSuccess},
+		{"POST", "/runchecks/runs/:id/success/undo", operators, a.runChecksUndoSuccess},
+		{"GET", "/runs/:id", readers, a.runView},
 		{"POST", "/runchecks/runs/:id/autotask-ticket", operators, a.runChecksAutotaskTicket},
 
 		{"GET", "/tickets", readers, a.ticketsPage},

@@ -493,25 +493,33 @@ func RowView(v view.Ctx, r Row, canWrite bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\">✓</span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = ui.Icon(ui.IconCheck).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<span class=\"visually-hidden\">Parsed</span></span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</td><td><a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</td><td><a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var23 templ.SafeURL
 		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(mailURL(r.ID, "/eml")))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 109, Col: 52}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 112, Col: 52}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "\" title=\"Download .eml\" download>.eml</a></td></tr>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "\" title=\"Download .eml\" download>.eml</a></td></tr>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -540,23 +548,23 @@ func EmptyState(v view.Ctx, canWrite bool) templ.Component {
 			templ_7745c5c3_Var24 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"card\" id=\"inbox-empty\"><div class=\"card-body\"><h2 class=\"h5\">The Inbox is empty</h2><p class=\"mb-2\">Report mails that belong to no known job wait here for approval. Mails of known jobs become runs at once and never show up here.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<div class=\"card\" id=\"inbox-empty\"><div class=\"card-body\"><h2 class=\"h5\">The Inbox is empty</h2><p class=\"mb-2\">Report mails that belong to no known job wait here for approval. Mails of known jobs become runs at once and never show up here.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if v.Can("/settings/imports") {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<p class=\"mb-2\">To import automatically, connect a mailbox (Microsoft 365 through Graph, or any IMAP server) under <a href=\"/settings/imports\">Settings → Imports</a>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<p class=\"mb-2\">To import automatically, connect a mailbox (Microsoft 365 through Graph, or any IMAP server) under <a href=\"/settings/imports\">Settings → Imports</a>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
 		if canWrite {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<p class=\"mb-0\">Or drop one or more <code>.eml</code> files on the upload area above.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<p class=\"mb-0\">Or drop one or more <code>.eml</code> files on the upload area above.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -585,20 +593,20 @@ func UploadForm(v view.Ctx, lim UploadLimits) templ.Component {
 			templ_7745c5c3_Var25 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form id=\"upload-form\" class=\"upload-drop mb-3\" hx-post=\"/inbox/upload\" hx-encoding=\"multipart/form-data\" hx-target=\"#inbox-list\" hx-swap=\"outerHTML\"><label for=\"eml-files\" class=\"form-label mb-1\">Upload report mails (.eml) — drop files here or choose them</label><div class=\"d-flex gap-2\"><input class=\"form-control form-control-sm\" type=\"file\" id=\"eml-files\" name=\"files\" accept=\".eml,message/rfc822\" multiple aria-describedby=\"upload-limits\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"upload-submit\">Upload</button></div><div class=\"form-text\" id=\"upload-limits\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<form id=\"upload-form\" class=\"upload-drop mb-3\" hx-post=\"/inbox/upload\" hx-encoding=\"multipart/form-data\" hx-target=\"#inbox-list\" hx-swap=\"outerHTML\"><label for=\"eml-files\" class=\"form-label mb-1\">Upload report mails (.eml) — drop files here or choose them</label><div class=\"d-flex gap-2\"><input class=\"form-control form-control-sm\" type=\"file\" id=\"eml-files\" name=\"files\" accept=\".eml,message/rfc822\" multiple aria-describedby=\"upload-limits\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"upload-submit\">Upload</button></div><div class=\"form-text\" id=\"upload-limits\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var26 string
 		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(lim.Text())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 135, Col: 56}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/inbox/page.templ`, Line: 138, Col: 56}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "</div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/backupchecks/backupchecks/components/ticketspage"
 	"github.com/backupchecks/backupchecks/components/ui"
 )
 
@@ -102,6 +103,7 @@ type Run struct {
 	ReviewedBy string
 	Superseded bool
 	Objects    int
+	Alerts     []ticketspage.Alert // its tickets and remarks: linked to it, or open on its scope
 }
 
 // Day is one cell of the heat strip.
@@ -128,7 +130,8 @@ type Detail struct {
 
 	ScheduleSection ScheduleModel
 	Reviews         []ReviewEvent
-	Alerts          []JobAlert // open tickets and remarks on the job
+	Alerts          []JobAlert // open tickets and remarks on the job, its customer or its objects
+	RunPath         string     // the run dialog's address, a format with the run's id
 }
 
 // JobAlert is an open ticket or remark whose scope covers the job.
