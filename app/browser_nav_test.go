@@ -132,3 +132,95 @@ func waitJSAcrossLoads(expr string) chromedp.Action[chromedp.Void] {
 		return fmt.Errorf("%s still false after 15 s (last error: %v)", expr, last)
 	})
 }
+
+// TestBrowserDialogURLs: a run, a mail and a job's day opened from their lists put
+// their own URL in the address bar; that URL reloaded or opened in another tab shows
+// the list with the dialog open (a styled page, not a bare fragment); closing the
+// dialog, or Back, returns the address bar to the list without loading it again.
+func TestBrowserDialogURLs(t *testing.T) {
+	f := newRouteFixture(t)
+	h := f.h
+	jobID, runID, mailID := f.ids["jobs"], f.ids["runchecks"], f.ids["inbox"]
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET created_at = '2026-02-01',
+		learned_schedule = '{"kind":"daily","time":"22:00"}', schedule_learned_at = now() WHERE id = ?`, jobID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "admin")...)
+	location := func() string { return strings.TrimPrefix(run(ctx, t, chromedp.Location()), h.url) }
+	wantLocation := func(want string) {
+		t.Helper()
+		steps(ctx, t, "address "+want, waitJS(fmt.Sprintf(`location.pathname + location.search === %q`, want)))
+	}
+	dialogOpen := chromedp.Action[chromedp.Void](modalShown())
+	closeDialog := []chromedp.Action[chromedp.Void]{
+		chromedp.Click("#modal .btn-close"),
+		waitJS(`!document.getElementById("modal").classList.contains("show") && document.getElementById("modal-dialog").children.length === 0`),
+	}
+	marker := func() { run(ctx, t, chromedp.Evaluate[bool](`window.__noReload = true`)) }
+	notReloaded := func(what string) {
+		t.Helper()
+		if !run(ctx, t, chromedp.Evaluate[bool](`window.__noReload === true`)) {
+			t.Fatalf("%s loaded the page again", what)
+		}
+	}
+
+	// Run Checks: open a run, close it.
+	row := fmt.Sprintf(`#rc-job-%d .rc-run[data-run-id="%d"]`, jobID, runID)
+	steps(ctx, t, "open Run Checks", chromedp.Navigate(h.url+"/runchecks?q=Nightly"), chromedp.WaitVisible(row), htmxIdle())
+	marker()
+	steps(ctx, t, "open the run", chromedp.Click(row+" .small.text-truncate"), chromedp.WaitVisible("#run-info"), htmxIdle(), dialogOpen)
+	wantLocation(fmt.Sprintf("/runchecks/runs/%d", runID))
+	steps(ctx, t, "close the run", closeDialog...)
+	wantLocation("/runchecks?q=Nightly")
+	notReloaded("closing the run")
+
+	// Back while the run is open closes it.
+	steps(ctx, t, "open the run again", htmxIdle(), chromedp.Click(row+" .small.text-truncate"), chromedp.WaitVisible("#run-info"), htmxIdle(), dialogOpen)
+	wantLocation(fmt.Sprintf("/runchecks/runs/%d", runID))
+	run(ctx, t, chromedp.Evaluate[bool](`history.back(), true`))
+	steps(ctx, t, "Back closes the run", closeDialog[1])
+	wantLocation("/runchecks?q=Nightly")
+	notReloaded("Back from the run")
+
+	// The run's URL reloaded: Run Checks with the run open; closing it shows the list's URL.
+	steps(ctx, t, "open the run and reload", htmxIdle(), chromedp.Click(row+" .small.text-truncate"), chromedp.WaitVisible("#run-info"), htmxIdle(),
+		chromedp.Reload(), chromedp.WaitVisible("#run-info"), htmxIdle(), dialogOpen)
+	if location() != fmt.Sprintf("/runchecks/runs/%d", runID) {
+		t.Fatalf("after the reload the address is %s", location())
+	}
+	styled := `getComputedStyle(document.querySelector("nav.navbar")).position === "fixed" &&
+		getComputedStyle(document.getElementById("modal")).display === "block" && !!document.querySelector(row)`
+	if !run(ctx, t, chromedp.Evaluate[bool](strings.ReplaceAll(styled, "row", fmt.Sprintf("%q", row)))) {
+		t.Fatal("the reloaded run is not the styled Run Checks page with the dialog open")
+	}
+	marker()
+	steps(ctx, t, "close the reloaded run", closeDialog...)
+	wantLocation("/runchecks")
+	notReloaded("closing the reloaded run")
+
+	// The Inbox: the mail's URL, opened in another tab as a middle-click does.
+	steps(ctx, t, "open a mail", chromedp.Navigate(h.url+"/inbox"), chromedp.WaitVisible(fmt.Sprintf("#mail-%d", mailID)), htmxIdle(),
+		chromedp.Click(fmt.Sprintf("#mail-%d td:nth-child(3)", mailID)), chromedp.WaitVisible("#modal iframe.mail-body"), htmxIdle(), dialogOpen)
+	mailURL := location()
+	if mailURL != fmt.Sprintf("/inbox/%d", mailID) {
+		t.Fatalf("the open mail's address is %s", mailURL)
+	}
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatal(err)
+	}
+	steps(tab, t, "open the mail's URL in a new tab", chromedp.Navigate(h.url+mailURL), chromedp.WaitVisible("#modal iframe.mail-body"), htmxIdle(), modalShown(),
+		chromedp.WaitVisible(fmt.Sprintf("#mail-%d", mailID)))
+	steps(tab, t, "close it", chromedp.Click("#modal .btn-close"), waitJS(`location.pathname === "/inbox"`))
+
+	// Daily Jobs: a job's day.
+	dayRow := fmt.Sprintf("#daily-job-%d", jobID)
+	steps(ctx, t, "open a job's day", chromedp.Navigate(h.url+"/daily?date=2026-03-02"), chromedp.WaitVisible(dayRow), htmxIdle(),
+		chromedp.Click(dayRow+" td:nth-child(4)"), chromedp.WaitVisible("#day-slot"), htmxIdle(), dialogOpen)
+	wantLocation(fmt.Sprintf("/daily/%d?date=2026-03-02", jobID))
+	steps(ctx, t, "reload the day", chromedp.Reload(), chromedp.WaitVisible("#day-slot"), chromedp.WaitVisible(dayRow), htmxIdle(), dialogOpen)
+	steps(ctx, t, "close the day", closeDialog...)
+	wantLocation("/daily?date=2026-03-02")
+}

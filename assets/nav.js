@@ -1,5 +1,6 @@
-// Backupchecks: the page's life in the tab, beside htmx — its one live-update stream
-// and pages coming back from the back/forward cache.
+// Backupchecks: the page's life in the tab, beside htmx — its one live-update stream,
+// pages coming back from the back/forward cache, and dialogs that have their own URL.
+// Loaded before htmx (not deferred), so its popstate listener runs before htmx's.
 (function () {
   "use strict";
 
@@ -91,5 +92,63 @@
   });
   window.addEventListener("pageshow", function (e) {
     if (e.persisted) window.location.reload();
+  });
+
+  // ---- Dialogs with their own URL --------------------------------------------------
+  // A dialog opened with hx-push-url (a run, a mail, a job's day) puts its URL in the
+  // address bar, to be copied, refreshed or opened in another tab; the server answers a
+  // full load of it with the page behind and the dialog open in it (data-back-url on
+  // #modal). Closing the dialog gives the address bar back to the page: Back when the
+  // dialog added the history entry, a replaced entry when the page was loaded with it
+  // open. Back while such a dialog is open closes it.
+  var pushed = null; // {url, back}: the history entry the open dialog added
+  var ownBack = false; // the next popstate is the Back done here
+
+  function here() { return window.location.pathname + window.location.search; }
+
+  document.addEventListener("htmx:beforeHistoryUpdate", function (e) {
+    var d = e.detail;
+    if (d.history && d.history.type === "push" && d.target && d.target.id === "modal-dialog") {
+      pushed = { url: d.history.path, back: here() };
+    }
+  });
+
+  document.addEventListener("shown.bs.modal", function (e) {
+    if (e.target.id === "modal" && pushed) pushed.shown = true;
+  });
+  document.addEventListener("hidden.bs.modal", function (e) {
+    if (e.target.id !== "modal") return;
+    if (pushed && !pushed.shown) return; // the end of an earlier dialog; this one is opening
+    var back = e.target.getAttribute("data-back-url");
+    e.target.removeAttribute("data-back-url");
+    if (pushed && here() === pushed.url) {
+      ownBack = true;
+      window.history.back();
+    } else if (back && here() !== back) {
+      window.history.replaceState({ htmx: true }, "", back);
+    }
+    pushed = null;
+  });
+
+  window.addEventListener("popstate", function (e) {
+    if (ownBack) {
+      ownBack = false;
+      e.stopImmediatePropagation(); // htmx would load the page again
+      return;
+    }
+    if (pushed && here() === pushed.back) {
+      pushed = null;
+      e.stopImmediatePropagation();
+      var m = document.getElementById("modal");
+      var inst = m && window.bootstrap && window.bootstrap.Modal.getInstance(m);
+      if (inst) inst.hide();
+    }
+  }, true);
+
+  // A page loaded at a dialog's URL opens the dialog it was given.
+  document.addEventListener("DOMContentLoaded", function () {
+    var m = document.getElementById("modal");
+    var d = document.getElementById("modal-dialog");
+    if (m && d && d.children.length && window.bootstrap) window.bootstrap.Modal.getOrCreateInstance(m).show();
   });
 })();

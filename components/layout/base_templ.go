@@ -141,7 +141,7 @@ func Base(v view.Ctx, title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ModalContainer().Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ModalContainer(v).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
