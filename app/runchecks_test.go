@@ -50,9 +50,9 @@ func TestRunChecksQueue(t *testing.T) {
 	}
 	r = o.get(fmt.Sprintf("/runchecks?customer_id=%d", globex))
 	if r.doc.Find(".runchecks-group").Length() != 1 || r.doc.Find(fmt.Sprintf("#rc-job-%d", weekly)).Length() != 1 ||
-		r.doc.Find("#f-customer_id option").Length() != 3 || r.text("#f-customer_id option[selected]") != "Globex" {
-		t.Fatalf("customer filter: %q selected of %d options\n%s", r.text("#f-customer_id option[selected]"),
-			r.doc.Find("#f-customer_id option").Length(), r.text("#runchecks-list"))
+		r.doc.Find("#filter-customer_id option").Length() != 3 || r.text("#filter-customer_id option[selected]") != "Globex" {
+		t.Fatalf("customer filter: %q selected of %d options\n%s", r.text("#filter-customer_id option[selected]"),
+			r.doc.Find("#filter-customer_id option").Length(), r.text("#runchecks-list"))
 	}
 
 	// Review all of Nightly's runs: its group leaves the queue.

@@ -161,7 +161,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 			templ_7745c5c3_Var3 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<form method=\"get\" action=\"/runchecks\" class=\"row g-2 align-items-end mb-3\" id=\"runchecks-filters\"><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"f-customer_id\">Customer</label> <select class=\"form-select form-select-sm\" id=\"f-customer_id\" name=\"customer_id\"><option value=\"\">All</option>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<form method=\"get\" action=\"/runchecks\" class=\"row g-2 align-items-end mb-3\" id=\"runchecks-filters\"><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"filter-customer_id\">Customer</label> <select class=\"form-select form-select-sm\" id=\"filter-customer_id\" name=\"customer_id\"><option value=\"\">All</option>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -169,7 +169,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</select></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"f-status\">Status</label> <select class=\"form-select form-select-sm\" id=\"f-status\" name=\"status\"><option value=\"\">All</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</select></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"filter-status\">Status</label> <select class=\"form-select form-select-sm\" id=\"filter-status\" name=\"status\"><option value=\"\">All</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -215,7 +215,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</select></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"f-software\">Backup</label> <select class=\"form-select form-select-sm\" id=\"f-software\" name=\"software\"><option value=\"\">All</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</select></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"filter-software\">Backup</label> <select class=\"form-select form-select-sm\" id=\"filter-software\" name=\"software\"><option value=\"\">All</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -261,7 +261,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</select></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"f-type\">Type</label> <select class=\"form-select form-select-sm\" id=\"f-type\" name=\"type\"><option value=\"\">All</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</select></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"filter-type\">Type</label> <select class=\"form-select form-select-sm\" id=\"filter-type\" name=\"type\"><option value=\"\">All</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -307,40 +307,40 @@ func Filters(v view.Ctx, m Model) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</select></div><div class=\"col-sm-6 col-lg-1\"><label class=\"form-label small mb-0\" for=\"f-from\">From</label> <input class=\"form-control form-control-sm\" type=\"date\" id=\"f-from\" name=\"from\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</select></div><div class=\"col-sm-6 col-lg-1\"><label class=\"form-label small mb-0\" for=\"filter-from\">From</label> <input class=\"form-control form-control-sm\" type=\"date\" id=\"filter-from\" name=\"from\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var10 string
 		templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(m.Filter.From)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/page.templ`, Line: 123, Col: 104}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/page.templ`, Line: 123, Col: 109}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"></div><div class=\"col-sm-6 col-lg-1\"><label class=\"form-label small mb-0\" for=\"f-to\">Until</label> <input class=\"form-control form-control-sm\" type=\"date\" id=\"f-to\" name=\"to\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"></div><div class=\"col-sm-6 col-lg-1\"><label class=\"form-label small mb-0\" for=\"filter-to\">Until</label> <input class=\"form-control form-control-sm\" type=\"date\" id=\"filter-to\" name=\"to\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var11 string
 		templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(m.Filter.To)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/page.templ`, Line: 127, Col: 98}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/page.templ`, Line: 127, Col: 103}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\"></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"f-text\">Text</label> <input class=\"form-control form-control-sm\" type=\"search\" id=\"f-text\" name=\"q\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\"></div><div class=\"col-sm-6 col-lg-2\"><label class=\"form-label small mb-0\" for=\"filter-text\">Text</label> <input class=\"form-control form-control-sm\" type=\"search\" id=\"filter-text\" name=\"q\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var12 string
 		templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(m.Filter.Text)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/page.templ`, Line: 131, Col: 103}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/runchecks/page.templ`, Line: 131, Col: 108}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 		if templ_7745c5c3_Err != nil {
@@ -351,7 +351,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if m.IsAdmin {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<div class=\"form-check mb-0\"><input class=\"form-check-input\" type=\"checkbox\" id=\"f-include_reviewed\" name=\"include_reviewed\" value=\"on\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<div class=\"form-check mb-0\"><input class=\"form-check-input\" type=\"checkbox\" id=\"filter-include_reviewed\" name=\"include_reviewed\" value=\"on\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -361,7 +361,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "> <label class=\"form-check-label small\" for=\"f-include_reviewed\">Include reviewed</label></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "> <label class=\"form-check-label small\" for=\"filter-include_reviewed\">Include reviewed</label></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
