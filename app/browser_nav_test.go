@@ -224,3 +224,36 @@ func TestBrowserDialogURLs(t *testing.T) {
 	steps(ctx, t, "close the day", closeDialog...)
 	wantLocation("/daily?date=2026-03-02")
 }
+
+// TestBrowserStreamClosedWhileHidden: a page that is hidden (another tab in front, the
+// window minimised) closes its live-update stream, and when it is shown again opens it
+// and catches up with what changed meanwhile.
+func TestBrowserStreamClosedWhileHidden(t *testing.T) {
+	f := newRouteFixture(t)
+	h := f.h
+	jobID := f.ids["jobs"]
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "admin")...)
+	rows := fmt.Sprintf(`document.querySelectorAll("#rc-job-%d .rc-run").length`, jobID)
+	steps(ctx, t, "open Run Checks", chromedp.Navigate(h.url+"/runchecks"), chromedp.WaitVisible("#runchecks-list .rc-run"), htmxIdle(),
+		waitFor(func() bool { return h.app.hub.Subscribers() == 1 }))
+	before := run(ctx, t, chromedp.Evaluate[int](rows))
+	run(ctx, t, chromedp.Evaluate[bool](`window.__noReload = true`))
+
+	// Headless Chromium keeps its one tab visible: the page is told it is hidden as the
+	// browser tells it.
+	setVisibility := func(state string) {
+		run(ctx, t, chromedp.Evaluate[bool](fmt.Sprintf(`Object.defineProperty(document, "visibilityState", {value: %q, configurable: true});
+			document.dispatchEvent(new Event("visibilitychange")), true`, state)))
+	}
+	setVisibility("hidden")
+	steps(ctx, t, "the stream closes", waitFor(func() bool { return h.app.hub.Subscribers() == 0 }))
+	wantStatus(t, f.admin.upload(map[string][]byte{"late.eml": parserstest.Mail(41, "Failed", "Nightly", "object: vm01 Failed disk full")}), http.StatusOK)
+	setVisibility("visible")
+	steps(ctx, t, "the stream opens again and the new run shows",
+		waitFor(func() bool { return h.app.hub.Subscribers() == 1 }),
+		waitJS(fmt.Sprintf(`%s === %d`, rows, before+1)))
+	if !run(ctx, t, chromedp.Evaluate[bool](`window.__noReload === true`)) {
+		t.Fatal("the page was reloaded")
+	}
+}
