@@ -249,9 +249,9 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 		}
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, inboxview.Approve(a.view(c), d, f))
 	}
-	msg := fmt.Sprintf("Approved: job created for %s; %d mail(s) became runs.", res.Customer, res.Processed)
+	msg := fmt.Sprintf("Approved: job created for %s; %s.", res.Customer, becameRuns(res.Processed))
 	if !res.JobCreated {
-		msg = fmt.Sprintf("Added to the existing job; %d mail(s) became runs.", res.Processed)
+		msg = fmt.Sprintf("Added to the existing job; %s.", becameRuns(res.Processed))
 	}
 	trigger(c, map[string]any{"closeModal": true})
 	l, err := a.inboxList(c, db.LocationInbox, 1)
@@ -288,7 +288,7 @@ func (a *App) mailDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(fmt.Sprintf("%d mail(s) deleted.", n)))
+	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(ui.Count(n, "mail", "mails")+" deleted."))
 }
 
 func (a *App) mailRestore(c *fiber.Ctx) error {
@@ -297,6 +297,14 @@ func (a *App) mailRestore(c *fiber.Ctx) error {
 
 func (a *App) mailPurge(c *fiber.Ctx) error {
 	return a.deletedAction(c, "deleted permanently", inbox.Purge)
+}
+
+// becameRuns says how many mails an approval turned into runs.
+func becameRuns(n int) string {
+	if n == 1 {
+		return "1 mail became a run"
+	}
+	return ui.Count(n, "mail", "mails") + " became runs"
 }
 
 func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context, bun.IDB, audit.Actor, []int64) (int, error)) error {
@@ -312,7 +320,7 @@ func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context,
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.DeletedTable(a.view(c), l), success(fmt.Sprintf("%d mail(s) %s.", n, verb)))
+	return a.renderFragment(c, fiber.StatusOK, inboxview.DeletedTable(a.view(c), l), success(ui.Count(n, "mail", "mails")+" "+verb+"."))
 }
 
 // Upload limits, said in the upload box. A file over mail.DefaultLimits.MaxMessage is

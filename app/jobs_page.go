@@ -198,6 +198,14 @@ func (a *App) jobDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.redirectWithFlash(c, "/jobs", success(fmt.Sprintf("Job %s of %s deleted with %d run(s); %d mail(s) went back to the Inbox.",
-		res.JobName, res.CustomerName, res.Runs, res.MailsToInbox)))
+	return a.redirectWithFlash(c, "/jobs", success(fmt.Sprintf("Job %s of %s deleted with %s; %s.",
+		res.JobName, res.CustomerName, ui.Count(res.Runs, "run", "runs"), backToInbox(res.MailsToInbox))))
+}
+
+// backToInbox says how many of a deleted job's mails went back to the Inbox.
+func backToInbox(n int64) string {
+	if n == 1 {
+		return "1 mail went back to the Inbox"
+	}
+	return ui.Count(n, "mail", "mails") + " went back to the Inbox"
 }

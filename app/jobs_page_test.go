@@ -102,7 +102,7 @@ func TestJobsPages(t *testing.T) {
 	if err := h.db.Bun.NewRaw("SELECT count(*) FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &runs); err != nil || runs != 0 {
 		t.Fatalf("runs left: %d %v", runs, err)
 	}
-	if r := c.get("/"); !strings.Contains(r.text("#flash"), "deleted with 2 run(s)") {
+	if r := c.get("/"); !strings.Contains(r.text("#flash"), "deleted with 2 runs") {
 		t.Fatalf("delete flash: %q", r.text("#flash"))
 	}
 	wantStatus(t, c.get(fmt.Sprintf("/jobs/%d", nightly)), http.StatusNotFound)
@@ -190,7 +190,7 @@ func TestJobsExportImport(t *testing.T) {
 		return c2.get("/settings/maintenance")
 	}
 	r = importFile(export)
-	if !strings.Contains(r.text("#flash"), "2 customer(s) and 2 job(s) created") {
+	if !strings.Contains(r.text("#flash"), "2 customers and 2 jobs created") {
 		t.Fatalf("import flash: %q", r.text("#flash"))
 	}
 	r = c2.get("/jobs")
@@ -198,7 +198,7 @@ func TestJobsExportImport(t *testing.T) {
 		t.Fatalf("imported jobs:\n%s", r.text("#jobs-table"))
 	}
 	// Again: updates, no duplicates. A broken file changes nothing.
-	if r = importFile(export); !strings.Contains(r.text("#flash"), "0 job(s) created, 2 job(s) updated") {
+	if r = importFile(export); !strings.Contains(r.text("#flash"), "0 jobs created, 2 jobs updated") {
 		t.Fatalf("re-import flash: %q", r.text("#flash"))
 	}
 	if r = importFile(`{"format":"backupchecks-jobs/1","jobs":[{"customer":"X","job_name":"Y"}]}`); !strings.Contains(r.text("#flash"), "Nothing imported") {

@@ -167,7 +167,11 @@ func (a *App) registerRoutes() {
 		if r.Method == fiber.MethodGet {
 			a.getRoles[r.Path] = r.Roles
 		}
-		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), r.Handler)
+		handler := r.Handler
+		if behind, ok := fragmentPages[r.Path]; ok && r.Method == fiber.MethodGet {
+			handler = a.fullPage(behind, r.Handler)
+		}
+		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), handler)
 	}
 	a.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

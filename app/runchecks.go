@@ -177,7 +177,7 @@ func (a *App) runChecksChange(c *fiber.Ctx, reviewed bool) error {
 	if !reviewed {
 		verb = "back in the queue"
 	}
-	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%d run(s) %s.", n, verb)))
+	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%s %s.", ui.Count(n, "run", "runs"), verb)))
 }
 
 // runReviewedFromDialog answers "Mark as reviewed" in a run's dialog: the dialog closes

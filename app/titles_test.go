@@ -43,7 +43,7 @@ func TestPageTitlesAndFavicon(t *testing.T) {
 		"/users":                     "Users",
 		"/parsers":                   "Parsers",
 		"/audit":                     "Audit log",
-		"/no-such-page":              "Not Found",
+		"/no-such-page":              "Not found",
 	} {
 		r := c.get(path)
 		if got := r.doc.Find("title").Text(); got != want+" · Backupchecks" {

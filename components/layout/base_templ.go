@@ -47,7 +47,7 @@ func head(v view.Ctx, title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " · Backupchecks</title><link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/vendor/bootstrap/bootstrap.min.css\"><link rel=\"stylesheet\" href=\"/assets/app.css\"><script src=\"/assets/app.js\"></script><script src=\"/assets/vendor/htmx/htmx.min.js\" defer></script><script src=\"/assets/vendor/htmx/ext/sse.js\" defer></script><script src=\"/assets/vendor/bootstrap/bootstrap.bundle.min.js\" defer></script>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " · Backupchecks</title><link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/vendor/bootstrap/bootstrap.min.css\"><link rel=\"stylesheet\" href=\"/assets/app.css\"><script src=\"/assets/app.js\"></script><script src=\"/assets/nav.js\"></script><script src=\"/assets/vendor/htmx/htmx.min.js\" defer></script><script src=\"/assets/vendor/bootstrap/bootstrap.bundle.min.js\" defer></script>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -141,7 +141,7 @@ func Base(v view.Ctx, title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ModalContainer().Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ModalContainer(v).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

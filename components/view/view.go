@@ -5,6 +5,8 @@ package view
 import (
 	"slices"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 // User is the signed-in user as the templates need them.
@@ -35,6 +37,10 @@ type Ctx struct {
 	RequestID string
 	// CanGet reports whether the active role may open path (drives the navbar).
 	CanGet func(path string) bool
+	// Dialog is rendered open in the page: a dialog's own URL was loaded as a full
+	// page. DialogBack is the URL of the page behind it, restored when it closes.
+	Dialog     templ.Component
+	DialogBack string
 }
 
 // Can reports whether the current user may open path.
