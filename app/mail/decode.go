@@ -129,7 +129,7 @@ func decode(raw []byte, depth int) (*Decoded, error) {
 	}
 	d.From, d.FromName = fromAddress(env)
 	if cut > 0 {
-		d.addError(fmt.Sprintf("%d multipart(s) nested deeper than %d levels not decoded (they are in the stored mail)", cut, maxNesting))
+		d.addError(fmt.Sprintf("multiparts nested deeper than %d levels not decoded (%d cut; they are in the stored mail)", maxNesting, cut))
 	}
 	for _, e := range env.Errors {
 		d.addError(e.Error())
