@@ -507,7 +507,7 @@ func TestPagesAndErrors(t *testing.T) {
 
 	r := c.get("/no-such-page")
 	wantStatus(t, r, http.StatusNotFound)
-	if r.doc.Find("nav.navbar").Length() != 1 || !strings.Contains(r.text("h1"), "Not Found") {
+	if r.doc.Find("nav.navbar").Length() != 1 || !strings.Contains(r.text("h1"), "Not found") {
 		t.Fatalf("404 is not a full error page:\n%.1000s", r.body)
 	}
 	wantStatus(t, c.get("/users/999999/edit"), http.StatusNotFound)

@@ -2,12 +2,14 @@ package app
 
 import (
 	"errors"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
+	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/components/authpages"
 	"github.com/backupchecks/backupchecks/components/view"
 )
@@ -48,7 +50,7 @@ func (a *App) login(c *fiber.Ctx) error {
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		m.Error = "Too many failed logins. " + throttled.Error()
+		m.Error = lockoutMessage(throttled, settings.Location(state(c).settings))
 		c.Set(fiber.HeaderRetryAfter, itoa(int(throttled.RetryAfter.Seconds())+1))
 		return a.renderLogin(c, fiber.StatusTooManyRequests, m)
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -68,6 +70,26 @@ func (a *App) login(c *fiber.Ctx) error {
 	a.setCookie(c, sessionCookie, token, a.sessions.MaxAge)
 	a.setCookie(c, csrfCookie, auth.NewCSRFSeed(), 0)
 	return c.Redirect(safeNext(m.Next), fiber.StatusSeeOther)
+}
+
+// lockoutMessage says until when logins are refused, in the UI timezone, and who can
+// lift an account's lock.
+func lockoutMessage(e *auth.ThrottledError, loc *time.Location) string {
+	msg := "Too many failed logins: try again after " + ceilMinute(e.Until).In(loc).Format("15:04 MST") + "."
+	if e.Account {
+		msg += " An admin can unlock the account under Users."
+	}
+	return msg
+}
+
+// ceilMinute rounds t up to the minute: a lock shown as "until 14:33" must be over at
+// 14:33:00.
+func ceilMinute(t time.Time) time.Time {
+	m := t.Truncate(time.Minute)
+	if m.Before(t) {
+		return m.Add(time.Minute)
+	}
+	return m
 }
 
 func (a *App) logout(c *fiber.Ctx) error {

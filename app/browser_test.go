@@ -636,7 +636,7 @@ func TestBrowserSecurityCSP(t *testing.T) {
 		htmxIdle(),
 	)
 	pickDay := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { const d = document.querySelector("#daily-nav input[name=date]");
+		_, err := chromedp.Evaluate[bool](`(() => { const d = document.querySelector("#daily-nav input[type=date]");
 			d.value = "2026-03-01"; return d.dispatchEvent(new Event("change", {bubbles: true})); })()`)(ctx, t)
 		return err
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/settings"
 	customersview "github.com/backupchecks/backupchecks/components/customers"
+	"github.com/backupchecks/backupchecks/components/ui"
 )
 
 // autotaskClient builds a client from the saved connection, or says why it cannot.
@@ -142,7 +143,7 @@ func (a *App) customersAutotaskRefresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Checked %d mapping(s) in Autotask: %d ok, %d renamed, %d missing, %d inactive.", res.Checked,
+	msg := fmt.Sprintf("Checked %s in Autotask: %d ok, %d renamed, %d missing, %d inactive.", ui.Count(res.Checked, "mapping", "mappings"),
 		res.ByState[customers.MappingOK], res.ByState[customers.MappingRenamed], res.ByState[customers.MappingMissing], res.ByState[customers.MappingInvalid])
 	return a.renderFragment(c, fiber.StatusOK, customersview.Table(a.view(c), l), success(msg))
 }

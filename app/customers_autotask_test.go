@@ -81,7 +81,7 @@ func TestCustomerAutotaskMapping(t *testing.T) {
 
 	r = op.hx("POST", "/customers/autotask/refresh", nil)
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.body, "Checked 3 mapping(s) in Autotask: 0 ok, 1 renamed, 1 missing, 1 inactive.") {
+	if !strings.Contains(r.body, "Checked 3 mappings in Autotask: 0 ok, 1 renamed, 1 missing, 1 inactive.") {
 		t.Fatalf("refresh all said: %s", r.text(".toast, [role=status]"))
 	}
 	want := map[int64]string{cAcme.ID: customers.MappingRenamed, cGlobex.ID: customers.MappingInvalid, cInitech.ID: customers.MappingMissing}

@@ -37,7 +37,7 @@ func customerAccess(c *fiber.Ctx) customersview.Access {
 }
 
 func customerRowView(r customers.Row) customersview.Row {
-	v := customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount}
+	v := customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount, AllJobs: r.AllJobs}
 	if r.AutotaskCompanyID != nil {
 		v.AutotaskCompany, v.AutotaskStatus = deref(r.AutotaskCompanyName), deref(r.AutotaskStatus)
 		if v.AutotaskCompany == "" {
@@ -190,6 +190,32 @@ func (a *App) customerUpdate(c *fiber.Ctx) error {
 	}
 	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
 		success(fmt.Sprintf("Customer %s saved.", r.Name)))
+}
+
+func (a *App) customerDeactivate(c *fiber.Ctx) error { return a.customerSetActive(c, false) }
+func (a *App) customerActivate(c *fiber.Ctx) error   { return a.customerSetActive(c, true) }
+
+// customerSetActive is the row's Deactivate / Activate: what a customer with jobs gets
+// instead of Delete.
+func (a *App) customerSetActive(c *fiber.Ctx, active bool) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	if _, err := customers.SetActive(ctx, a.db.Bun, a.actor(c), id, active); err != nil {
+		return err
+	}
+	r, err := customers.GetRow(ctx, a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	msg := "Customer %s activated: its jobs are monitored again."
+	if !active {
+		msg = "Customer %s deactivated: its jobs are no longer monitored; their history stays."
+	}
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
+		success(fmt.Sprintf(msg, r.Name)))
 }
 
 func (a *App) customerDelete(c *fiber.Ctx) error {

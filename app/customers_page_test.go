@@ -266,9 +266,16 @@ func TestCustomersDelete(t *testing.T) {
 		t.Fatal("delete asks no confirmation")
 	}
 
+	// A customer with jobs is not offered Delete, and the row says why.
+	row := r.doc.Find(fmt.Sprintf("#customer-%d", busy))
+	if row.Find(".customer-delete").Length() != 0 || strings.TrimSpace(row.Find(".customer-no-delete").Text()) != "not deletable: 2 jobs" ||
+		row.Find(".customer-no-delete").AttrOr("title", "") == "" || row.Find(".customer-deactivate").Length() != 1 {
+		t.Fatalf("row of a customer with jobs:\n%s", r.text(fmt.Sprintf("#customer-%d", busy)))
+	}
+	// Asked anyway (a job added meanwhile), it is refused with the reason.
 	r = c.hx("POST", fmt.Sprintf("/customers/%d/delete", busy), nil)
 	wantStatus(t, r, http.StatusConflict)
-	if r.Header.Get("HX-Retarget") != "#flash" || !strings.Contains(r.body, "Busy still has 2 job(s)") || !strings.Contains(r.body, "delete its jobs first") {
+	if r.Header.Get("HX-Retarget") != "#flash" || !strings.Contains(r.body, "Busy still has 2 jobs") || !strings.Contains(r.body, "delete its jobs first") {
 		t.Fatalf("refusal: %s %s", r.Header.Get("HX-Retarget"), r.body)
 	}
 
@@ -465,13 +472,20 @@ func TestBrowserCustomers(t *testing.T) {
 		t.Fatalf("row after save = %q", row)
 	}
 
-	steps(ctx, t, "delete is refused while it has jobs",
-		chromedp.Click(rowSel+" .customer-delete"),
-		chromedp.WaitVisible("#flash .alert-danger"),
+	// A customer with jobs offers Deactivate instead of Delete, and Activate back.
+	if n := run(ctx, t, chromedp.Evaluate[int](`document.querySelectorAll("`+rowSel+` .customer-delete").length`)); n != 0 {
+		t.Fatal("Delete offered for a customer with jobs")
+	}
+	steps(ctx, t, "deactivate and activate again",
+		chromedp.Click(rowSel+" .customer-deactivate"),
+		chromedp.WaitVisible(rowSel+" .customer-activate"),
+		htmxIdle(),
+		chromedp.Click(rowSel+" .customer-activate"),
+		chromedp.WaitVisible(rowSel+" .customer-deactivate"),
 		htmxIdle(),
 	)
-	if msg := run(ctx, t, chromedp.Text("#flash .alert-danger")); !strings.Contains(msg, "still has 1 job(s)") {
-		t.Fatalf("refusal = %q", msg)
+	if msg := run(ctx, t, chromedp.Text("#flash")); !strings.Contains(msg, "Busy Bees activated") {
+		t.Fatalf("flash = %q", msg)
 	}
 
 	csvFile := filepath.Join(t.TempDir(), "customers.csv")
@@ -498,4 +512,63 @@ func TestBrowserCustomers(t *testing.T) {
 	if marker := run(ctx, t, chromedp.Evaluate[string](`window.__noReload || ""`)); marker != "still here" {
 		t.Fatal("the page reloaded")
 	}
+}
+
+// TestCustomersDeactivateAndCounts: Deactivate and Activate (operators, audited) in
+// place of Delete; the Jobs column counts the rows the customer's Jobs link lists; the
+// name inputs carry the server's length limit.
+func TestCustomersDeactivateAndCounts(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("ops", db.RoleOperator)
+	h.user("viewer", db.RoleViewer)
+	acme := h.customer("Acme", true, 3)
+	// One archived and one inactive job: neither is on the Jobs list.
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET archived_at = now() WHERE id = (SELECT min(id) FROM jobs WHERE customer_id = ?)`, acme); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET active = false WHERE id = (SELECT max(id) FROM jobs WHERE customer_id = ?)`, acme); err != nil {
+		t.Fatal(err)
+	}
+	c := h.client()
+	c.login("ops")
+	r := c.get("/customers")
+	row := r.doc.Find(fmt.Sprintf("#customer-%d", acme))
+	jobsPage := c.get(fmt.Sprintf("/jobs?customer_id=%d", acme))
+	if got, listed := strings.TrimSpace(row.Find(".job-count").Text()), jobsPage.doc.Find("#jobs-table tbody tr").Length(); got != fmt.Sprint(listed) || listed != 1 {
+		t.Errorf("Jobs column says %s, the customer's Jobs page lists %d", got, listed)
+	}
+	if got := r.text("#customers-total"); got != "1 customer (inactive ones hidden)" {
+		t.Errorf("total: %q", got)
+	}
+	if row.Find(".customer-delete, .customer-no-delete").Length() != 0 {
+		t.Error("an operator sees delete or why not")
+	}
+	edit := rowFragment(t, c.hx("GET", fmt.Sprintf("/customers/%d/edit", acme), nil))
+	for sel, doc := range map[string]*goquery.Document{"#f-customer_name": r.doc, fmt.Sprintf("#customer-%d-name", acme): edit} {
+		if got := doc.Find(sel).AttrOr("maxlength", ""); got != fmt.Sprint(customers.MaxNameLength) {
+			t.Errorf("%s maxlength %q, want %d (the server's limit)", sel, got, customers.MaxNameLength)
+		}
+	}
+
+	v := h.client()
+	v.login("viewer")
+	wantStatus(t, v.hx("POST", fmt.Sprintf("/customers/%d/deactivate", acme), nil), http.StatusForbidden)
+	wantStatus(t, c.do("POST", fmt.Sprintf("/customers/%d/deactivate", acme), url.Values{}, false), http.StatusForbidden) // no CSRF token
+
+	r = c.hx("POST", fmt.Sprintf("/customers/%d/deactivate", acme), nil)
+	wantStatus(t, r, http.StatusOK)
+	frag := rowFragment(t, r)
+	if frag.Find(".customer-activate").Length() != 1 || !strings.Contains(r.text("#flash"), "Customer Acme deactivated") {
+		t.Fatalf("deactivate answer:\n%s", r.body)
+	}
+	if cu, _ := customers.Get(t.Context(), h.db.Bun, acme); cu.Active {
+		t.Fatal("still active")
+	}
+	wantStatus(t, c.hx("POST", fmt.Sprintf("/customers/%d/activate", acme), nil), http.StatusOK)
+	var audited int
+	if err := h.db.Bun.NewRaw("SELECT count(*) FROM audit_log WHERE action = ? AND target = 'customer:Acme' AND actor_name = 'ops'",
+		customers.ActionUpdated).Scan(t.Context(), &audited); err != nil || audited != 2 {
+		t.Fatalf("%d audit entries: %v", audited, err)
+	}
+	wantStatus(t, c.hx("POST", "/customers/999999/activate", nil), http.StatusNotFound)
 }

@@ -46,14 +46,21 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 		status = ""
 	}
 	page := pageParam(c)
+	customerID, _ := strconv.ParseInt(c.Query("customer_id"), 10, 64)
+	customerID = max(customerID, 0)
 	rows, summary, err := schedule.Day(c.UserContext(), a.db.Bun, d, loc, a.now(),
-		schedule.DayFilter{Status: status, Page: page, PerPage: dailyPerPage})
+		schedule.DayFilter{Status: status, CustomerID: customerID, Page: page, PerPage: dailyPerPage})
 	if err != nil {
 		return err
 	}
 	m := dailyview.Model{Date: d.String(), Prev: d.AddDays(-1).String(), Next: d.AddDays(1).String(), Today: today.String(),
-		IsToday: d == today, Status: status, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
+		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
 		CanCheck: canWriteInbox(currentUser(c))}
+	if !isHTMX(c) {
+		if m.Customers, err = a.customerChoices(c); err != nil {
+			return err
+		}
+	}
 	filtered := 0
 	for s, n := range summary {
 		if status == "" || s == status {
@@ -64,7 +71,10 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 	if status != "" {
 		base += "status=" + status + "&"
 	}
-	m.Pager = ui.Pager{Page: page, PerPage: dailyPerPage, Total: filtered, BaseURL: base}
+	if customerID != 0 {
+		base += "customer_id=" + strconv.FormatInt(customerID, 10) + "&"
+	}
+	m.Pager = ui.Pager{Page: max(page, 1), PerPage: dailyPerPage, Total: filtered, BaseURL: base}
 	if id, err := strconv.ParseInt(c.Query("open_job_id"), 10, 64); err == nil && id > 0 {
 		m.OpenJob = id
 	}

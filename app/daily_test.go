@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -133,5 +134,91 @@ func TestDailyCheckNow(t *testing.T) {
 			t.Fatal("no missed runs 30 seconds after Check now")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestDailyJobsCustomerFilter: Daily Jobs lists one customer's jobs when asked, with
+// the counts of that customer, and its links keep the filter.
+func TestDailyJobsCustomerFilter(t *testing.T) {
+	h, c, id := dailyFixture(t)
+	other := approvedJob(t, h, c, "Globex", "Weekly", 10, "Warning") // ran on 2 March, not expected
+	acme := h.jobCustomer(id)
+
+	r := c.get("/daily?date=2026-03-02")
+	if n := r.doc.Find("#daily-table tbody tr").Length(); n != 2 {
+		t.Fatalf("all customers: %d rows", n)
+	}
+	r = c.get(fmt.Sprintf("/daily?date=2026-03-02&customer_id=%d", acme))
+	wantStatus(t, r, http.StatusOK)
+	if r.doc.Find("#daily-table tbody tr").Length() != 1 || r.doc.Find(fmt.Sprintf("#daily-job-%d", id)).Length() != 1 {
+		t.Fatalf("Acme's day:\n%s", r.text("#daily-table"))
+	}
+	if !strings.Contains(r.text("#daily-summary"), "All 1") || !strings.Contains(r.text("#daily-summary"), "Warning 0") {
+		t.Errorf("summary of Acme: %q", r.text("#daily-summary"))
+	}
+	if r.doc.Find(fmt.Sprintf(`#daily-customer-filter select[data-autosubmit] option[value="%d"][selected]`, acme)).Length() != 1 {
+		t.Error("the customer is not the selected filter")
+	}
+	for _, sel := range []string{"#prev-day", "#next-day", `#daily-summary a[data-status="Failed"]`} {
+		if href, _ := r.doc.Find(sel).Attr("href"); !strings.Contains(href, fmt.Sprintf("customer_id=%d", acme)) {
+			t.Errorf("%s drops the customer: %q", sel, href)
+		}
+	}
+	if hx, _ := r.doc.Find("#daily-list").Attr("hx-get"); !strings.Contains(hx, fmt.Sprintf("customer_id=%d", acme)) {
+		t.Errorf("live refresh drops the customer: %q", hx)
+	}
+	r = c.get(fmt.Sprintf("/daily?date=2026-03-02&customer_id=%d", h.jobCustomer(other)))
+	if r.doc.Find("#daily-table tbody tr").Length() != 1 || r.doc.Find(fmt.Sprintf("#daily-job-%d", other)).Length() != 1 {
+		t.Fatalf("Globex's day:\n%s", r.text("#daily-table"))
+	}
+	if r := c.get("/daily?date=2026-03-02&customer_id=999999"); !strings.Contains(r.text("#daily-empty"), "for this customer") {
+		t.Errorf("unknown customer: %q", r.text("#daily-empty"))
+	}
+}
+
+// TestBrowserDailyJobsFilterAndOneLineRows: long names do not wrap a Daily Jobs row,
+// and choosing a customer filters the page (no inline script: app.js submits).
+func TestBrowserDailyJobsFilterAndOneLineRows(t *testing.T) {
+	h, c, id := dailyFixture(t)
+	approvedJob(t, h, c, "Globex", "Weekly", 10, "Warning")
+	acme := h.jobCustomer(id)
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE customers SET name = 'Acme Holding International Logistics and Warehousing B.V.' WHERE id = ?`, acme); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.Bun.ExecContext(t.Context(), `UPDATE jobs SET job_name = 'Nightly full backup of all production virtual machines to the offsite repository' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	steps(ctx, t, "log in", login(h, "admin")...)
+	steps(ctx, t, "open 2 March",
+		chromedp.Navigate(h.url+"/daily?date=2026-03-02"),
+		chromedp.WaitVisible(fmt.Sprintf("#daily-job-%d", id)),
+		htmxIdle(),
+	)
+	screenshot(ctx, t, "daily-one-line")
+	row := fmt.Sprintf("#daily-job-%d", id)
+	heights := run(ctx, t, chromedp.Evaluate[[]float64](`[document.querySelector("`+row+`").getBoundingClientRect().height,
+		parseFloat(getComputedStyle(document.querySelector("`+row+` td")).lineHeight)]`))
+	if heights[0] > 2*heights[1] {
+		t.Errorf("the row is %.0f px tall with %.0f px lines: it wraps", heights[0], heights[1])
+	}
+	// Cut, not wrapped: the status is still in view at 1280 px.
+	if right := run(ctx, t, chromedp.Evaluate[float64](`document.querySelector("`+row+` .badge").getBoundingClientRect().right`)); right > 1280 {
+		t.Errorf("the status badge ends at %.0f px, out of view", right)
+	}
+	choose := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const s = document.querySelector("#daily-customer-filter select");
+			s.value = "%d"; return s.dispatchEvent(new Event("change", {bubbles: true})); })()`, acme))(ctx, tg)
+		return chromedp.Void{}, err
+	}
+	if _, err := chromedp.RunResponse(ctx, choose); err != nil {
+		t.Fatalf("choose the customer: %v", err)
+	}
+	steps(ctx, t, "filtered page", chromedp.WaitVisible(row), htmxIdle())
+	if loc := run(ctx, t, chromedp.Location()); !strings.Contains(loc, fmt.Sprintf("customer_id=%d", acme)) || !strings.Contains(loc, "date=2026-03-02") {
+		t.Fatalf("filter went to %s", loc)
+	}
+	if n := run(ctx, t, chromedp.Evaluate[int](`document.querySelectorAll("#daily-table tbody tr").length`)); n != 1 {
+		t.Fatalf("%d rows for one customer", n)
 	}
 }

@@ -16,7 +16,8 @@ func (a *App) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := home.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed, SettingsPath: "/settings"}
+	d := home.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed,
+		ReviewJobs: f.ReviewJobs, SettingsPath: "/settings"}
 	if f.Jobs > 0 {
 		loc := settings.Location(state(c).settings)
 		today := schedule.DateOf(a.now().In(loc))

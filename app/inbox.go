@@ -163,7 +163,10 @@ func (a *App) mailEML(c *fiber.Ctx) error {
 	return c.Send(raw)
 }
 
-// mailCID serves an inline image of a stored mail for its sanitised body.
+// mailCID serves an inline part of a stored mail for its sanitised body, from what was
+// extracted at import. Mail is hostile: only a part whose bytes are a raster image is
+// served as one; anything else (an SVG can hold script) is a download, and neither may
+// run anything if opened directly.
 func (a *App) mailCID(c *fiber.Ctx) error {
 	id, err := a.mailParam(c)
 	if err != nil {
@@ -173,23 +176,24 @@ func (a *App) mailCID(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.ErrNotFound
 	}
-	raw, _, err := inbox.Raw(c.UserContext(), a.db.Bun, id)
+	p, err := inbox.InlinePart(c.UserContext(), a.db.Bun, id, cid)
 	if err != nil {
 		return err
 	}
-	d, err := mail.Decode(raw)
-	if err != nil {
-		return fiber.ErrNotFound
+	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	if t := mail.RasterType(p.Data); t != "" && t == p.ContentType {
+		c.Set(fiber.HeaderContentType, t)
+		return c.Send(p.Data)
 	}
-	for _, p := range d.Inline {
-		if strings.Trim(p.ContentID, "<>") == strings.Trim(cid, "<>") && strings.HasPrefix(p.ContentType, "image/") {
-			c.Set(fiber.HeaderContentType, p.ContentType)
-			c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
-			c.Set("X-Content-Type-Options", "nosniff")
-			return c.Send(p.Data)
-		}
+	name := p.Filename
+	if name == "" {
+		name = "inline-part"
 	}
-	return fiber.ErrNotFound
+	c.Set(fiber.HeaderContentType, db.InlineDownloadType)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	return c.Send(p.Data)
 }
 
 // customerTypeahead answers the approve form's customer field.
@@ -252,9 +256,9 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 		f.JobName, f.SubjectPattern, f.Errors = ap.JobName, ap.SubjectPattern, errs
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, inboxview.Approve(a.view(c), d, f))
 	}
-	msg := fmt.Sprintf("Approved: job created for %s; %d mail(s) became runs.", res.Customer, res.Processed)
+	msg := fmt.Sprintf("Approved: job created for %s; %s.", res.Customer, becameRuns(res.Processed))
 	if !res.JobCreated {
-		msg = fmt.Sprintf("Added to the existing job; %d mail(s) became runs.", res.Processed)
+		msg = fmt.Sprintf("Added to the existing job; %s.", becameRuns(res.Processed))
 	}
 	if res.Copies > 0 {
 		msg += fmt.Sprintf(" %d were copies of reports already there (e.g. forwarded) and became no second run.", res.Copies)
@@ -321,7 +325,7 @@ func (a *App) mailDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(fmt.Sprintf("%d mail(s) deleted.", n)))
+	return a.renderFragment(c, fiber.StatusOK, inboxview.ListFragment(a.view(c), l), success(ui.Count(n, "mail", "mails")+" deleted."))
 }
 
 func (a *App) mailRestore(c *fiber.Ctx) error {
@@ -330,6 +334,14 @@ func (a *App) mailRestore(c *fiber.Ctx) error {
 
 func (a *App) mailPurge(c *fiber.Ctx) error {
 	return a.deletedAction(c, "deleted permanently", inbox.Purge)
+}
+
+// becameRuns says how many mails an approval turned into runs.
+func becameRuns(n int) string {
+	if n == 1 {
+		return "1 mail became a run"
+	}
+	return ui.Count(n, "mail", "mails") + " became runs"
 }
 
 func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context, bun.IDB, audit.Actor, []int64) (int, error)) error {
@@ -345,7 +357,7 @@ func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context,
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.DeletedTable(a.view(c), l), success(fmt.Sprintf("%d mail(s) %s.", n, verb)))
+	return a.renderFragment(c, fiber.StatusOK, inboxview.DeletedTable(a.view(c), l), success(ui.Count(n, "mail", "mails")+" "+verb+"."))
 }
 
 // Upload limits, said in the upload box. A file over mail.DefaultLimits.MaxMessage is

@@ -106,7 +106,7 @@ func TestInboxUploadApprove(t *testing.T) {
 	}
 	r = c.hx("POST", fmt.Sprintf("/inbox/%d/approve", ids[0]), url.Values{"customer_id": {"new"}, "customer_name": {"Acme Corp"}})
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.text("#flash"), "2 mail(s) became runs") {
+	if !strings.Contains(r.text("#flash"), "2 mails became runs") {
 		t.Fatalf("approve flash: %q", r.text("#flash"))
 	}
 	if got := r.doc.Find("#inbox-rows tr").Length(); got != 1 {
@@ -219,7 +219,7 @@ func TestSettingsImportsGraph(t *testing.T) {
 	}
 
 	r = c.hx("POST", "/settings/imports/test", nil)
-	if !strings.Contains(r.text("#imports-test-result"), "2 mail(s) waiting") {
+	if !strings.Contains(r.text("#imports-test-result"), "2 mails waiting") {
 		t.Fatalf("test connection: %q", r.text("#imports-test-result"))
 	}
 

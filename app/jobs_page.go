@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
+	rcview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
@@ -36,7 +38,7 @@ func jobRow(r jobs.Row) jobsview.Row {
 	if r.Informational {
 		sched = "Informational"
 	}
-	return jobsview.Row{ID: r.ID, CustomerID: r.CustomerID, CustomerName: r.CustomerName, JobName: r.JobName,
+	return jobsview.Row{ID: r.ID, CustomerID: r.CustomerID, CustomerName: r.CustomerName, CustomerActive: r.CustomerActive, JobName: r.JobName,
 		BackupSoftware: r.BackupSoftware, BackupType: r.BackupType, Schedule: sched, Informational: r.Informational,
 		LastRunAt: r.LastRunAt, LastRunStatus: r.LastRunStatus, Unreviewed: r.Unreviewed, ArchivedAt: r.ArchivedAt}
 }
@@ -47,28 +49,42 @@ func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
 		f.Sort = "customer"
 	}
 	l := jobsview.List{Sort: f.Sort, Archived: archived, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin}
+	if !archived {
+		f.Query, f.IncludeInactive = strings.TrimSpace(c.Query("q")), c.Query("inactive") != ""
+		l.Query, l.IncludeInactive = f.Query, f.IncludeInactive
+	}
 	if id, err := strconv.ParseInt(c.Query("customer_id"), 10, 64); err == nil && id > 0 && !archived {
 		cust, err := customers.Get(c.UserContext(), a.db.Bun, id)
 		if err != nil {
 			return err
 		}
-		f.CustomerID, l.CustomerID, l.CustomerName = id, id, cust.Name
+		f.CustomerID, l.CustomerID, l.CustomerName, l.CustomerActive = id, id, cust.Name, cust.Active
 	}
 	p, err := jobs.List(c.UserContext(), a.db.Bun, f)
 	if err != nil {
 		return err
 	}
-	base := "/jobs?sort=" + f.Sort + "&"
-	if archived {
-		base = "/jobs/archived?"
-	} else if f.CustomerID != 0 {
-		base += fmt.Sprintf("customer_id=%d&", f.CustomerID)
-	}
-	l.Pager = ui.Pager{Page: f.Page, PerPage: jobsPerPage, Total: p.Total, BaseURL: base}
+	l.HiddenInactive = p.HiddenInactive
+	l.Pager = ui.Pager{Page: max(f.Page, 1), PerPage: jobsPerPage, Total: p.Total, BaseURL: l.PagerBase()}
 	for _, r := range p.Rows {
 		l.Rows = append(l.Rows, jobRow(r))
 	}
+	if !archived && !isHTMX(c) {
+		if l.Customers, err = a.customerChoices(c); err != nil {
+			return err
+		}
+	}
 	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return jobsview.ListPage(v, l) }, jobsview.Table(a.view(c), l))
+}
+
+// customerChoices are the active customers for a filter's select, the list Run Checks
+// caches briefly (a customer added a minute ago can wait).
+func (a *App) customerChoices(c *fiber.Ctx) (*ui.OptionList, error) {
+	var m rcview.Model
+	if err := a.runChecksOptions(c, &m); err != nil {
+		return nil, err
+	}
+	return m.Customers, nil
 }
 
 func (a *App) jobsPage(c *fiber.Ctx) error         { return a.jobsList(c, false) }
@@ -111,15 +127,25 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if d.MatchingSection, err = a.matchingModel(c, j); err != nil {
 		return err
 	}
-	open := false
-	for _, kind := range []string{tickets.KindTicket, tickets.KindRemark} {
-		items, err := tickets.List(ctx, a.db.Bun, tickets.ListFilter{Kind: kind, Resolved: &open, JobID: id})
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			d.Alerts = append(d.Alerts, jobsview.JobAlert{Kind: kind, Code: it.Code, Text: it.Text, Runs: it.Runs})
-		}
+	// Operators open a run in the Run Checks dialog; viewers read it (GET /runs/:id).
+	d.RunPath = "/runs/%d"
+	if role := currentUser(c).ActiveRole; role == db.RoleAdmin || role == db.RoleOperator {
+		d.RunPath = "/runchecks/runs/%d"
+	}
+	open, err := tickets.OpenForJob(ctx, a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	for _, it := range open {
+		d.Alerts = append(d.Alerts, jobsview.JobAlert{Kind: it.Kind, Code: it.Code, Text: it.Text, Runs: it.Runs})
+	}
+	runIDs := make([]int64, len(runs))
+	for i, r := range runs {
+		runIDs[i] = r.ID
+	}
+	runAlerts, err := tickets.RunsAlerts(ctx, a.db.Bun, runIDs)
+	if err != nil {
+		return err
 	}
 	if d.IsAdmin {
 		events, err := review.History(ctx, a.db.Bun, id, 20)
@@ -133,7 +159,8 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	for _, r := range runs {
 		d.Runs = append(d.Runs, jobsview.Run{ID: r.ID, Status: r.Effective(), Overridden: r.OverriddenStatus != "", Source: r.SourceType,
 			RunAt: r.RunAt, StartedAt: r.StartedAt, EndedAt: r.EndedAt, MailID: r.MailID, Message: r.Message,
-			ReviewedAt: r.ReviewedAt, ReviewedBy: r.ReviewedBy, Superseded: r.Superseded, Objects: r.Objects})
+			ReviewedAt: r.ReviewedAt, ReviewedBy: r.ReviewedBy, Superseded: r.Superseded, Objects: r.Objects,
+			Alerts: alertViews(runAlerts[r.ID])})
 	}
 	for _, dd := range days {
 		d.Days = append(d.Days, jobsview.Day{Date: dd.Date, Status: dd.Status, Runs: dd.Runs})
@@ -174,6 +201,14 @@ func (a *App) jobDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.redirectWithFlash(c, "/jobs", success(fmt.Sprintf("Job %s of %s deleted with %d run(s); %d mail(s) went back to the Inbox.",
-		res.JobName, res.CustomerName, res.Runs, res.MailsToInbox)))
+	return a.redirectWithFlash(c, "/jobs", success(fmt.Sprintf("Job %s of %s deleted with %s; %s.",
+		res.JobName, res.CustomerName, ui.Count(res.Runs, "run", "runs"), backToInbox(res.MailsToInbox))))
+}
+
+// backToInbox says how many of a deleted job's mails went back to the Inbox.
+func backToInbox(n int64) string {
+	if n == 1 {
+		return "1 mail went back to the Inbox"
+	}
+	return ui.Count(n, "mail", "mails") + " went back to the Inbox"
 }

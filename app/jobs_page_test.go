@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -100,7 +102,7 @@ func TestJobsPages(t *testing.T) {
 	if err := h.db.Bun.NewRaw("SELECT count(*) FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &runs); err != nil || runs != 0 {
 		t.Fatalf("runs left: %d %v", runs, err)
 	}
-	if r := c.get("/"); !strings.Contains(r.text("#flash"), "deleted with 2 run(s)") {
+	if r := c.get("/"); !strings.Contains(r.text("#flash"), "deleted with 2 runs") {
 		t.Fatalf("delete flash: %q", r.text("#flash"))
 	}
 	wantStatus(t, c.get(fmt.Sprintf("/jobs/%d", nightly)), http.StatusNotFound)
@@ -188,7 +190,7 @@ func TestJobsExportImport(t *testing.T) {
 		return c2.get("/settings/maintenance")
 	}
 	r = importFile(export)
-	if !strings.Contains(r.text("#flash"), "2 customer(s) and 2 job(s) created") {
+	if !strings.Contains(r.text("#flash"), "2 customers and 2 jobs created") {
 		t.Fatalf("import flash: %q", r.text("#flash"))
 	}
 	r = c2.get("/jobs")
@@ -196,7 +198,7 @@ func TestJobsExportImport(t *testing.T) {
 		t.Fatalf("imported jobs:\n%s", r.text("#jobs-table"))
 	}
 	// Again: updates, no duplicates. A broken file changes nothing.
-	if r = importFile(export); !strings.Contains(r.text("#flash"), "0 job(s) created, 2 job(s) updated") {
+	if r = importFile(export); !strings.Contains(r.text("#flash"), "0 jobs created, 2 jobs updated") {
 		t.Fatalf("re-import flash: %q", r.text("#flash"))
 	}
 	if r = importFile(`{"format":"backupchecks-jobs/1","jobs":[{"customer":"X","job_name":"Y"}]}`); !strings.Contains(r.text("#flash"), "Nothing imported") {
@@ -225,5 +227,86 @@ func TestSetScheduleAppliesFromToday(t *testing.T) {
 	}
 	if r := c.get("/daily?date=2026-03-09"); r.doc.Find(fmt.Sprintf("#daily-job-%d", id)).Length() != 1 {
 		t.Fatal("the day the schedule was set expects no run")
+	}
+}
+
+// TestJobsListSearchAndCustomers: the Jobs list searches job names, customers and
+// backup software or type, filters by customer (an inactive one too), and says how
+// many jobs of inactive customers it hides, with a link that shows them.
+func TestJobsListSearchAndCustomers(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("viewer", db.RoleViewer)
+	job := func(customer int64, name, software, typ string) {
+		t.Helper()
+		if _, err := h.db.Bun.ExecContext(t.Context(), "INSERT INTO jobs (customer_id, job_name, backup_software, backup_type) VALUES (?, ?, ?, ?)",
+			customer, name, software, typ); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acme, globex, gone := h.customer("Acme", true, 0), h.customer("Globex", true, 0), h.customer("Gone BV", false, 2)
+	job(acme, "Nightly VM", "Veeam", "Backup Job")
+	job(acme, "Files", "Synology", "Hyper Backup")
+	job(globex, "Exchange", "Veeam", "Backup Copy Job")
+	c := h.client()
+	c.login("viewer")
+	rows := func(r *response) []string {
+		var out []string
+		r.doc.Find("#jobs-table tbody tr td:nth-child(4)").Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
+		return out
+	}
+
+	r := c.get("/jobs")
+	if got := rows(r); len(got) != 3 {
+		t.Fatalf("jobs of active customers: %v", got)
+	}
+	if got := r.text("#jobs-hidden"); got != "2 jobs of inactive customers hidden — show" {
+		t.Errorf("hidden note %q", got)
+	}
+	show, _ := r.doc.Find("#jobs-hidden a").Attr("href")
+	r = c.get(show)
+	if got := rows(r); len(got) != 5 || r.doc.Find("#jobs-table .badge:contains('inactive')").Length() != 2 {
+		t.Errorf("with inactive customers (%s): %v", show, got)
+	}
+	if got := r.text("#jobs-hidden"); !strings.HasPrefix(got, "Jobs of inactive customers shown") {
+		t.Errorf("note when shown: %q", got)
+	}
+	if r.doc.Find(fmt.Sprintf(`#jobs-customer option[value="%d"]`, acme)).Length() != 1 {
+		t.Error("the customer filter does not offer Acme")
+	}
+
+	for q, want := range map[string]string{
+		"nightly": "Nightly VM", // job name
+		"GLOBEX":  "Exchange",   // customer
+		"synol":   "Files",      // backup software
+		"copy":    "Exchange",   // backup type
+	} {
+		if got := rows(c.get("/jobs?q=" + url.QueryEscape(q))); strings.Join(got, ",") != want {
+			t.Errorf("search %q: %v, want %s", q, got, want)
+		}
+	}
+	// A search counts only the hidden jobs it matches.
+	if r := c.get("/jobs?q=gone"); len(rows(r)) != 0 || r.text("#jobs-hidden") != "2 jobs of inactive customers hidden — show" ||
+		!strings.Contains(r.text("#jobs-empty"), "No jobs match") {
+		t.Errorf("search for the inactive customer: %v %q", rows(r), r.text("#jobs-hidden"))
+	}
+	if got := rows(c.get(fmt.Sprintf("/jobs?customer_id=%d&q=files", acme))); strings.Join(got, ",") != "Files" {
+		t.Errorf("customer and search: %v", got)
+	}
+
+	// An inactive customer's own list shows its jobs, and says the customer is inactive.
+	r = c.get(fmt.Sprintf("/jobs?customer_id=%d", gone))
+	if got := rows(r); len(got) != 2 || !strings.Contains(r.text("#active-filter"), "Gone BV (inactive") || r.doc.Find("#jobs-hidden").Length() != 0 {
+		t.Errorf("inactive customer's jobs: %v, banner %q", got, r.text("#active-filter"))
+	}
+	if r.doc.Find(fmt.Sprintf(`#jobs-customer option[value="%d"][selected]`, gone)).Length() != 1 {
+		t.Error("the inactive customer is not the selected filter")
+	}
+	// Sorting keeps the filter; typing in the search box gets the table alone.
+	if href, _ := r.doc.Find(`#jobs-table th a:contains("Job name")`).Attr("href"); href != fmt.Sprintf("/jobs?customer_id=%d&sort=job", gone) {
+		t.Errorf("sort link %q", href)
+	}
+	r = c.hx("GET", "/jobs?q=veeam", nil)
+	if r.doc.Find("nav.navbar, #jobs-filter").Length() != 0 || len(rows(r)) != 2 {
+		t.Errorf("htmx search answer:\n%s", r.body)
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/overrides"
-	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -49,14 +48,15 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 
 func (a *App) overrideNew(c *fiber.Ctx) error {
 	f := ovview.Form{Level: "global", MatchMode: "contains", TreatAsSuccess: true}
-	// From a run ("Mark as Success" → future runs): prefilled for that job and outcome.
+	// From a run ("Mark as Success" → future runs): narrow by default, for failures like
+	// this one on this job (or object), for a limited time.
 	if runID, err := strconv.ParseInt(c.Query("run_id"), 10, 64); err == nil && runID > 0 {
-		d, err := review.GetRun(c.UserContext(), a.db.Bun, runID)
+		sg, err := overrides.SuggestForRun(c.UserContext(), a.db.Bun, runID, settings.Location(state(c).settings), a.now())
 		if err != nil {
 			return err
 		}
-		f.Level, f.JobID, f.JobLabel = "object", strconv.FormatInt(d.JobID, 10), d.CustomerName+" / "+d.JobName
-		f.MatchStatus, f.MatchText = d.Status, d.Message
+		f = formFromInput(0, sg.Input, sg.JobLabel, nil)
+		f.RunID = runID
 	}
 	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), f))
 }
@@ -108,17 +108,31 @@ func (a *App) overrideSave(c *fiber.Ctx) error {
 	} else {
 		err = overrides.Update(c.UserContext(), a.db.Bun, a.actor(c), id, in, loc, a.now(), schedule.RecountJobSummaries)
 	}
+	runID, _ := strconv.ParseInt(c.FormValue("run_id"), 10, 64) // saved from a run's dialog
 	if errs, ok := validation.As(err); ok {
-		f := ovview.Form{ID: id, Level: in.Level, Software: in.Software, Type: in.Type, JobID: in.JobID,
-			JobLabel: c.FormValue("job_search"), ObjectName: in.ObjectName, MatchStatus: in.MatchStatus, MatchText: in.MatchText,
-			MatchMode: in.MatchMode, ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil, TreatAsSuccess: in.TreatAsSuccess,
-			Comment: in.Comment, Errors: errs}
+		f := formFromInput(id, in, c.FormValue("job_search"), errs)
+		f.RunID = runID
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, ovview.FormModal(a.view(c), f))
 	}
 	if err != nil {
 		return err
 	}
-	return a.overridesRefresh(c, "Override saved; runs not yet reviewed were evaluated again.")
+	const saved = "Override saved; runs not yet reviewed were evaluated again."
+	if runID > 0 {
+		// Back to the run it was raised from, which shows the override's effect; the
+		// queue behind the dialog refreshes (app.js, runsChanged).
+		trigger(c, map[string]any{"runsChanged": true})
+		return a.renderRunModal(c, runID, false, success(saved))
+	}
+	return a.overridesRefresh(c, saved)
+}
+
+// formFromInput is the override form showing in (as suggested or as submitted).
+func formFromInput(id int64, in overrides.Input, jobLabel string, errs map[string]string) ovview.Form {
+	return ovview.Form{ID: id, Level: in.Level, Software: in.Software, Type: in.Type, JobID: in.JobID,
+		JobLabel: jobLabel, ObjectName: in.ObjectName, MatchStatus: in.MatchStatus, MatchText: in.MatchText,
+		MatchMode: in.MatchMode, ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil, TreatAsSuccess: in.TreatAsSuccess,
+		Comment: in.Comment, Errors: errs}
 }
 
 func (a *App) overrideDelete(c *fiber.Ctx) error {

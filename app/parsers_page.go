@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -37,7 +39,13 @@ func (a *App) parserPlayground(c *fiber.Ctx) error {
 		}
 	}
 	if strings.TrimSpace(string(raw)) == "" {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "Paste a mail or choose an .eml file.")
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, parserspage.InputError("Paste a mail or choose an .eml file."))
+	}
+	raw, whole := mailSource(raw)
+	if !whole {
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, parserspage.InputError(
+			"This is only the body of a mail: the parsers also read its headers (From, Subject, Date). "+
+				"Paste the whole message source, or save the mail as an .eml file and upload it."))
 	}
 	// A pasted mail has the browser's line endings; MIME wants CRLF but decodes LF too.
 	tr := ingest.TryParsers(a.registry.In(settings.Location(state(c).settings)), raw, a.now())
@@ -54,4 +62,31 @@ func (a *App) parserPlayground(c *fiber.Ctx) error {
 		}
 	}
 	return a.renderFragment(c, fiber.StatusOK, parserspage.ResultView(a.view(c), r))
+}
+
+// mailHeaders are header fields every report mail has; a paste that starts with none of
+// them is a body copied from a mail program.
+var mailHeaders = regexp.MustCompile(`(?i)^(from|subject|date|to|received|return-path|message-id|mime-version|delivered-to|x-[\w-]+)\s*:`)
+
+// mailSource is a pasted or uploaded mail without what a paste or an mbox file puts
+// before it (empty lines, a "From " line), and whether it starts with a mail's header
+// block: one of the usual fields before the first empty line.
+func mailSource(raw []byte) ([]byte, bool) {
+	raw = bytes.TrimLeft(raw, "\r\n\t ")
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			raw = raw[i+1:]
+		}
+	}
+	head := raw[:min(len(raw), 256<<10)] // headers are never this long; a body may be
+	for _, line := range strings.Split(string(head), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			return raw, false
+		}
+		if mailHeaders.MatchString(line) {
+			return raw, true
+		}
+	}
+	return raw, false
 }

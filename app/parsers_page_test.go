@@ -40,6 +40,26 @@ func TestParsersPageAndPlayground(t *testing.T) {
 		t.Fatalf("unmatched mail:\n%s", r.body)
 	}
 	wantStatus(t, c.hx("POST", "/parsers/playground", url.Values{"raw": {"  "}}), http.StatusUnprocessableEntity)
+
+	// The page says a whole mail is needed, and a pasted body alone is refused saying so,
+	// where the result would be.
+	if help := c.get("/parsers").text("#f-raw-help"); !strings.Contains(help, "message source") || !strings.Contains(help, "Subject:") {
+		t.Fatalf("the playground does not explain what to paste: %q", help)
+	}
+	body := "Backup job: Daily VMs\n\nWarning\n2 of 2 VMs processed\nStart time: 04/03/2026 23:00:12\nsrv-mail01 Warning\n"
+	r = c.hx("POST", "/parsers/playground", url.Values{"raw": {body}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if msg := r.text("#playground-input-error"); !strings.Contains(msg, "only the body of a mail") || r.Header.Get("HX-Retarget") != "" {
+		t.Fatalf("a pasted body: %q (retarget %q)", msg, r.Header.Get("HX-Retarget"))
+	}
+	// A whole mail pasted after an empty line, or from an mbox file, is read.
+	for _, paste := range []string{"\n\n" + string(raw), "From nas@example.org Mon Mar  2 22:05:00 2026\n" + string(raw)} {
+		r = c.hx("POST", "/parsers/playground", url.Values{"raw": {paste}})
+		wantStatus(t, r, http.StatusOK)
+		if r.text("#pg-job") != "Daily VMs" {
+			t.Fatalf("a whole mail pasted as %.40q was not read:\n%.500s", paste, r.body)
+		}
+	}
 }
 
 // TestBrowserParserPlayground pastes a Synology mail into the playground and reads the result.

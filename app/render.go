@@ -36,6 +36,9 @@ func (a *App) view(c *fiber.Ctx) view.Ctx {
 		v.Location = settings.Location(st.settings)
 		v.Sandbox = st.settings.SandboxEnabled
 	}
+	if d, ok := c.Locals(dialogKey).(openDialog); ok {
+		v.Dialog, v.DialogBack = d.body, d.back
+	}
 	if u := currentUser(c); u != nil {
 		v.User = &view.User{ID: u.ID, Username: u.Username, Name: u.Name(), Roles: u.Roles, ActiveRole: u.ActiveRole, Theme: u.Theme}
 		v.CanGet = a.canGet(u.ActiveRole)

@@ -65,13 +65,18 @@ func (a *App) routeTable() []route {
 		{"GET", "/customers/:id/row", operators, a.customerRow},
 		{"GET", "/customers/:id/edit", operators, a.customerEdit},
 		{"PUT", "/customers/:id", operators, a.customerUpdate},
+		{"POST", "/customers/:id/deactivate", operators, a.customerDeactivate},
+		{"POST", "/customers/:id/activate", operators, a.customerActivate},
 		{"POST", "/customers/:id/delete", adminOnly, a.customerDelete},
 
 		{"GET", "/runchecks", operators, a.runChecksPage},
 		{"POST", "/runchecks/review", operators, a.runChecksReview},
 		{"POST", "/runchecks/unreview", operators, a.runChecksUnreview},
 		{"GET", "/runchecks/runs/:id", operators, a.runChecksRun},
+		{"GET", "/runchecks/runs/:id/footer", operators, a.runChecksRunFooter},
 		{"POST", "/runchecks/runs/:id/success", operators, a.runChecksMarkSuccess},
+		{"POST", "/runchecks/runs/:id/success/undo", operators, a.runChecksUndoSuccess},
+		{"GET", "/runs/:id", readers, a.runView},
 		{"POST", "/runchecks/runs/:id/autotask-ticket", operators, a.runChecksAutotaskTicket},
 
 		{"GET", "/tickets", readers, a.ticketsPage},
@@ -143,6 +148,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/users/:id/password", adminOnly, a.userPasswordReset},
 		{"POST", "/users/:id/deactivate", adminOnly, a.userDeactivate},
 		{"POST", "/users/:id/activate", adminOnly, a.userActivate},
+		{"POST", "/users/:id/unlock", adminOnly, a.userUnlock},
 
 		{"GET", "/audit", adminOnly, a.auditPage},
 		{"GET", "/parsers", adminOnly, a.parsersPage},
@@ -164,7 +170,11 @@ func (a *App) registerRoutes() {
 		if r.Method == fiber.MethodGet {
 			a.getRoles[r.Path] = r.Roles
 		}
-		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), r.Handler)
+		handler := r.Handler
+		if behind, ok := fragmentPages[r.Path]; ok && r.Method == fiber.MethodGet {
+			handler = a.fullPage(behind, r.Handler)
+		}
+		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), handler)
 	}
 	a.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
+	"github.com/backupchecks/backupchecks/app/tickets"
+	"github.com/backupchecks/backupchecks/components/layout"
 	rcview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
@@ -73,7 +75,7 @@ func (a *App) runChecksModel(c *fiber.Ctx, q url.Values) (rcview.Model, error) {
 	for _, g := range groups {
 		vg := rcview.Group{JobID: g.JobID, CustomerID: g.CustomerID, CustomerName: g.CustomerName, JobName: g.JobName,
 			Software: g.Software, Type: g.Type, Schedule: describe(decodeSchedule(g.Schedule)), Worst: g.Worst,
-			Unreviewed: g.Unreviewed, Ticket: g.Ticket, Remark: g.Remark}
+			Unreviewed: g.Unreviewed, Ticket: g.Ticket, Tickets: g.Tickets, Remark: g.Remark}
 		for _, r := range g.Runs {
 			vg.Runs = append(vg.Runs, rcview.Run{ID: r.ID, Status: r.Status, Overridden: r.Overridden, Source: r.Source,
 				RunAt: r.RunAt, Message: r.Message, MailID: r.MailID, Reviewed: r.ReviewedAt != nil})
@@ -163,19 +165,49 @@ func (a *App) runChecksChange(c *fiber.Ctx, reviewed bool) error {
 	if err != nil {
 		return err
 	}
+	if reviewed && c.FormValue("from_modal") != "" && len(ids) == 1 {
+		return a.runReviewedFromDialog(c, ids[0], n == 1)
+	}
 	q, _ := url.ParseQuery(c.FormValue("filter"))
 	m, err := a.runChecksModel(c, q)
 	if err != nil {
 		return err
 	}
-	if c.FormValue("from_modal") != "" {
-		trigger(c, map[string]any{"closeModal": true})
-	}
 	verb := "reviewed"
 	if !reviewed {
 		verb = "back in the queue"
 	}
-	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%d run(s) %s.", n, verb)))
+	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%s %s.", ui.Count(n, "run", "runs"), verb)))
+}
+
+// runReviewedFromDialog answers "Mark as reviewed" in a run's dialog: the dialog closes
+// and the queue (where there is one) refreshes; when a colleague reviewed the run while
+// the dialog was open, the dialog shows it again saying who and when.
+func (a *App) runReviewedFromDialog(c *fiber.Ctx, id int64, changed bool) error {
+	if changed {
+		// The confirmation goes to the flash area, not into the dialog: a swap into the
+		// dialog (even "none") would have app.js show it again while it closes.
+		trigger(c, map[string]any{"closeModal": true, "runsChanged": true})
+		retarget(c, "#flash", "beforeend")
+		return a.renderFragment(c, fiber.StatusOK, layout.FlashMessage(success("Run reviewed.")))
+	}
+	d, err := review.GetRunState(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	msg := "This run was not reviewed: it is superseded by a later run."
+	if d.ReviewedAt != nil {
+		msg = "Already reviewed by " + orSomeone(d.ReviewedBy) + " at " + a.view(c).FormatTimePtr(d.ReviewedAt) + "."
+	}
+	trigger(c, map[string]any{"runsChanged": true})
+	return a.renderRunModal(c, id, false, warning(msg))
+}
+
+func orSomeone(name string) string {
+	if name == "" {
+		return "someone"
+	}
+	return name
 }
 
 // runChecksRun is the run dialog.
@@ -200,25 +232,89 @@ func (a *App) runChecksMarkSuccess(c *fiber.Ctx) error {
 	if !changed {
 		return fiber.NewError(fiber.StatusConflict, "This run is reviewed or already a success.")
 	}
+	trigger(c, map[string]any{"runsChanged": true})
 	return a.renderRunModal(c, id, true)
 }
 
-func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes ...view.Flash) error {
-	d, err := review.GetRun(c.UserContext(), a.db.Bun, id)
+// runChecksUndoSuccess takes back a "Mark as Success" from the run's dialog.
+func (a *App) runChecksUndoSuccess(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	changed, err := review.UndoMarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
 	if err != nil {
 		return err
 	}
+	if !changed {
+		return fiber.NewError(fiber.StatusConflict, "This run is reviewed or was not marked as a success by hand.")
+	}
+	trigger(c, map[string]any{"runsChanged": true})
+	return a.renderRunModal(c, id, false, success("Mark as Success undone: the run has its reported status again."))
+}
+
+// runChecksRunFooter is the run dialog's footer alone (its review state and actions),
+// asked again by an open dialog when the queue changed, so that a review or a "Mark
+// as Success" by a colleague shows without reopening it.
+func (a *App) runChecksRunFooter(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	d, err := review.GetRunState(c.UserContext(), a.db.Bun, id)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, rcview.RunFooter(a.view(c), a.runModel(c, d, false)))
+}
+
+// runView is a run read-only (GET /runs/:id), for every reader: what the run dialog
+// shows, without review, override or ticket actions. A dialog for htmx, else a page.
+func (a *App) runView(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.ErrNotFound
+	}
+	m, err := a.runDialogModel(c, id, true)
+	if err != nil {
+		return err
+	}
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return rcview.RunPage(v, m) }, rcview.RunModal(a.view(c), m))
+}
+
+// runModel is the dialog's model from a run's state (enough for its footer); readOnly
+// leaves out every action.
+func (a *App) runModel(c *fiber.Ctx, d *review.RunDetail, readOnly bool) rcview.RunModel {
 	status := d.Status
 	if d.Overridden != "" {
 		status = d.Overridden
 	}
-	m := rcview.RunModel{Run: rcview.Run{ID: d.ID, Status: status, Overridden: d.Overridden != "", Source: d.Source,
+	filter := c.Query("filter")
+	if filter == "" {
+		filter = c.FormValue("filter")
+	}
+	return rcview.RunModel{Run: rcview.Run{ID: d.ID, Status: status, Overridden: d.Overridden != "", Source: d.Source,
 		RunAt: d.RunAt, Message: d.Message, MailID: d.MailID, Reviewed: d.ReviewedAt != nil},
 		JobID: d.JobID, JobName: d.JobName, CustomerName: d.CustomerName, Software: d.Software, Type: d.Type,
 		Original: d.Status, StartedAt: d.StartedAt, EndedAt: d.EndedAt, Host: d.Host, Parser: d.Parser,
-		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: c.Query("filter"), AskOverride: askOverride,
-		CanMark:  d.ReviewedAt == nil && status != "Success",
-		Autotask: state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket, TimeNote: d.TimeNote}
+		ReviewedAt: d.ReviewedAt, ReviewedBy: d.ReviewedBy, Filter: filter, ReadOnly: readOnly,
+		CanMark:       !readOnly && d.ReviewedAt == nil && status != "Success",
+		ManualSuccess: d.ManualSuccess, MarkedBy: d.MarkedBy, MarkedAt: d.MarkedAt,
+		Autotask: !readOnly && state(c).settings.AutotaskEnabled, AutotaskTicket: d.AutotaskTicket, TimeNote: d.TimeNote}
+}
+
+// runDialogModel loads everything the run dialog shows.
+func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (rcview.RunModel, error) {
+	ctx := c.UserContext()
+	d, err := review.GetRun(ctx, a.db.Bun, id)
+	if err != nil {
+		return rcview.RunModel{}, err
+	}
+	alerts, err := tickets.Alerts(ctx, a.db.Bun, id)
+	if err != nil {
+		return rcview.RunModel{}, err
+	}
+	m := a.runModel(c, d, readOnly)
 	if d.MailHTML != "" && d.MailID != nil {
 		m.BodyURL = mailBodyURL(*d.MailID)
 	} else {
@@ -227,9 +323,21 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes .
 	for _, o := range d.Objects {
 		m.Objects = append(m.Objects, rcview.RunObject{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
 	}
-	for _, e := range d.Events {
-		m.Events = append(m.Events, rcview.RunEvent{Action: e.Action, Actor: e.ActorName, At: e.At})
+	if !readOnly {
+		for _, e := range d.Events {
+			m.Events = append(m.Events, rcview.RunEvent{Action: e.Action, Actor: e.ActorName, At: e.At})
+		}
 	}
+	m.Alerts = alertViews(alerts)
+	return m, nil
+}
+
+func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes ...view.Flash) error {
+	m, err := a.runDialogModel(c, id, false)
+	if err != nil {
+		return err
+	}
+	m.AskOverride = askOverride
 	return a.renderFragment(c, fiber.StatusOK, rcview.RunModal(a.view(c), m), flashes...)
 }
 

@@ -50,9 +50,9 @@ func TestRunChecksQueue(t *testing.T) {
 	}
 	r = o.get(fmt.Sprintf("/runchecks?customer_id=%d", globex))
 	if r.doc.Find(".runchecks-group").Length() != 1 || r.doc.Find(fmt.Sprintf("#rc-job-%d", weekly)).Length() != 1 ||
-		r.doc.Find("#f-customer_id option").Length() != 3 || r.text("#f-customer_id option[selected]") != "Globex" {
-		t.Fatalf("customer filter: %q selected of %d options\n%s", r.text("#f-customer_id option[selected]"),
-			r.doc.Find("#f-customer_id option").Length(), r.text("#runchecks-list"))
+		r.doc.Find("#filter-customer_id option").Length() != 3 || r.text("#filter-customer_id option[selected]") != "Globex" {
+		t.Fatalf("customer filter: %q selected of %d options\n%s", r.text("#filter-customer_id option[selected]"),
+			r.doc.Find("#filter-customer_id option").Length(), r.text("#runchecks-list"))
 	}
 
 	// Review all of Nightly's runs: its group leaves the queue.
@@ -63,7 +63,7 @@ func TestRunChecksQueue(t *testing.T) {
 	})
 	r = o.hx("POST", "/runchecks/review", url.Values{"run_ids": ids, "filter": {""}})
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.text("#flash"), "2 run(s) reviewed") || r.doc.Find(".runchecks-group").Length() != 1 ||
+	if !strings.Contains(r.text("#flash"), "2 runs reviewed") || r.doc.Find(".runchecks-group").Length() != 1 ||
 		r.doc.Find(fmt.Sprintf("#rc-job-%d", weekly)).Length() != 1 {
 		t.Fatalf("after review:\n%s", r.body)
 	}
@@ -74,7 +74,7 @@ func TestRunChecksQueue(t *testing.T) {
 	}
 	r = c.hx("POST", "/runchecks/unreview", url.Values{"run_ids": ids[:1], "filter": {"include_reviewed=on"}})
 
-	if !strings.Contains(r.text("#flash"), "1 run(s) back in the queue") {
+	if !strings.Contains(r.text("#flash"), "1 run back in the queue") {
 		t.Fatalf("unreview: %q", r.text("#flash"))
 	}
 	// The job's page shows the review history (admins).

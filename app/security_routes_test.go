@@ -59,7 +59,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		t.Fatal(err)
 	}
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
-		"inbox": mailID, "customers": customerID, "runchecks": runID, "api": runID,
+		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
 		"daily": jobID, "jobs": jobID, "tasks": task.ID, "users": target.ID,
 	}}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/jobs"
 	settingsview "github.com/backupchecks/backupchecks/components/settings"
+	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 )
 
@@ -48,5 +49,6 @@ func (a *App) jobsImport(c *fiber.Ctx) error {
 		return a.redirectWithFlash(c, "/settings/maintenance", view.Flash{Kind: "danger", Message: "Nothing imported: " + err.Error()})
 	}
 	return a.redirectWithFlash(c, "/settings/maintenance", success(fmt.Sprintf(
-		"Imported: %d customer(s) and %d job(s) created, %d job(s) updated.", res.CustomersCreated, res.JobsCreated, res.JobsUpdated)))
+		"Imported: %s and %s created, %s updated.", ui.Count(res.CustomersCreated, "customer", "customers"),
+		ui.Count(res.JobsCreated, "job", "jobs"), ui.Count(res.JobsUpdated, "job", "jobs"))))
 }

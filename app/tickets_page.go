@@ -147,12 +147,18 @@ func (a *App) ticketCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	trigger(c, map[string]any{"closeModal": true})
-	c.Set("HX-Reswap", "none")
 	msg := "Remark created."
 	if kind == tickets.KindTicket {
 		msg = fmt.Sprintf("Ticket %s created.", code)
 	}
+	if runID != 0 {
+		// Raised from a run's dialog: the dialog comes back, showing it at the top; the
+		// queue behind refreshes its markers (app.js, runsChanged).
+		trigger(c, map[string]any{"runsChanged": true})
+		return a.renderRunModal(c, runID, false, success(msg))
+	}
+	trigger(c, map[string]any{"closeModal": true})
+	c.Set("HX-Reswap", "none")
 	return a.renderFragment(c, fiber.StatusOK, templ.NopComponent, success(msg))
 }
 
@@ -200,11 +206,16 @@ func (a *App) runAlerts(c *fiber.Ctx) error {
 		}
 		return c.JSON(fiber.Map{"run_id": id, "tickets": nonNil(tk), "remarks": nonNil(rm)})
 	}
+	return a.renderFragment(c, fiber.StatusOK, tview.Alerts(alertViews(alerts)))
+}
+
+// alertViews are a run's tickets and remarks for the templates.
+func alertViews(alerts []tickets.Alert) []tview.Alert {
 	out := make([]tview.Alert, len(alerts))
 	for i, al := range alerts {
-		out[i] = tview.Alert{ID: al.ID, Kind: al.Kind, Code: al.Code, Text: al.Text, Direct: al.Direct}
+		out[i] = tview.Alert{ID: al.ID, Kind: al.Kind, Code: al.Code, Text: al.Text, Direct: al.Direct, Resolved: al.Resolved}
 	}
-	return a.renderFragment(c, fiber.StatusOK, tview.Alerts(out))
+	return out
 }
 
 func nonNil(a []tickets.Alert) []tickets.Alert {

@@ -41,6 +41,25 @@ func TestTicketsFromARun(t *testing.T) {
 	if !strings.Contains(r.text("#flash"), "Ticket T") {
 		t.Fatalf("ticket flash: %q", r.text("#flash"))
 	}
+	// Raised from the run's dialog, the dialog comes back with the ticket and the remark
+	// at its top, before the run's details and the mail, and the queue is told to refresh.
+	if r.doc.Find(fmt.Sprintf(`[data-run-dialog="%d"]`, runID)).Length() != 1 || r.Header.Get("HX-Reswap") != "" ||
+		!strings.Contains(r.Header.Get("HX-Trigger"), "runsChanged") || strings.Contains(r.Header.Get("HX-Trigger"), "closeModal") {
+		t.Fatalf("after creating a ticket from the run, the run dialog does not come back (%v):\n%s", r.Header, r.body)
+	}
+	first := r.doc.Find(".modal-body").Children().First()
+	if first.AttrOr("id", "") != "run-alerts" || !strings.Contains(r.text("#run-alerts"), "Disk full") ||
+		!strings.Contains(r.text("#run-alerts"), "Vendor case 4711") {
+		t.Fatalf("the dialog does not start with its tickets and remarks (first: %s):\n%s", first.AttrOr("id", first.Nodes[0].Data), r.body)
+	}
+	var code string
+	if err := h.db.Bun.NewRaw("SELECT ticket_code FROM tickets").Scan(t.Context(), &code); err != nil {
+		t.Fatal(err)
+	}
+	if r.doc.Find("#run-alerts svg.icon-ticket").Length() != 1 || r.doc.Find("#run-alerts svg.icon-remark").Length() != 1 ||
+		r.doc.Find(fmt.Sprintf(`#run-alerts [data-copy="%s"]`, code)).Length() != 1 {
+		t.Fatalf("ticket and remark marks in the dialog:\n%s", r.text("#run-alerts"))
+	}
 
 	// The run's alerts, as HTML and as JSON.
 	r = c.hx("GET", fmt.Sprintf("/api/job-runs/%d/alerts", runID), nil)
@@ -66,9 +85,16 @@ func TestTicketsFromARun(t *testing.T) {
 	if r := c.get(fmt.Sprintf("/jobs/%d", nightly)); !strings.Contains(r.text("#job-alerts"), "Disk full") {
 		t.Fatalf("job alerts: %q", r.text("#job-alerts"))
 	}
-	// Run Checks shows the indicators; the Tickets page lists and resolves.
-	if r := c.get("/runchecks"); !strings.Contains(r.text(fmt.Sprintf("#rc-job-%d", nightly)), "🎫") {
-		t.Fatal("no ticket indicator in Run Checks")
+	// Run Checks shows the indicators, the ticket's number beside its icon (drawn, no
+	// emoji); the Tickets page lists and resolves.
+	r = c.get("/runchecks")
+	group := fmt.Sprintf("#rc-job-%d", nightly)
+	if r.text(group+" .ticket-mark") != code || r.doc.Find(group+" .ticket-mark svg.icon-ticket").Length() != 1 ||
+		r.doc.Find(group+" .remark-mark svg.icon-remark").Length() != 1 {
+		t.Fatalf("ticket and remark markers in Run Checks: %q\n%s", r.text(group+" .ticket-mark"), r.body)
+	}
+	if e := emoji(r.body); e != "" {
+		t.Fatalf("Run Checks uses the glyph %q", e)
 	}
 	r = c.get("/tickets?kind=ticket")
 	if r.doc.Find("#tickets-table tbody tr").Length() != 1 || r.doc.Find("[data-copy]").Length() != 1 {
@@ -86,7 +112,7 @@ func TestTicketsFromARun(t *testing.T) {
 	if r.doc.Find("#tickets-table tbody tr").Length() != 0 {
 		t.Fatal("a resolved ticket is still listed as open")
 	}
-	if r := c.get("/runchecks"); strings.Contains(r.text(fmt.Sprintf("#rc-job-%d", nightly)), "🎫") {
+	if r := c.get("/runchecks"); r.doc.Find(group+" .ticket-mark").Length() != 0 {
 		t.Fatal("the ticket indicator stays after resolving")
 	}
 }
@@ -289,4 +315,41 @@ func TestRemarkScopedToAnObject(t *testing.T) {
 	// An object that is not part of the run is refused.
 	wantStatus(t, c.hx("POST", "/tickets", url.Values{"kind": {"remark"}, "run_id": {fmt.Sprint(run)}, "job_id": {fmt.Sprint(nightly)},
 		"object_id": {"999999"}, "text": {"x"}}), http.StatusUnprocessableEntity)
+}
+
+// emoji returns the first emoji or symbol glyph in s that a machine may lack a font for
+// (pictographs, dingbats, ⧉ and the like), or "".
+func emoji(s string) string {
+	for _, r := range s {
+		switch {
+		case r >= 0x1F000 && r <= 0x1FAFF, r >= 0x2600 && r <= 0x27BF, r >= 0x2900 && r <= 0x2BFF:
+			return string(r)
+		}
+	}
+	return ""
+}
+
+// TestTicketFormExplainsItsDates: the ticket form says, beside each date, that the date
+// is recorded only (propagation is link-based and does not read it).
+func TestTicketFormExplainsItsDates(t *testing.T) {
+	h := newHarness(t, Options{Registry: parserstest.Registry()})
+	h.user("ops", db.RoleOperator)
+	c := h.client()
+	c.login("ops")
+	nightly := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
+	var runID int64
+	if err := h.db.Bun.NewRaw("SELECT id FROM job_runs WHERE job_id = ?", nightly).Scan(t.Context(), &runID); err != nil {
+		t.Fatal(err)
+	}
+	r := c.hx("GET", fmt.Sprintf("/tickets/new?kind=ticket&run_id=%d", runID), nil)
+	wantStatus(t, r, http.StatusOK)
+	for _, f := range []string{"active_from", "start_date"} {
+		help := strings.Join(strings.Fields(r.doc.Find("#f-"+f).Parent().Find(".form-text").Text()), " ")
+		if !strings.Contains(help, "records") {
+			t.Errorf("%s has no explanation: %q", f, help)
+		}
+	}
+	if r.doc.Find("#ticket-back-to-run").AttrOr("hx-get", "") != fmt.Sprintf("/runchecks/runs/%d", runID) {
+		t.Fatalf("the form raised from a run has no way back to it:\n%s", r.body)
+	}
 }

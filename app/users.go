@@ -14,9 +14,38 @@ import (
 	"github.com/backupchecks/backupchecks/db"
 )
 
-func userRow(u *db.User, self int64) users.Row {
-	return users.Row{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles,
-		IsActive: u.IsActive, LastLoginAt: u.LastLoginAt, IsSelf: u.ID == self}
+// userRows makes the table rows of list: who is locked out and, for the user looking,
+// their previous login.
+func (a *App) userRows(c *fiber.Ctx, list ...db.User) ([]users.Row, error) {
+	ctx, self := c.UserContext(), currentUser(c).ID
+	locked, err := a.throttle.LockedUsers(ctx, a.db.Bun, a.now())
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]users.Row, len(list))
+	for i, u := range list {
+		rows[i] = users.Row{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles,
+			IsActive: u.IsActive, LastLoginAt: u.LastLoginAt, IsSelf: u.ID == self}
+		if until, ok := locked[u.ID]; ok {
+			until = ceilMinute(until)
+			rows[i].LockedUntil = &until
+		}
+		if u.ID == self {
+			if rows[i].PreviousLoginAt, err = auth.PreviousLogin(ctx, a.db.Bun, u.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rows, nil
+}
+
+// userRow is one user's row, after a change to it.
+func (a *App) userRow(c *fiber.Ctx, u *db.User) (templ.Component, error) {
+	rows, err := a.userRows(c, *u)
+	if err != nil {
+		return nil, err
+	}
+	return users.RowView(a.view(c), rows[0]), nil
 }
 
 func (a *App) usersPage(c *fiber.Ctx) error {
@@ -24,9 +53,9 @@ func (a *App) usersPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows := make([]users.Row, len(list))
-	for i := range list {
-		rows[i] = userRow(&list[i], currentUser(c).ID)
+	rows, err := a.userRows(c, list...)
+	if err != nil {
+		return err
 	}
 	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return users.Page(v, rows) }, users.Table(a.view(c), rows))
 }
@@ -55,10 +84,13 @@ func (a *App) userCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	row, err := a.userRow(c, u)
+	if err != nil {
+		return err
+	}
 	trigger(c, map[string]any{"closeModal": true})
 	retarget(c, "#users-rows", "beforeend")
-	return a.renderFragment(c, fiber.StatusOK, users.RowView(a.view(c), userRow(u, currentUser(c).ID)),
-		success(fmt.Sprintf("User %s created.", u.Username)))
+	return a.renderFragment(c, fiber.StatusOK, row, success(fmt.Sprintf("User %s created.", u.Username)))
 }
 
 func (a *App) userEditForm(c *fiber.Ctx) error {
@@ -84,10 +116,13 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	row, err := a.userRow(c, u)
+	if err != nil {
+		return err
+	}
 	trigger(c, map[string]any{"closeModal": true})
 	retarget(c, fmt.Sprintf("#user-%d", u.ID), "outerHTML")
-	return a.renderFragment(c, fiber.StatusOK, users.RowView(a.view(c), userRow(u, currentUser(c).ID)),
-		success(fmt.Sprintf("User %s saved.", u.Username)))
+	return a.renderFragment(c, fiber.StatusOK, row, success(fmt.Sprintf("User %s saved.", u.Username)))
 }
 
 func (a *App) userPasswordForm(c *fiber.Ctx) error {
@@ -138,7 +173,27 @@ func (a *App) userSetActive(c *fiber.Ctx, active bool) error {
 	if !active {
 		msg = "User %s deactivated; their sessions have ended."
 	}
-	return a.renderFragment(c, fiber.StatusOK, users.RowView(a.view(c), userRow(u, currentUser(c).ID)), success(fmt.Sprintf(msg, u.Username)))
+	row, err := a.userRow(c, u)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, row, success(fmt.Sprintf(msg, u.Username)))
+}
+
+// userUnlock lifts a lockout by failed logins: the user can sign in at once.
+func (a *App) userUnlock(c *fiber.Ctx) error {
+	u, err := a.userParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := auth.Unlock(c.UserContext(), a.db.Bun, a.actor(c), u.ID); err != nil {
+		return err
+	}
+	row, err := a.userRow(c, u)
+	if err != nil {
+		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, row, success(fmt.Sprintf("User %s unlocked: they can log in again now.", u.Username)))
 }
 
 func (a *App) userParam(c *fiber.Ctx) (*db.User, error) {

@@ -80,9 +80,12 @@
     // Escape in an inline edit field cancels the edit (hx-trigger="edit-cancel").
     if (e.key === "Escape" && t.hasAttribute("data-cancel-on-escape")) window.htmx.trigger(t, "edit-cancel");
   });
-  // A field with data-autosubmit submits its form when it changes.
+  // A field with data-autosubmit submits its form when it changes (requestSubmit, so
+  // that submit handlers and htmx see it as a submission).
   document.addEventListener("change", function (e) {
-    if (e.target.hasAttribute && e.target.hasAttribute("data-autosubmit") && e.target.form) e.target.form.submit();
+    var el = e.target.closest && e.target.closest("[data-autosubmit]");
+    if (!el || !el.form) return;
+    if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
   });
   // A plain form with data-confirm asks before it is submitted.
   document.addEventListener("submit", function (e) {
@@ -163,60 +166,12 @@
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
     var t = e.target;
-    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (t && (t.isContentEditable || /^(TEXTAREA|SELECT)$/.test(t.tagName) ||
+      (t.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(t.type)))) return;
     if (document.querySelector(".modal.show")) return;
     if (runChecksKey(e)) return;
     var link = document.querySelector('[data-key="' + e.key + '"]');
     if (link && link.href) window.location.href = link.href;
-  });
-
-  // Run Checks keys: j/k move between runs, x selects, r reviews the selection,
-  // Enter (on the focused run) opens it.
-  function runChecksKey(e) {
-    var runs = Array.prototype.slice.call(document.querySelectorAll("#runchecks-list .rc-run"));
-    if (!runs.length || ["j", "k", "x", "r"].indexOf(e.key) < 0) return false;
-    var i = runs.indexOf(document.activeElement);
-    if (e.key === "j" || e.key === "k") {
-      var next = e.key === "j" ? Math.min(i + 1, runs.length - 1) : Math.max(i - 1, 0);
-      runs[i < 0 ? 0 : next].focus();
-    } else if (e.key === "x" && i >= 0) {
-      var cb = runs[i].querySelector('input[name="run_ids"]');
-      if (cb) cb.checked = !cb.checked;
-    } else if (e.key === "r") {
-      var btn = document.getElementById("review-selected");
-      if (btn) btn.click();
-    }
-    e.preventDefault();
-    return true;
-  }
-
-  // Copy buttons (⧉): the Clipboard API where allowed, else a hidden textarea; a ✓ for
-  // 800 ms says it worked.
-  document.addEventListener("click", function (e) {
-    var btn = e.target.closest && e.target.closest("[data-copy]");
-    if (!btn) return;
-    e.stopPropagation();
-    var text = btn.getAttribute("data-copy");
-    var done = function () {
-      var old = btn.textContent;
-      btn.textContent = "✓";
-      setTimeout(function () { btn.textContent = old; }, 800);
-    };
-    var fallback = function () {
-      var ta = document.createElement("textarea");
-      ta.value = text;
-      ta.style.position = "fixed";
-      ta.style.opacity = "0";
-      document.body.appendChild(ta);
-      ta.select();
-      try { document.execCommand("copy"); done(); } catch (err) { /* nothing more to try */ }
-      ta.remove();
-    };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done, fallback);
-    } else {
-      fallback();
-    }
   });
 
   // ---- Dialog focus, field errors and the upload box (issue 12) ----------------------
@@ -311,5 +266,130 @@
     div.setAttribute("role", "alert");
     div.textContent = "The server could not be reached. Check your connection and try again.";
     area.appendChild(div);
+  });
+
+  // ------------------------------------------------------------------------------
+  // Run Checks and the run dialog: keyboard shortcuts and their overlay, the focus
+  // kept on the queue across refreshes, the queue refreshed after a dialog action, an
+  // open dialog kept current, and copy buttons. (Kept together in this section.)
+  // ------------------------------------------------------------------------------
+
+  // Run Checks keys: j/k move between runs, x selects, r reviews the selected runs (or
+  // the run in focus when none is selected), ? shows the list of keys. Enter on a run
+  // opens it (data-open-row, above).
+  function runChecksKey(e) {
+    if (e.key === "?") {
+      var help = document.getElementById("shortcuts-help");
+      if (!help || !window.bootstrap) return false;
+      window.bootstrap.Modal.getOrCreateInstance(help).show();
+      e.preventDefault();
+      return true;
+    }
+    var runs = Array.prototype.slice.call(document.querySelectorAll("#runchecks-list .rc-run"));
+    if (!runs.length || ["j", "k", "x", "r"].indexOf(e.key) < 0) return false;
+    var i = runs.indexOf(focusedRun());
+    if (e.key === "j" || e.key === "k") {
+      var next = e.key === "j" ? Math.min(i + 1, runs.length - 1) : Math.max(i - 1, 0);
+      runs[i < 0 ? 0 : next].focus();
+    } else if (e.key === "x" && i >= 0) {
+      var cb = runs[i].querySelector('input[name="run_ids"]');
+      if (cb) cb.checked = !cb.checked;
+    } else if (e.key === "r") {
+      var selected = document.querySelector('#runchecks-list input[name="run_ids"]:checked');
+      if (!selected && i >= 0) {
+        var own = runs[i].querySelector('input[name="run_ids"]');
+        if (own) own.checked = true;
+      }
+      var btn = document.getElementById("review-selected");
+      if (btn) btn.click();
+    }
+    e.preventDefault();
+    return true;
+  }
+
+  // The run in focus: the row itself, or its checkbox.
+  function focusedRun() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest("#runchecks-list .rc-run") : null;
+  }
+
+  // When the queue is swapped (a review, a live refresh), the run that had the focus
+  // keeps it; when it left the queue (reviewed), the next run that is still there gets
+  // it, so that j/x/r go on where they were.
+  var queueFocus = null;
+  var queueSwapped = false;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var list = e.detail.target;
+    if (!list || list.id !== "runchecks-list") return;
+    queueSwapped = true;
+    var runs = Array.prototype.slice.call(list.querySelectorAll(".rc-run"));
+    var i = runs.indexOf(focusedRun());
+    queueFocus = i < 0 ? null : {
+      ids: runs.slice(i).map(function (r) { return r.getAttribute("data-run-id"); }),
+      index: i
+    };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!queueSwapped || !document.getElementById("runchecks-list")) return;
+    queueSwapped = false;
+    var kept = queueFocus;
+    queueFocus = null;
+    // An open run dialog asks for its footer again: a colleague may have reviewed it.
+    if (document.getElementById("run-footer") && window.htmx) window.htmx.trigger(document.body, "runs-refreshed");
+    if (!kept || document.querySelector(".modal.show")) return;
+    var runs = document.querySelectorAll("#runchecks-list .rc-run");
+    if (!runs.length) return;
+    for (var k = 0; k < kept.ids.length; k++) {
+      var row = document.querySelector('#runchecks-list .rc-run[data-run-id="' + kept.ids[k] + '"]');
+      if (row) {
+        row.focus();
+        return;
+      }
+    }
+    runs[Math.min(kept.index, runs.length - 1)].focus();
+  });
+
+  // A dialog action changed runs (review, Mark as Success, override, ticket): the queue
+  // behind the dialog, where there is one, refreshes at once (HX-Trigger runsChanged).
+  document.addEventListener("runsChanged", function () {
+    var list = document.getElementById("runchecks-list");
+    if (list && window.htmx) window.htmx.ajax("GET", list.getAttribute("hx-get"), {target: list, swap: "outerHTML"});
+  });
+
+  // Copy buttons (data-copy): the Clipboard API where the page may use it, else a
+  // hidden textarea and execCommand("copy"), else a prompt to copy by hand. A copied
+  // text shows a check mark on the button (class "copied") for 800 ms.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-copy]");
+    if (!btn) return;
+    e.preventDefault();
+    var text = btn.getAttribute("data-copy");
+    var done = function () {
+      btn.classList.add("copied");
+      clearTimeout(btn.copiedTimer);
+      btn.copiedTimer = setTimeout(function () { btn.classList.remove("copied"); }, 800);
+    };
+    var byHand = function () {
+      window.prompt("Copy with Ctrl+C (Cmd+C on a Mac), then press Enter:", text);
+    };
+    var viaTextarea = function () {
+      var ta = document.createElement("textarea");
+      ta.className = "copy-buffer";
+      ta.value = text;
+      ta.setAttribute("readonly", "");
+      // Inside an open dialog, or its focus trap takes the focus (and selection) back.
+      (btn.closest(".modal") || document.body).appendChild(ta);
+      ta.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      ta.remove();
+      btn.focus();
+      if (ok) done(); else byHand();
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, viaTextarea);
+    } else {
+      viaTextarea();
+    }
   });
 })();

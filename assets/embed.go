@@ -1,10 +1,10 @@
-// Package assets embeds the static files: vendored Bootstrap, htmx and its SSE
-// extension, and the application's own CSS and JavaScript.
+// Package assets embeds the static files: vendored Bootstrap and htmx, and the
+// application's own CSS and JavaScript.
 package assets
 
 import "embed"
 
 // FS holds everything served under /assets/.
 //
-//go:embed app.css app.js vendor
+//go:embed app.css app.js nav.js favicon.svg vendor
 var FS embed.FS

@@ -137,3 +137,21 @@ type JobRun struct {
 	ReviewedBy    *int64     `bun:"reviewed_by"`
 	CreatedAt     time.Time  `bun:"created_at,nullzero,default:now()"`
 }
+
+// InlineDownloadType is the content type of an inline part that is not a raster image:
+// it is only ever served as a download.
+const InlineDownloadType = "application/octet-stream"
+
+// MailInlinePart is a part of a mail that its HTML can show through a cid: URL,
+// extracted at import.
+type MailInlinePart struct {
+	bun.BaseModel `bun:"table:mail_inline_parts"`
+
+	MailMessageID int64  `bun:"mail_message_id,pk"`
+	ContentID     string `bun:"content_id,pk"` // without angle brackets
+	// What the bytes were checked to be: image/png, image/jpeg, image/gif, image/webp or
+	// InlineDownloadType; never the type the mail declared.
+	ContentType string `bun:"content_type"`
+	Filename    string `bun:"filename"`
+	Data        []byte `bun:"data"`
+}

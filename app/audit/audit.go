@@ -28,6 +28,7 @@ const (
 	UserPassword     = "user.password_reset"
 	UserDeactivated  = "user.deactivated"
 	UserActivated    = "user.activated"
+	UserUnlocked     = "user.unlocked"
 	PasswordChanged  = "profile.password_changed"
 	SettingsUpdated  = "settings.updated"
 	ActiveRoleSwitch = "profile.role_switched"

@@ -30,30 +30,32 @@ var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerAccount: 5, PerIP: 2
 var ErrBadCredentials = errors.New("unknown username or wrong password")
 
 // ThrottledError says a login was refused without checking the password.
-type ThrottledError struct{ RetryAfter time.Duration }
+type ThrottledError struct {
+	RetryAfter time.Duration
+	Until      time.Time // when a login is allowed again
+	// Account: the account's own failures hold it (an admin can unlock it); otherwise
+	// only the address's failures do.
+	Account bool
+}
 
 func (e *ThrottledError) Error() string {
-	mins := int(e.RetryAfter.Round(time.Minute) / time.Minute)
-	if mins < 1 {
-		mins = 1
-	}
-	return fmt.Sprintf("too many failed logins: try again in %d minute(s)", mins)
+	return "too many failed logins until " + e.Until.UTC().Format(time.RFC3339)
 }
 
 // Login checks username and password, throttled per account and IP, records the
 // attempt and an audit entry, and on success returns the user.
 func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip string, now time.Time) (*db.User, error) {
 	username = normaliseLoginName(username)
-	attempt, retry, err := th.reserve(ctx, idb, username, ip, now)
+	attempt, lock, err := th.reserve(ctx, idb, username, ip, now)
 	if err != nil {
 		return nil, err
 	}
-	if retry > 0 {
+	if lock.wait > 0 {
 		if err := audit.Record(ctx, idb, audit.Actor{Name: username, IP: ip}, audit.LoginFailure, "user:"+username,
 			map[string]any{"reason": "throttled"}); err != nil {
 			return nil, err
 		}
-		return nil, &ThrottledError{RetryAfter: retry}
+		return nil, &ThrottledError{RetryAfter: lock.wait, Until: now.Add(lock.wait), Account: lock.account}
 	}
 
 	user, err := GetUserByUsername(ctx, idb, username)
@@ -118,10 +120,10 @@ func normaliseLoginName(s string) string {
 // (argon2, the slow part) runs after the locks are released. An attempt that never
 // finishes (crash, error) stays a failure, erring on the side of the limit.
 // Returns the attempt's id, or how long to wait when the limit is reached.
-func (th Throttle) reserve(ctx context.Context, idb bun.IDB, username, ip string, now time.Time) (int64, time.Duration, error) {
+func (th Throttle) reserve(ctx context.Context, idb bun.IDB, username, ip string, now time.Time) (int64, lockout, error) {
 	var (
 		id   int64
-		wait time.Duration
+		wait lockout
 	)
 	err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Always the account first, then the address: one order, no deadlock.
@@ -132,21 +134,28 @@ func (th Throttle) reserve(ctx context.Context, idb bun.IDB, username, ip string
 			return err
 		}
 		var err error
-		if wait, err = th.retryAfter(ctx, tx, username, ip, now); err != nil || wait > 0 {
+		if wait, err = th.retryAfter(ctx, tx, username, ip, now); err != nil || wait.wait > 0 {
 			return err
 		}
 		return tx.NewRaw("INSERT INTO login_attempts (at, username, ip, success) VALUES (?, ?, ?, false) RETURNING id",
 			now, username, ip).Scan(ctx, &id)
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("auth: login throttle: %w", err)
+		return 0, lockout{}, fmt.Errorf("auth: login throttle: %w", err)
 	}
 	return id, wait, nil
 }
 
+// lockout is how long a login must wait and whether the account's own failures are
+// (one of) the reason.
+type lockout struct {
+	wait    time.Duration
+	account bool
+}
+
 // retryAfter returns how long until a login for username from ip is allowed again,
 // or 0 when it is allowed now.
-func (th Throttle) retryAfter(ctx context.Context, idb bun.IDB, username, ip string, now time.Time) (time.Duration, error) {
+func (th Throttle) retryAfter(ctx context.Context, idb bun.IDB, username, ip string, now time.Time) (lockout, error) {
 	var r struct {
 		AccountFailures int        `bun:"account_failures"`
 		AccountOldest   *time.Time `bun:"account_oldest"`
@@ -165,14 +174,68 @@ func (th Throttle) retryAfter(ctx context.Context, idb bun.IDB, username, ip str
 		     ORDER BY at DESC OFFSET ?4 - 1 LIMIT 1) AS ip_oldest`,
 		username, ip, since, th.PerAccount, th.PerIP).Scan(ctx, &r)
 	if err != nil {
-		return 0, fmt.Errorf("count failures: %w", err)
+		return lockout{}, fmt.Errorf("count failures: %w", err)
 	}
-	var wait time.Duration
+	var l lockout
 	if r.AccountFailures >= th.PerAccount && r.AccountOldest != nil {
-		wait = max(wait, r.AccountOldest.Add(th.Window).Sub(now))
+		l.wait, l.account = max(l.wait, r.AccountOldest.Add(th.Window).Sub(now)), true
 	}
 	if r.IPFailures >= th.PerIP && r.IPOldest != nil {
-		wait = max(wait, r.IPOldest.Add(th.Window).Sub(now))
+		l.wait = max(l.wait, r.IPOldest.Add(th.Window).Sub(now))
 	}
-	return wait, nil
+	return l, nil
+}
+
+// LockedUsers returns, for each user whose account is locked by its own failed logins
+// at now, when the lock ends: the same rule as Login (the PerAccount-th most recent
+// failure in the window leaves it then). One index lookup per user.
+func (th Throttle) LockedUsers(ctx context.Context, idb bun.IDB, now time.Time) (map[int64]time.Time, error) {
+	var rows []struct {
+		ID    int64     `bun:"id"`
+		Until time.Time `bun:"until"`
+	}
+	err := idb.NewRaw(`
+		SELECT u.id, f.at + ?::interval AS until
+		FROM users u
+		CROSS JOIN LATERAL (
+			SELECT a.at FROM login_attempts a
+			WHERE lower(a.username) = lower(u.username) AND NOT a.success AND a.at > ?
+			ORDER BY a.at DESC OFFSET ? - 1 LIMIT 1) f`,
+		fmt.Sprintf("%d microseconds", th.Window.Microseconds()), now.Add(-th.Window), th.PerAccount).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("auth: locked users: %w", err)
+	}
+	out := make(map[int64]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Until
+	}
+	return out, nil
+}
+
+// Unlock lets a locked-out user sign in at once: it clears the failed logins
+// recorded for their account (the audit log keeps them) and records who unlocked it.
+// Returns how many failed attempts were cleared.
+func Unlock(ctx context.Context, bdb *bun.DB, actor audit.Actor, userID int64) (int, error) {
+	n := 0
+	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		// The same lock Login takes on the account, so no attempt is counted half-way.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('login-account'), hashtext(lower(?)))", u.Username); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM login_attempts WHERE lower(username) = lower(?) AND NOT success", u.Username)
+		if err != nil {
+			return err
+		}
+		cleared, _ := res.RowsAffected()
+		n = int(cleared)
+		return audit.Record(ctx, tx, actor, audit.UserUnlocked, "user:"+u.Username, map[string]any{"failed_logins_cleared": n})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("auth: unlock user %d: %w", userID, err)
+	}
+	return n, nil
 }

@@ -383,6 +383,21 @@ func ensureOtherAdmin(ctx context.Context, tx bun.Tx, id int64) error {
 }
 
 // touchLogin records a successful login time.
+// PreviousLogin returns when the user signed in before their latest login (nil if
+// never), from the audit trail: the latest login is usually the session looking.
+func PreviousLogin(ctx context.Context, idb bun.IDB, userID int64) (*time.Time, error) {
+	var at []time.Time
+	err := idb.NewRaw(`SELECT at FROM audit_log WHERE actor_id = ? AND action = ?
+		ORDER BY at DESC OFFSET 1 LIMIT 1`, userID, audit.LoginSuccess).Scan(ctx, &at)
+	if err != nil {
+		return nil, fmt.Errorf("auth: previous login of %d: %w", userID, err)
+	}
+	if len(at) == 0 {
+		return nil, nil
+	}
+	return &at[0], nil
+}
+
 func touchLogin(ctx context.Context, idb bun.IDB, id int64, at time.Time) error {
 	_, err := idb.NewUpdate().Model((*db.User)(nil)).Set("last_login_at = ?", at).Where("id = ?", id).Exec(ctx)
 	return err

@@ -144,11 +144,48 @@ type HasJobsError struct {
 }
 
 func (e *HasJobsError) Error() string {
-	msg := fmt.Sprintf("%s still has %d job(s)", e.Customer, e.Jobs)
-	if e.Archived > 0 {
-		msg += fmt.Sprintf(" (%d archived)", e.Archived)
+	return fmt.Sprintf("%s still has %s: delete its jobs first, or deactivate the customer instead",
+		e.Customer, JobsText(e.Jobs, e.Archived))
+}
+
+// JobsText says how many jobs a customer has: "1 job", "3 jobs (1 archived)".
+func JobsText(jobs, archived int) string {
+	msg := fmt.Sprintf("%d jobs", jobs)
+	if jobs == 1 {
+		msg = "1 job"
 	}
-	return msg + ": delete its jobs first, or make the customer inactive instead"
+	if archived > 0 {
+		msg += fmt.Sprintf(" (%d archived)", archived)
+	}
+	return msg
+}
+
+// SetActive activates or deactivates a customer, recording the change in the audit
+// log; an inactive customer's jobs leave Run Checks, Daily Jobs and the Jobs list but
+// keep their history. Setting the flag it already has changes nothing. An unknown id
+// is db.ErrNotFound.
+func SetActive(ctx context.Context, idb bun.IDB, actor audit.Actor, id int64, active bool) (*db.Customer, error) {
+	c := new(db.Customer)
+	err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewSelect().Model(c).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			return db.NotFound(err)
+		}
+		if c.Active == active {
+			return nil
+		}
+		changes := audit.Changes{}
+		changes.Add("active", c.Active, active)
+		c.Active = active
+		if err := tx.NewUpdate().Model(c).Column("active").Set("updated_at = now()").WherePK().
+			Returning("updated_at").Scan(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, ActionUpdated, "customer:"+c.Name, changes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("customers: set active %d: %w", id, err)
+	}
+	return c, nil
 }
 
 // Delete removes a customer without jobs; its objects and ticket/remark scopes go with

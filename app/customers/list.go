@@ -7,16 +7,18 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/db"
 )
 
-// Row is one customer in the Customers list, with the number of its jobs that are not
-// archived.
+// Row is one customer in the Customers list, with the number of its jobs the Jobs list
+// shows for it and of all its jobs.
 type Row struct {
 	ID       int64  `bun:"id"`
 	Name     string `bun:"name"`
 	Active   bool   `bun:"active"`
-	JobCount int    `bun:"job_count"`
+	JobCount int    `bun:"job_count"` // as listed on /jobs?customer_id= (jobs.Listed)
+	AllJobs  int    `bun:"all_jobs"`  // archived ones too: any job keeps the customer from deletion
 
 	AutotaskCompanyID   *int64  `bun:"autotask_company_id"`
 	AutotaskCompanyName *string `bun:"autotask_company_name"`
@@ -24,7 +26,7 @@ type Row struct {
 }
 
 // rowColumns are the columns of a Row (customers AS c joined to jobCounts).
-const rowColumns = "c.id, c.name, c.active, jc.job_count, c.autotask_company_id, c.autotask_company_name, c.autotask_mapping_status"
+const rowColumns = "c.id, c.name, c.active, jc.job_count, jc.all_jobs, c.autotask_company_id, c.autotask_company_name, c.autotask_mapping_status"
 
 // Filter selects one page of the Customers list.
 type Filter struct {
@@ -40,10 +42,10 @@ type Page struct {
 	Total int
 }
 
-// jobCounts joins each customer (alias c) to its count of non-archived jobs: one
-// index lookup (jobs_customer_id_idx) per customer on the page, never a query per row.
-const jobCounts = `LEFT JOIN LATERAL (SELECT count(*) AS job_count FROM jobs
-	WHERE jobs.customer_id = c.id AND jobs.archived_at IS NULL) AS jc ON true`
+// jobCounts joins each customer (alias c) to its job counts: one index lookup
+// (jobs_customer_id_idx) per customer on the page, never a query per row.
+const jobCounts = `LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE ` + jobs.Listed + `) AS job_count,
+	count(*) AS all_jobs FROM jobs j WHERE j.customer_id = c.id) AS jc ON true`
 
 // List returns one page of customers sorted by name, each with its job count.
 func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {

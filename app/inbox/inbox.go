@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -153,7 +154,7 @@ func Get(ctx context.Context, idb bun.IDB, id int64) (*Detail, error) {
 	return d, nil
 }
 
-// Raw returns a mail's stored MIME and subject (for "Download .eml" and cid: images).
+// Raw returns a mail's stored MIME and subject (for "Download .eml").
 func Raw(ctx context.Context, idb bun.IDB, id int64) ([]byte, string, error) {
 	var m db.MailMessage
 	if err := idb.NewSelect().Model(&m).Column("raw_mime", "subject").Where("id = ?", id).Scan(ctx); err != nil {
@@ -176,6 +177,40 @@ func HTMLBody(ctx context.Context, idb bun.IDB, id int64) (string, error) {
 		return "", nil
 	}
 	return *m.HTMLBody, nil
+}
+
+// InlinePart returns the inline part of a mail with the given Content-ID (without angle
+// brackets), as extracted at import; db.ErrNotFound if the mail has none by that id. A
+// mail imported before parts were kept at import has them extracted first, once.
+func InlinePart(ctx context.Context, idb bun.IDB, mailID int64, contentID string) (*db.MailInlinePart, error) {
+	contentID = strings.Trim(contentID, "<>")
+	if contentID == "" || !utf8.ValidString(contentID) || strings.ContainsRune(contentID, 0) {
+		return nil, fmt.Errorf("inbox: inline part %q of mail %d: %w", contentID, mailID, db.ErrNotFound)
+	}
+	find := func() (*db.MailInlinePart, error) {
+		p := new(db.MailInlinePart)
+		err := idb.NewSelect().Model(p).Where("mail_message_id = ? AND content_id = ?", mailID, contentID).Scan(ctx)
+		return p, db.NotFound(err)
+	}
+	p, err := find()
+	if errors.Is(err, db.ErrNotFound) {
+		// Not there: perhaps the mail predates extraction at import.
+		var pending bool
+		if err := idb.NewRaw("SELECT inline_parts_at IS NULL FROM mail_messages WHERE id = ?", mailID).Scan(ctx, &pending); err != nil {
+			return nil, fmt.Errorf("inbox: inline part %q of mail %d: %w", contentID, mailID, db.NotFound(err))
+		}
+		if pending {
+			if err := ingest.BackfillInlineParts(ctx, idb, mailID); err != nil {
+				return nil, err
+			}
+		}
+		// Again: extracted now, here or by a request that finished in between.
+		p, err = find()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inbox: inline part %q of mail %d: %w", contentID, mailID, err)
+	}
+	return p, nil
 }
 
 // Approval names the customer a mail's new job belongs to: an existing one by id, or a

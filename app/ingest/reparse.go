@@ -63,6 +63,7 @@ func Reparse(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, now time.T
 func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch []db.MailMessage, now time.Time, res *ReparseResult) error {
 	rows := make([]db.MailMessage, 0, len(batch))
 	var objects []db.MailObject
+	var inline []db.MailInlinePart
 	ids := make([]int64, 0, len(batch))
 	var inboxIDs []int64
 	for _, m := range batch {
@@ -78,6 +79,10 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 		if m.Location == db.LocationInbox {
 			inboxIDs = append(inboxIDs, m.ID)
 		}
+		for _, part := range p.inline {
+			part.MailMessageID = m.ID
+			inline = append(inline, part)
+		}
 		for _, o := range p.objects {
 			objects = append(objects, db.MailObject{MailMessageID: m.ID, ObjectName: clean(o.Name, 500),
 				ObjectType: clean(o.Type, 100), Status: statusPtr(o.Status), ErrorMessage: strPtr(clean(o.Error, 4000))})
@@ -91,7 +96,8 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 		"parsed_started_at", "parsed_ended_at", "parsed_host", "parsed_message", "parsed_informational",
 		"parse_error", "parsed_at", "parsed_report_key", "parsed_time_note"}
 	upd := tx.NewUpdate().With("_data", tx.NewValues(&rows).Column(append([]string{"id"}, cols...)...)).
-		Model((*db.MailMessage)(nil)).TableExpr("_data").Where("mail_message.id = _data.id").Set("updated_at = now()")
+		Model((*db.MailMessage)(nil)).TableExpr("_data").Where("mail_message.id = _data.id").
+		Set("updated_at = now()").Set("inline_parts_at = now()")
 	for _, c := range cols {
 		upd = upd.Set(c + " = _data." + c)
 	}
@@ -105,6 +111,14 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 		if _, err := tx.NewInsert().Model(&objects).ExcludeColumn("id").Exec(ctx); err != nil {
 			return fmt.Errorf("ingest: reparse: store objects: %w", err)
 		}
+	}
+	// The inline parts follow the decoder too (and mails imported before they were kept
+	// at import get theirs here).
+	if _, err := tx.NewDelete().Model((*db.MailInlinePart)(nil)).Where("mail_message_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("ingest: reparse: clear inline parts: %w", err)
+	}
+	if err := storeInlineParts(ctx, tx, inline); err != nil {
+		return err
 	}
 	runs, err := ProcessMails(ctx, tx, inboxIDs)
 	if err != nil {

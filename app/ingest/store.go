@@ -129,12 +129,14 @@ func bare(p prepared, cause error) prepared {
 type prepared struct {
 	row     db.MailMessage
 	objects []parsers.Object
+	inline  []db.MailInlinePart // without the mail id
 }
 
 func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared) ([]Stored, error) {
 	rows := make([]db.MailMessage, 0, len(preps))
 	objects := map[string][]parsers.Object{}
 	raws := map[string][]byte{}
+	inline := map[string][]db.MailInlinePart{}
 	for _, p := range preps {
 		sid := *p.row.SourceID
 		if _, seen := raws[sid]; seen {
@@ -144,6 +146,7 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 		p.row.RawMIME = []byte{} // written below
 		rows = append(rows, p.row)
 		objects[sid] = p.objects
+		inline[sid] = p.inline
 	}
 
 	var inserted []struct {
@@ -180,6 +183,10 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 		if _, err := tx.NewInsert().Model(&objRows).ExcludeColumn("id").Exec(ctx); err != nil {
 			return nil, fmt.Errorf("ingest: store mail objects: %w", err)
 		}
+	}
+
+	if err := storeInlineParts(ctx, tx, withMailIDs(newID, inline)); err != nil {
+		return nil, err
 	}
 
 	runs, err := ProcessMails(ctx, tx, newIDs)
@@ -321,11 +328,11 @@ func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Ti
 	row.HTMLBody = strPtr(clean(dec.HTML, maxBody))
 	if m.Truncated {
 		row.ParseError = strPtr(tooLarge(size, len(raw)))
-		return prepared{row: row}
+		return prepared{row: row, inline: inlineParts(dec)}
 	}
 
 	res := reg.Parse(dec.ParserMail(row.ReceivedAt))
-	p := prepared{row: row}
+	p := prepared{row: row, inline: inlineParts(dec)}
 	applyResult(&p.row, res, now)
 	if res.Run != nil {
 		p.objects = res.Run.Objects

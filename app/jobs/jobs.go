@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -21,6 +22,7 @@ type Row struct {
 	ID              int64           `bun:"id"`
 	CustomerID      int64           `bun:"customer_id"`
 	CustomerName    string          `bun:"customer_name"`
+	CustomerActive  bool            `bun:"customer_active"`
 	JobName         string          `bun:"job_name"`
 	BackupSoftware  string          `bun:"backup_software"`
 	BackupType      string          `bun:"backup_type"`
@@ -37,18 +39,27 @@ type Row struct {
 
 // Filter selects and orders a list of jobs.
 type Filter struct {
-	CustomerID int64
-	Archived   bool   // the Archived jobs page
-	Sort       string // customer (default), job, last_run, status
-	Page       int
-	PerPage    int
+	CustomerID int64  // that customer's jobs, whether the customer is active or not
+	Query      string // part of the job name, customer, backup software or type
+	// IncludeInactive lists the jobs of inactive customers too (without it, and without
+	// a customer, they are left out and counted in Page.HiddenInactive).
+	IncludeInactive bool
+	Archived        bool   // the Archived jobs page
+	Sort            string // customer (default), job, last_run, status
+	Page            int
+	PerPage         int
 }
 
 // Page is one page of jobs.
 type Page struct {
-	Rows  []Row
-	Total int
+	Rows           []Row
+	Total          int
+	HiddenInactive int // jobs matching the filter left out because their customer is inactive
 }
+
+// Listed is the condition on jobs j of the Jobs list (and of every count that
+// promises to match it, such as a customer's job count): not archived and active.
+const Listed = "j.archived_at IS NULL AND j.active"
 
 var sorts = map[string]string{
 	"customer": "lower(c.name), lower(j.job_name), j.id",
@@ -60,8 +71,9 @@ var sorts = map[string]string{
 // SortKeys are the accepted Filter.Sort values.
 func SortKeys() []string { return []string{"customer", "job", "last_run", "status"} }
 
-// List returns the active jobs of active customers (or the archived jobs), one page,
-// from the per-job summary columns: no aggregation over runs.
+// List returns the listed jobs (Listed) of active customers, or of the filter's
+// customer, or the archived jobs, one page, from the per-job summary columns: no
+// aggregation over runs. The text search uses the trigram indexes on names.
 func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	order, ok := sorts[f.Sort]
 	if !ok {
@@ -74,18 +86,33 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	if f.Archived {
 		q = q.Where("j.archived_at IS NOT NULL")
 	} else {
-		q = q.Where("j.archived_at IS NULL AND j.active AND c.active")
+		q = q.Where(Listed)
 	}
 	if f.CustomerID != 0 {
 		q = q.Where("j.customer_id = ?", f.CustomerID)
 	}
+	if t := strings.TrimSpace(f.Query); t != "" {
+		like := db.LikeContains(t)
+		q = q.Where("(j.job_name ILIKE ? OR c.name ILIKE ? OR j.backup_software ILIKE ? OR j.backup_type ILIKE ?)", like, like, like, like)
+	}
+	// Inactive customers' jobs are hidden unless asked for (or their customer is), and
+	// the same count says how many were.
+	hide := !f.Archived && f.CustomerID == 0 && !f.IncludeInactive
 	var p Page
-	n, err := q.Count(ctx)
+	var counts struct {
+		Active   int `bun:"active"`
+		Inactive int `bun:"inactive"`
+	}
+	err := q.Clone().ColumnExpr("count(*) FILTER (WHERE c.active) AS active, count(*) FILTER (WHERE NOT c.active) AS inactive").Scan(ctx, &counts)
 	if err != nil {
 		return p, fmt.Errorf("jobs: count: %w", err)
 	}
-	p.Total = int(n)
-	err = q.ColumnExpr("j.id, j.customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type").
+	p.Total = counts.Active + counts.Inactive
+	if hide {
+		p.Total, p.HiddenInactive = counts.Active, counts.Inactive
+		q = q.Where("c.active")
+	}
+	err = q.ColumnExpr("j.id, j.customer_id, c.name AS customer_name, c.active AS customer_active, j.job_name, j.backup_software, j.backup_type").
 		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked, j.schedule_grace_minutes").
 		ColumnExpr("j.last_run_at, coalesce(j.last_run_status, '') AS last_run_status, j.unreviewed_count, j.archived_at").
 		OrderExpr(order).Limit(int64(f.PerPage)).Offset(int64((f.Page-1)*f.PerPage)).Scan(ctx, &p.Rows)
@@ -99,7 +126,7 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 func Get(ctx context.Context, idb bun.IDB, id int64) (*Row, error) {
 	var r Row
 	err := idb.NewSelect().TableExpr("jobs AS j").Join("JOIN customers AS c ON c.id = j.customer_id").
-		ColumnExpr("j.id, j.customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type").
+		ColumnExpr("j.id, j.customer_id, c.name AS customer_name, c.active AS customer_active, j.job_name, j.backup_software, j.backup_type").
 		ColumnExpr("j.informational, j.learned_schedule, j.manual_schedule, j.schedule_locked, j.schedule_grace_minutes").
 		ColumnExpr("j.last_run_at, coalesce(j.last_run_status, '') AS last_run_status, j.unreviewed_count, j.archived_at").
 		Where("j.id = ?", id).Scan(ctx, &r)

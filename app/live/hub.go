@@ -101,3 +101,10 @@ func (h *Hub) Subscribe(topics ...string) (<-chan Event, func()) {
 		h.mu.Unlock()
 	}
 }
+
+// Subscribers is the number of open subscriptions (SSE streams) of this process.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -41,9 +42,21 @@ type Decoded struct {
 // InlinePart is an image the HTML body can refer to with a cid: URL.
 type InlinePart struct {
 	ContentID   string // without the angle brackets
-	ContentType string
+	ContentType string // as the mail declares it: never trusted (see RasterType)
 	Filename    string
 	Data        []byte
+}
+
+// RasterType returns what data is by its content (magic bytes), if that is one of the
+// raster image types a browser only ever renders as a picture: image/png, image/jpeg,
+// image/gif or image/webp. It returns "" for anything else (an SVG, which can hold
+// script, HTML, text, a damaged image), whatever type the mail declared.
+func RasterType(data []byte) string {
+	switch t := http.DetectContentType(data); t {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return t
+	}
+	return ""
 }
 
 const (
@@ -95,7 +108,13 @@ func decode(raw []byte, depth int) (*Decoded, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, errors.New("mail: decode: empty message")
 	}
-	env, err := decoder.ReadEnvelope(bytes.NewReader(raw))
+	// enmime reads a view of the mail with its nesting bounded (see decoderView); the
+	// fallback below reads raw, in one pass.
+	view, cut, err := decoderView(raw)
+	var env *enmime.Envelope
+	if err == nil {
+		env, err = decoder.ReadEnvelope(bytes.NewReader(view))
+	}
 	if err != nil {
 		// The structure is unreadable (e.g. a top-level Content-Type no parser accepts):
 		// keep the headers and show the rest as text.
@@ -112,6 +131,9 @@ func decode(raw []byte, depth int) (*Decoded, error) {
 		HTML:      cleanBody(env.HTML),
 	}
 	d.From, d.FromName = fromAddress(env)
+	if cut > 0 {
+		d.addError(fmt.Sprintf("multiparts nested deeper than %d levels not decoded (%d cut; they are in the stored mail)", maxNesting, cut))
+	}
 	for _, e := range env.Errors {
 		d.addError(e.Error())
 	}

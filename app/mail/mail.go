@@ -69,7 +69,10 @@ func (e *FetchError) Error() string {
 	if len(e.Failed) == 0 {
 		return "no message failed"
 	}
-	msg := fmt.Sprintf("%d message(s) could not be downloaded and stay in the mailbox: %v", len(e.Failed), e.Failed[0].Err)
+	msg := fmt.Sprintf("%d messages could not be downloaded and stay in the mailbox: %v", len(e.Failed), e.Failed[0].Err)
+	if len(e.Failed) == 1 {
+		msg = fmt.Sprintf("1 message could not be downloaded and stays in the mailbox: %v", e.Failed[0].Err)
+	}
 	if len(e.Failed) > 1 {
 		msg += fmt.Sprintf(" (and %d more)", len(e.Failed)-1)
 	}

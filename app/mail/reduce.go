@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/jhillyerd/enmime/v2/mediatype"
 	"golang.org/x/text/encoding/htmlindex"
@@ -114,9 +115,9 @@ type reducer struct {
 }
 
 // line returns the next line with its line ending (or a piece of a line longer than the
-// read buffer). whole tells whether it is a complete line, the only kind that can be a
+// read buffer). start tells whether the piece starts a line, the only kind that can be a
 // boundary. ok is false at the end of input, after a read error and after truncation.
-func (r *reducer) line() (b []byte, whole, ok bool) {
+func (r *reducer) line() (b []byte, start, ok bool) {
 	if r.hasPend {
 		r.hasPend = false
 		return r.pending, true, true
@@ -125,7 +126,7 @@ func (r *reducer) line() (b []byte, whole, ok bool) {
 		return nil, false, false
 	}
 	b, err := r.in.ReadSlice('\n')
-	start := !r.midLine
+	start = !r.midLine
 	switch {
 	case err == nil:
 		r.midLine = false
@@ -146,7 +147,21 @@ func (r *reducer) line() (b []byte, whole, ok bool) {
 	if len(b) == 0 {
 		return nil, false, false
 	}
-	return b, start && !r.midLine, true
+	return b, start, true
+}
+
+// restOfLine reads the rest of a line longer than the read buffer whose start line
+// returned, copying it to the output if keep is set.
+func (r *reducer) restOfLine(keep bool) {
+	for r.midLine && !r.hasPend {
+		b, _, ok := r.line()
+		if !ok {
+			return
+		}
+		if keep {
+			r.emit(b)
+		}
+	}
 }
 
 // unread hands a boundary line back, for the multipart that owns it.
@@ -156,20 +171,22 @@ func (r *reducer) unread(b []byte) {
 }
 
 // delimiter reports which open multipart (index into bounds, -1 if none) the line is a
-// boundary of, and whether it is that multipart's closing boundary. The outermost match
-// wins, as in enmime, whose outer boundary reader sees a line before the inner one.
-func (r *reducer) delimiter(b []byte, whole bool) (int, bool) {
-	if !whole || len(r.bounds) == 0 || len(b) < 3 || b[0] != '-' || b[1] != '-' {
+// boundary of, and whether it is that multipart's closing boundary. As in enmime: a line
+// starting with "--" and the boundary is a boundary if white space or "--" (closing)
+// follows, whatever comes after; the outermost match wins, as enmime's outer boundary
+// reader sees a line before the inner one.
+func (r *reducer) delimiter(b []byte, start bool) (int, bool) {
+	if !start || len(r.bounds) == 0 || len(b) < 3 || b[0] != '-' || b[1] != '-' {
 		return -1, false
 	}
 	for i, bd := range r.bounds {
 		rest, ok := bytes.CutPrefix(b[2:], []byte(bd))
-		if !ok {
-			continue
-		}
-		rest, closing := bytes.CutPrefix(rest, []byte("--"))
-		if len(bytes.TrimRight(rest, " \t\r\n")) == 0 {
-			return i, closing
+		switch {
+		case !ok || len(rest) == 0:
+		case bytes.HasPrefix(rest, []byte("--")):
+			return i, true
+		case unicode.IsSpace(rune(rest[0])):
+			return i, false
 		}
 	}
 	return -1, false
@@ -235,15 +252,15 @@ func (r *reducer) entity(defaultType string, depth int) {
 	headerEnd := -1
 	var blank []byte
 	for {
-		b, whole, ok := r.line()
+		b, start, ok := r.line()
 		if !ok {
 			return
 		}
-		if d, _ := r.delimiter(b, whole); d >= 0 {
+		if d, _ := r.delimiter(b, start); d >= 0 {
 			r.unread(b)
 			return
 		}
-		if whole && (string(b) == "\r\n" || string(b) == "\n") {
+		if start && (string(b) == "\r\n" || string(b) == "\n") {
 			headerEnd = len(r.out)
 			blank = []byte(string(b))
 			r.emit(b)
@@ -278,11 +295,11 @@ func (r *reducer) multipart(boundary, childType string, depth int) {
 	me := len(r.bounds) - 1
 	defer func() { r.bounds = r.bounds[:me] }()
 	for {
-		b, whole, ok := r.line()
+		b, start, ok := r.line()
 		if !ok {
 			return
 		}
-		d, closing := r.delimiter(b, whole)
+		d, closing := r.delimiter(b, start)
 		if d < 0 {
 			r.emit(b) // preamble, or what an inner part left
 			continue
@@ -293,6 +310,7 @@ func (r *reducer) multipart(boundary, childType string, depth int) {
 			return
 		}
 		r.emit(b)
+		r.restOfLine(true) // of a boundary line longer than the read buffer
 		if closing {
 			break
 		}
@@ -300,11 +318,11 @@ func (r *reducer) multipart(boundary, childType string, depth int) {
 	}
 	// The epilogue runs to the next boundary of an outer multipart.
 	for {
-		b, whole, ok := r.line()
+		b, start, ok := r.line()
 		if !ok {
 			return
 		}
-		if d, _ := r.delimiter(b, whole); d >= 0 && d < me {
+		if d, _ := r.delimiter(b, start); d >= 0 && d < me {
 			r.unread(b)
 			return
 		}
@@ -321,11 +339,11 @@ func (r *reducer) leaf(h partHeader, headerEnd int, blank []byte) {
 	var size int64
 	skipping, overflow := false, false
 	for {
-		b, whole, ok := r.line()
+		b, start, ok := r.line()
 		if !ok {
 			break
 		}
-		if d, _ := r.delimiter(b, whole); d >= 0 {
+		if d, _ := r.delimiter(b, start); d >= 0 {
 			r.unread(b)
 			break
 		}

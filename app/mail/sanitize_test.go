@@ -220,3 +220,32 @@ func TestIframeDocument(t *testing.T) {
 		t.Errorf("document = %s", out)
 	}
 }
+
+// TestSecuritySanitizeCIDOnlyAsImage: a mail's HTML can point at its inline parts
+// (issue 11's evil.svg) only as the src of an <img>, never as a link, frame, object,
+// form, style or other URL a browser would open as a document.
+func TestSecuritySanitizeCIDOnlyAsImage(t *testing.T) {
+	for _, in := range []string{
+		`<a href="cid:evil.svg">link</a>`, `<a href="CID:evil.svg">upper</a>`, `<area href="cid:evil.svg">`,
+		`<iframe src="cid:evil.svg"></iframe>`, `<frameset><frame src="cid:evil.svg"></frameset>`,
+		`<object data="cid:evil.svg"></object>`, `<embed src="cid:evil.svg">`,
+		`<form action="cid:evil.svg"><button formaction="cid:evil.svg">b</button></form>`,
+		`<link rel="stylesheet" href="cid:evil.svg">`, `<base href="cid:evil.svg">`,
+		`<meta http-equiv="refresh" content="0;url=cid:evil.svg">`,
+		`<svg><image href="cid:evil.svg"/><a xlink:href="cid:evil.svg">s</a></svg>`, `<math href="cid:evil.svg">m</math>`,
+		`<video poster="cid:evil.svg" src="cid:evil.svg"></video>`, `<audio src="cid:evil.svg"></audio>`,
+		`<picture><source srcset="cid:evil.svg"></picture>`, `<img srcset="cid:evil.svg 2x" longdesc="cid:evil.svg" usemap="cid:evil.svg">`,
+		`<input type="image" src="cid:evil.svg">`, `<table background="cid:evil.svg"><tr><td background="cid:evil.svg">x</td></tr></table>`,
+		`<td style="background-image: url(cid:evil.svg)">x</td>`, `<div style="background:url('cid:evil.svg')">d</div>`,
+		`<style>body { background: url(cid:evil.svg) }</style>`, `<blockquote cite="cid:evil.svg">q</blockquote>`,
+	} {
+		if out := SanitizeHTML(in, cidPath); strings.Contains(strings.ToLower(out), "cid") {
+			t.Errorf("%s\nbecame %s", in, out)
+		}
+	}
+	_, doc := sanitizedDoc(t, `<p><img src="cid:good.png" srcset="cid:evil.svg" alt="ok"></p>`, cidPath)
+	img := doc.Find("img")
+	if src, _ := img.Attr("src"); img.Length() != 1 || src != "/inbox/7/cid/good.png" || len(img.Nodes[0].Attr) != 2 {
+		t.Errorf("image: %v", img.Nodes[0].Attr)
+	}
+}

@@ -52,9 +52,34 @@ type QueueGroup struct {
 	Worst        string          `bun:"worst"`
 	Unreviewed   int             `bun:"unreviewed_count"`
 	Ticket       bool            `bun:"ticket"`
+	Tickets      []string        `bun:"-"` // the open tickets' numbers, at most maxTicketCodes
 	Remark       bool            `bun:"remark"`
 	Runs         []QueueRun      `bun:"-"`
 }
+
+// QueueJobs is the condition on jobs j that puts a job's unreviewed runs in the Run
+// Checks queue: not archived, not one of 3CX's informational jobs (updates,
+// certificates), of an active customer. Every figure of "runs to review" (the
+// dashboard's too) uses it, so they agree with the queue.
+const QueueJobs = "j.archived_at IS NULL" +
+	// The type first: most jobs fail it, and ILIKE costs as much as the rest together.
+	" AND NOT (j.backup_type IN ('Update', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')" +
+	// An anti-join on the few inactive customers: no join per job to count.
+	" AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"
+
+// ToReview counts the runs waiting in the unfiltered Run Checks queue and the jobs
+// they belong to, from the per-job summary (no count over runs).
+func ToReview(ctx context.Context, idb bun.IDB) (runs, jobs int, err error) {
+	err = idb.NewRaw(`SELECT coalesce(sum(j.unreviewed_count), 0), count(*) FROM jobs j
+		WHERE j.unreviewed_count > 0 AND `+QueueJobs).Scan(ctx, &runs, &jobs)
+	if err != nil {
+		return 0, 0, fmt.Errorf("review: runs to review: %w", err)
+	}
+	return runs, jobs, nil
+}
+
+// maxTicketCodes bounds the ticket numbers shown beside a job in the queue.
+const maxTicketCodes = 3
 
 // maxRunsPerGroup bounds the runs shown per job; the rest are one click away (job page).
 const maxRunsPerGroup = 50
@@ -73,11 +98,7 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	}
 	var args db.Args
 	runCond := runFilter(f, &args)
-	where := []string{"j.archived_at IS NULL",
-		// The type first: most jobs fail it, and ILIKE costs as much as the rest together.
-		"NOT (j.backup_type IN ('Update', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')",
-		// An anti-join on the few inactive customers: no join per job to count.
-		"j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"}
+	where := []string{QueueJobs}
 	if !f.IncludeReviewed {
 		where = append(where, "j.unreviewed_count > 0")
 	}
@@ -108,8 +129,10 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 		SELECT j.id, c.id, c.name, j.job_name, j.backup_software, j.backup_type,
 		       schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked),
 		       coalesce(j.worst_unreviewed_status, j.last_run_status, ''), j.unreviewed_count,
-		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
-		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id) AND coalesce(ts.resolved_at, t.resolved_at) IS NULL),
+		       coalesce((SELECT string_agg(x.code, E'\n' ORDER BY x.code) FROM (
+		                   SELECT DISTINCT t.ticket_code AS code FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
+		                   WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id) AND coalesce(ts.resolved_at, t.resolved_at) IS NULL
+		                   ORDER BY 1 LIMIT `+strconv.Itoa(maxTicketCodes)+`) x), ''),
 		       EXISTS (SELECT 1 FROM remark_scopes rs JOIN remarks rm ON rm.id = rs.remark_id
 		               WHERE (rs.job_id = j.id OR rs.customer_id = j.customer_id) AND coalesce(rs.resolved_at, rm.resolved_at) IS NULL),
 		       p.total
@@ -128,9 +151,13 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	err = scanAll(rows, func() error {
 		var g QueueGroup
 		var schedule []byte
+		var codes string
 		if err := rows.Scan(&g.JobID, &g.CustomerID, &g.CustomerName, &g.JobName, &g.Software, &g.Type,
-			&schedule, &g.Worst, &g.Unreviewed, &g.Ticket, &g.Remark, &total); err != nil {
+			&schedule, &g.Worst, &g.Unreviewed, &codes, &g.Remark, &total); err != nil {
 			return err
+		}
+		if codes != "" {
+			g.Tickets, g.Ticket = strings.Split(codes, "\n"), true
 		}
 		g.Schedule = schedule
 		groups = append(groups, g)

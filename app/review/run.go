@@ -33,6 +33,11 @@ type RunDetail struct {
 	MailText     string     `bun:"text_body"`
 	ReviewedAt   *time.Time `bun:"reviewed_at"`
 	ReviewedBy   string     `bun:"reviewed_by"`
+	// ManualSuccess: marked as success by hand ("Mark as Success"), not by a rule;
+	// MarkedBy and MarkedAt say who and when.
+	ManualSuccess bool       `bun:"manual_success"`
+	MarkedBy      string     `bun:"marked_by"`
+	MarkedAt      *time.Time `bun:"overridden_at"`
 	// The run's Autotask ticket number; "" when none or deleted in Autotask.
 	AutotaskTicket string `bun:"autotask_ticket"`
 	// Why the run's time is not simply its report's (ingest: a relay's Date offset, a
@@ -51,23 +56,31 @@ type RunObject struct {
 	Error  string `bun:"error_message"`
 }
 
+// runStateColumns are the run's columns that change while its dialog is open (its
+// review, a by-hand success, its Autotask ticket), from job_runs r with its reviewer u
+// and marker mu.
+const runStateColumns = `r.id, r.job_id, r.status, coalesce(r.overridden_status, '') AS overridden_status,
+	r.reviewed_at, coalesce(u.display_name, u.username, '') AS reviewed_by,
+	(r.overridden_status IS NOT NULL AND r.override_id IS NULL) AS manual_success,
+	coalesce(mu.display_name, mu.username, '') AS marked_by, r.overridden_at,
+	CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket`
+
 // GetRun loads a run for its dialog: the run, its job, its mail's bodies, its objects
 // and its review history.
 func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 	d := new(RunDetail)
 	err := idb.NewRaw(`
-		SELECT r.id, r.job_id, j.job_name, c.id AS customer_id, c.name AS customer_name, j.backup_software, j.backup_type,
-		       r.status, coalesce(r.overridden_status, '') AS overridden_status, coalesce(r.source_type, 'email') AS source,
+		SELECT `+runStateColumns+`, j.job_name, c.id AS customer_id, c.name AS customer_name, j.backup_software, j.backup_type,
+		       coalesce(r.source_type, 'email') AS source,
 		       r.run_at, r.started_at, r.ended_at, coalesce(r.host, '') AS host, coalesce(r.message, '') AS message,
 		       r.mail_message_id, coalesce(m.parser_name, '') AS parser_name,
 		       coalesce(m.html_body, '') AS html_body, coalesce(m.text_body, '') AS text_body,
-		       r.reviewed_at, coalesce(u.display_name, u.username, '') AS reviewed_by,
-		       CASE WHEN r.autotask_ticket_deleted_at IS NULL THEN coalesce(r.autotask_ticket_number, '') ELSE '' END AS autotask_ticket,
 		       coalesce(r.time_note, '') AS time_note
 		FROM job_runs r
 		JOIN jobs j ON j.id = r.job_id JOIN customers c ON c.id = j.customer_id
 		LEFT JOIN mail_messages m ON m.id = r.mail_message_id
 		LEFT JOIN users u ON u.id = r.reviewed_by
+		LEFT JOIN users mu ON mu.id = r.overridden_by
 		WHERE r.id = ?`, id).Scan(ctx, d)
 	if err != nil {
 		return nil, fmt.Errorf("review: run %d: %w", id, db.NotFound(err))
@@ -82,6 +95,23 @@ func GetRun(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
 		SELECT job_run_id, action, actor_name, created_at FROM job_run_review_events
 		WHERE job_run_id = ? ORDER BY created_at DESC, id DESC`, id).Scan(ctx, &d.Events); err != nil {
 		return nil, fmt.Errorf("review: history of run %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// GetRunState loads only what changes on a run while its dialog is open (its review,
+// a by-hand success, its Autotask ticket), for refreshing the dialog's actions; the other fields of the
+// result stay empty.
+func GetRunState(ctx context.Context, idb bun.IDB, id int64) (*RunDetail, error) {
+	d := new(RunDetail)
+	err := idb.NewRaw(`
+		SELECT `+runStateColumns+`
+		FROM job_runs r
+		LEFT JOIN users u ON u.id = r.reviewed_by
+		LEFT JOIN users mu ON mu.id = r.overridden_by
+		WHERE r.id = ?`, id).Scan(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("review: state of run %d: %w", id, db.NotFound(err))
 	}
 	return d, nil
 }

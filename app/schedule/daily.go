@@ -37,9 +37,10 @@ type DayRow struct {
 
 // DayFilter narrows the Daily Jobs list.
 type DayFilter struct {
-	Status  string // "" for all
-	Page    int
-	PerPage int
+	Status     string // "" for all
+	CustomerID int64  // 0 for all; the counts per status are of this customer's jobs too
+	Page       int
+	PerPage    int
 }
 
 // DaySummary counts the day's jobs per status.
@@ -56,6 +57,11 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 	// Expected instants are computed once per distinct schedule, not per job (time zone
 	// arithmetic is the costly part), and the day's runs are read by one range scan on
 	// run_at and grouped, not looked up job by job.
+	customerCond := ""
+	if f.CustomerID != 0 {
+		// The last placeholder of base: its argument goes last.
+		customerCond = " WHERE r.job_id IN (SELECT id FROM jobs WHERE customer_id = ?)"
+	}
 	base := `
 		WITH eligible AS (` + eligibleJobs + `
 		), by_schedule AS MATERIALIZED (
@@ -118,11 +124,13 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			  AND r.job_id NOT IN (SELECT job_id FROM expected_rows)
 			GROUP BY r.job_id
 		), rows AS MATERIALIZED (
-			SELECT job_id, s, expected_at, runs, recorded, overridden, unreviewed, status FROM expected_rows
-			UNION ALL
-			SELECT u.job_id, schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked), NULL,
-			       u.runs, u.recorded, u.overridden, u.unreviewed, u.worst
-			FROM unexpected u JOIN jobs j ON j.id = u.job_id
+			SELECT * FROM (
+				SELECT job_id, s, expected_at, runs, recorded, overridden, unreviewed, status FROM expected_rows
+				UNION ALL
+				SELECT u.job_id, schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked), NULL,
+				       u.runs, u.recorded, u.overridden, u.unreviewed, u.worst
+				FROM unexpected u JOIN jobs j ON j.id = u.job_id
+			) r` + customerCond + `
 		), summary AS (
 			SELECT coalesce(jsonb_object_agg(status, n), '{}') AS summary
 			FROM (SELECT status, count(*) AS n FROM rows GROUP BY status) x
@@ -130,6 +138,9 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 	early := interval(EarlyWindow)
 	args := []any{graceMinutes(), d.String(), loc.String(), early, early, dayStart, early, dayEnd, early, now, dayEnd,
 		dayStart, dayEnd}
+	if f.CustomerID != 0 {
+		args = append(args, f.CustomerID)
+	}
 
 	if f.Page < 1 {
 		f.Page = 1

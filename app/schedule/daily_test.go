@@ -1,6 +1,7 @@
 package schedule_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/backupchecks/backupchecks/app/schedule"
@@ -73,5 +74,48 @@ func TestDayShowsHistoryBeforeCreation(t *testing.T) {
 	generate(t, d, ams, now)
 	if m := f.missed(backlog); len(m) != 0 {
 		t.Errorf("missed runs before creation: %v", m)
+	}
+}
+
+// TestDayCustomerFilter: Daily Jobs filtered by customer lists only that customer's
+// jobs, expected or not, and counts per status only them.
+func TestDayCustomerFilter(t *testing.T) {
+	d := dbtest.New(t)
+	f := fixture{t, d}
+	acme, globex := f.customer("Acme", true), f.customer("Globex", true)
+	created := at(date(2026, 11, 1), 9, 0, ams)
+	nightly := f.job(acme, jobSpec{name: "nightly", learned: daily22, createdAt: created})
+	f.run(nightly, at(date(2026, 11, 17), 22, 5, ams), "Failed")
+	adhoc := f.job(acme, jobSpec{name: "ad hoc", createdAt: created})
+	f.run(adhoc, at(date(2026, 11, 17), 3, 0, ams), "Warning")
+	other := f.job(globex, jobSpec{name: "other", learned: daily22, createdAt: created})
+	f.run(other, at(date(2026, 11, 17), 22, 1, ams), "Failed")
+	now := at(date(2026, 12, 3), 12, 0, ams)
+
+	for _, tc := range []struct {
+		name   string
+		filter schedule.DayFilter
+		jobs   []int64
+		failed int
+	}{
+		{"all", schedule.DayFilter{PerPage: 50}, []int64{nightly, other, adhoc}, 2},
+		{"Acme", schedule.DayFilter{CustomerID: acme, PerPage: 50}, []int64{nightly, adhoc}, 1},
+		{"Acme's failures", schedule.DayFilter{CustomerID: acme, Status: "Failed", PerPage: 50}, []int64{nightly}, 1},
+		{"Globex", schedule.DayFilter{CustomerID: globex, PerPage: 50}, []int64{other}, 1},
+		{"no such customer", schedule.DayFilter{CustomerID: 999, PerPage: 50}, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, sum, err := schedule.Day(ctx, d.Bun, date(2026, 11, 17), ams, now, tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, r := range rows {
+				got = append(got, r.JobID)
+			}
+			if !slices.Equal(got, tc.jobs) || sum["Failed"] != tc.failed {
+				t.Fatalf("jobs %v, %d failed; want %v, %d (summary %v)", got, sum["Failed"], tc.jobs, tc.failed, sum)
+			}
+		})
 	}
 }

@@ -262,40 +262,96 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 
 // Alert is a ticket or remark shown on a run.
 type Alert struct {
-	ID     int64  `bun:"id" json:"id"`
-	Kind   string `bun:"kind" json:"kind"`
-	Code   string `bun:"code" json:"code,omitempty"`
-	Text   string `bun:"text" json:"text"`
-	Direct bool   `bun:"direct" json:"linked_to_run"`
+	RunID    int64  `bun:"run_id" json:"-"`
+	ID       int64  `bun:"id" json:"id"`
+	Kind     string `bun:"kind" json:"kind"`
+	Code     string `bun:"code" json:"code,omitempty"`
+	Text     string `bun:"text" json:"text"`
+	Direct   bool   `bun:"direct" json:"linked_to_run"`
+	Resolved bool   `bun:"resolved" json:"resolved"`
 }
 
-// Alerts returns the tickets and remarks of a run: those linked to it, plus those whose
-// unresolved scope covers its job (so one created a minute ago shows at once),
-// de-duplicated by id. Link-based, no date logic.
+// Alerts returns the tickets and remarks of a run (see RunsAlerts).
 func Alerts(ctx context.Context, idb bun.IDB, runID int64) ([]Alert, error) {
-	var out []Alert
+	m, err := RunsAlerts(ctx, idb, []int64{runID})
+	if err != nil {
+		return nil, err
+	}
+	return m[runID], nil
+}
+
+// RunsAlerts returns the tickets and remarks of each run, from both sources: those
+// linked to it (kept after they are resolved, as its audit trail) and the open ones whose
+// scope covers it — its job, its job's customer, or an object in it — so one created a
+// minute ago shows at once. De-duplicated per run; tickets first, open before resolved.
+// Link- and scope-based, no date logic. Set-based: one query for all the runs.
+func RunsAlerts(ctx context.Context, idb bun.IDB, runIDs []int64) (map[int64][]Alert, error) {
+	out := map[int64][]Alert{}
+	if len(runIDs) == 0 {
+		return out, nil
+	}
+	var rows []Alert
 	err := idb.NewRaw(`
-		SELECT id, kind, code, text, bool_or(direct) AS direct FROM (
-			SELECT t.id, 'ticket' AS kind, t.ticket_code AS code, t.description AS text, true AS direct
-			FROM ticket_job_runs l JOIN tickets t ON t.id = l.ticket_id WHERE l.job_run_id = ?0
+		WITH runs AS (
+			SELECT r.id, r.job_id, j.customer_id FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE r.id IN (?0))
+		SELECT run_id, id, kind, code, text, bool_or(direct) AS direct, resolved FROM (
+			SELECT l.job_run_id AS run_id, t.id, 'ticket' AS kind, t.ticket_code AS code, t.description AS text,
+			       true AS direct, t.resolved_at IS NOT NULL AS resolved
+			FROM ticket_job_runs l JOIN tickets t ON t.id = l.ticket_id WHERE l.job_run_id IN (?0)
 			UNION ALL
-			SELECT t.id, 'ticket', t.ticket_code, t.description, false
-			FROM job_runs r JOIN jobs j ON j.id = r.job_id
-			JOIN ticket_scopes s ON (s.job_id = r.job_id OR s.customer_id = j.customer_id)
+			SELECT r.id, t.id, 'ticket', t.ticket_code, t.description, false, t.resolved_at IS NOT NULL
+			FROM runs r
+			JOIN ticket_scopes s ON s.job_id = r.job_id OR s.customer_id = r.customer_id
+			     OR s.customer_object_id IN (SELECT ol.customer_object_id FROM run_object_links ol WHERE ol.job_run_id = r.id)
 			JOIN tickets t ON t.id = s.ticket_id
-			WHERE r.id = ?0 AND coalesce(s.resolved_at, t.resolved_at) IS NULL
+			WHERE coalesce(s.resolved_at, t.resolved_at) IS NULL
 			UNION ALL
-			SELECT m.id, 'remark', '', m.body, true
-			FROM remark_job_runs l JOIN remarks m ON m.id = l.remark_id WHERE l.job_run_id = ?0
+			SELECT l.job_run_id, m.id, 'remark', '', m.body, true, m.resolved_at IS NOT NULL
+			FROM remark_job_runs l JOIN remarks m ON m.id = l.remark_id WHERE l.job_run_id IN (?0)
 			UNION ALL
-			SELECT m.id, 'remark', '', m.body, false
-			FROM job_runs r JOIN jobs j ON j.id = r.job_id
-			JOIN remark_scopes s ON (s.job_id = r.job_id OR s.customer_id = j.customer_id)
+			SELECT r.id, m.id, 'remark', '', m.body, false, m.resolved_at IS NOT NULL
+			FROM runs r
+			JOIN remark_scopes s ON s.job_id = r.job_id OR s.customer_id = r.customer_id
+			     OR s.customer_object_id IN (SELECT ol.customer_object_id FROM run_object_links ol WHERE ol.job_run_id = r.id)
 			JOIN remarks m ON m.id = s.remark_id
-			WHERE r.id = ?0 AND coalesce(s.resolved_at, m.resolved_at) IS NULL
-		) x GROUP BY id, kind, code, text ORDER BY kind DESC, id`, runID).Scan(ctx, &out)
+			WHERE coalesce(s.resolved_at, m.resolved_at) IS NULL
+		) x GROUP BY run_id, id, kind, code, text, resolved ORDER BY run_id, kind DESC, resolved, id`, bun.In(runIDs)).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("tickets: alerts of run %d: %w", runID, err)
+		return nil, fmt.Errorf("tickets: alerts of %d runs: %w", len(runIDs), err)
+	}
+	for _, a := range rows {
+		out[a.RunID] = append(out[a.RunID], a)
+	}
+	return out, nil
+}
+
+// OpenForJob returns the unresolved tickets and remarks whose open scope covers the job:
+// the job itself, its customer, or an object the job backs up. Tickets first, newest
+// first, with how many runs each is linked to.
+func OpenForJob(ctx context.Context, idb bun.IDB, jobID int64) ([]Item, error) {
+	var out []Item
+	err := idb.NewRaw(`
+		WITH job AS (SELECT id, customer_id FROM jobs WHERE id = ?0)
+		SELECT * FROM (
+			SELECT t.id, 'ticket' AS kind, t.ticket_code AS code, t.description AS text, t.resolved_at,
+			       t.autotask_deleted_at, t.created_at,
+			       (SELECT count(*) FROM ticket_job_runs l WHERE l.ticket_id = t.id) AS runs
+			FROM tickets t
+			WHERE t.resolved_at IS NULL AND EXISTS (
+				SELECT 1 FROM job JOIN ticket_scopes s ON s.job_id = job.id OR s.customer_id = job.customer_id
+				     OR s.customer_object_id IN (SELECT customer_object_id FROM job_object_links WHERE job_id = job.id)
+				WHERE s.ticket_id = t.id AND s.resolved_at IS NULL)
+			UNION ALL
+			SELECT m.id, 'remark', '', m.body, m.resolved_at, NULL::timestamptz, m.created_at,
+			       (SELECT count(*) FROM remark_job_runs l WHERE l.remark_id = m.id)
+			FROM remarks m
+			WHERE m.resolved_at IS NULL AND EXISTS (
+				SELECT 1 FROM job JOIN remark_scopes s ON s.job_id = job.id OR s.customer_id = job.customer_id
+				     OR s.customer_object_id IN (SELECT customer_object_id FROM job_object_links WHERE job_id = job.id)
+				WHERE s.remark_id = m.id AND s.resolved_at IS NULL)
+		) x ORDER BY kind DESC, created_at DESC, id DESC`, jobID).Scan(ctx, &out)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("tickets: open on job %d: %w", jobID, err)
 	}
 	return out, nil
 }

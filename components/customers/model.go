@@ -13,7 +13,8 @@ type Row struct {
 	ID       int64
 	Name     string
 	Active   bool
-	JobCount int // jobs that are not archived
+	JobCount int // jobs the Jobs list shows for it (not archived, active)
+	AllJobs  int // archived ones too: a customer with any job cannot be deleted
 
 	AutotaskCompany string // mapped company's name as mapped; empty = not mapped
 	AutotaskStatus  string // ok | renamed | missing | invalid
@@ -77,6 +78,26 @@ type Model struct {
 	List   List
 	Create CreateForm
 	Import ImportForm
+}
+
+// MaxNameLength is the longest customer name the server accepts (customers.MaxNameLength;
+// a test keeps the two equal), given to the name inputs as maxlength.
+const MaxNameLength = 200
+
+// customersText says how many customers: "1 customer", "3 customers".
+func customersText(n int) string {
+	if n == 1 {
+		return "1 customer"
+	}
+	return fmt.Sprintf("%d customers", n)
+}
+
+// jobsText says how many jobs: "1 job", "3 jobs".
+func jobsText(n int) string {
+	if n == 1 {
+		return "1 job"
+	}
+	return fmt.Sprintf("%d jobs", n)
 }
 
 // maxImportErrors is how many problems of a rejected file the form lists.

@@ -3,8 +3,11 @@ package jobs
 
 import (
 	"fmt"
+	"net/url"
+	"strconv"
 	"time"
 
+	"github.com/backupchecks/backupchecks/components/ticketspage"
 	"github.com/backupchecks/backupchecks/components/ui"
 )
 
@@ -13,6 +16,7 @@ type Row struct {
 	ID             int64
 	CustomerID     int64
 	CustomerName   string
+	CustomerActive bool
 	JobName        string
 	BackupSoftware string
 	BackupType     string
@@ -26,14 +30,63 @@ type Row struct {
 
 // List is a page of jobs with its filter.
 type List struct {
-	Rows         []Row
-	Pager        ui.Pager
-	Sort         string
-	CustomerID   int64
-	CustomerName string // the active filter's customer, for the banner
-	Archived     bool
-	IsAdmin      bool
+	Rows            []Row
+	Pager           ui.Pager
+	Sort            string
+	Query           string // search text
+	CustomerID      int64
+	CustomerName    string // the active filter's customer, for the banner
+	CustomerActive  bool
+	IncludeInactive bool // jobs of inactive customers shown too
+	HiddenInactive  int  // jobs of inactive customers left out
+	Customers       *ui.OptionList
+	Archived        bool
+	IsAdmin         bool
 }
+
+// values is the list's filter as a query string, sorted by sort.
+func (l List) values(sort string) url.Values {
+	q := url.Values{}
+	q.Set("sort", sort)
+	if l.CustomerID != 0 {
+		q.Set("customer_id", strconv.FormatInt(l.CustomerID, 10))
+	}
+	if l.Query != "" {
+		q.Set("q", l.Query)
+	}
+	if l.IncludeInactive {
+		q.Set("inactive", "on")
+	}
+	return q
+}
+
+// PagerBase is the list's URL up to the page number, for ui.Pager.
+func (l List) PagerBase() string {
+	if l.Archived {
+		return "/jobs/archived?"
+	}
+	return "/jobs?" + l.values(l.Sort).Encode() + "&"
+}
+
+// inactiveURL is the list with the jobs of inactive customers shown or not.
+func inactiveURL(l List, show bool) string {
+	q := l.values(l.Sort)
+	q.Del("inactive")
+	if show {
+		q.Set("inactive", "on")
+	}
+	return "/jobs?" + q.Encode()
+}
+
+// jobsText says how many jobs: "1 job", "6 jobs".
+func jobsText(n int) string {
+	if n == 1 {
+		return "1 job"
+	}
+	return fmt.Sprintf("%d jobs", n)
+}
+
+func (l List) filtered() bool { return l.Query != "" || l.CustomerID != 0 }
 
 // Run is one run in the history.
 type Run struct {
@@ -50,6 +103,7 @@ type Run struct {
 	ReviewedBy string
 	Superseded bool
 	Objects    int
+	Alerts     []ticketspage.Alert // its tickets and remarks: linked to it, or open on its scope
 }
 
 // Day is one cell of the heat strip.
@@ -77,7 +131,8 @@ type Detail struct {
 	ScheduleSection ScheduleModel
 	MatchingSection MatchingModel // how its mails are recognised
 	Reviews         []ReviewEvent
-	Alerts          []JobAlert // open tickets and remarks on the job
+	Alerts          []JobAlert // open tickets and remarks on the job, its customer or its objects
+	RunPath         string     // the run dialog's address, a format with the run's id
 }
 
 // JobAlert is an open ticket or remark whose scope covers the job.
@@ -96,8 +151,6 @@ type ReviewEvent struct {
 
 func jobURL(id int64) string { return fmt.Sprintf("/jobs/%d", id) }
 
-func statusClass(s string) string { return ui.StatusClass(s) }
-
 func heatClass(s string) string {
 	switch s {
 	case "Success":
@@ -114,13 +167,7 @@ func heatClass(s string) string {
 	return "heat heat-none"
 }
 
-func sortURL(l List, key string) string {
-	u := "/jobs?sort=" + key
-	if l.CustomerID != 0 {
-		u += fmt.Sprintf("&customer_id=%d", l.CustomerID)
-	}
-	return u
-}
+func sortURL(l List, key string) string { return "/jobs?" + l.values(key).Encode() }
 
 func sourceLabel(s string) string {
 	switch s {

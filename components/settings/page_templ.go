@@ -140,12 +140,28 @@ func Frame(v view.Ctx, active string) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = layout.Base(v, "Settings").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = layout.Base(v, frameTitle(active)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		return nil
 	})
+}
+
+// frameTitle names the page after its tab: "Users", "Imports · Settings".
+func frameTitle(active string) string {
+	for _, t := range Tabs {
+		switch {
+		case t.ID != active:
+		case t.ID == "general":
+			return "Settings"
+		case t.ID == "users":
+			return t.Label
+		default:
+			return t.Label + " · Settings"
+		}
+	}
+	return "Settings"
 }
 
 func joinFolders(f []string) string {

@@ -1,18 +1,34 @@
 package ui
 
-// StatusClass is the Bootstrap badge class of a run status.
+// Statuses are the run statuses the pages show, worst first, and Daily Jobs' computed
+// "Expected" (a slot whose time has not come yet).
+var Statuses = []string{"Failed", "Missed", "Warning", "Success", "Info", "Expected"}
+
+// statusClasses is the one colour of each status: every status badge on every page
+// takes its class from here (StatusClass), so a status looks the same wherever it is.
+var statusClasses = map[string]string{
+	"Success":  "text-bg-success",
+	"Warning":  "text-bg-warning",
+	"Failed":   "text-bg-danger",
+	"Missed":   "text-bg-dark",
+	"Info":     "text-bg-info",
+	"Expected": "text-bg-light border",
+}
+
+// StatusClass is the Bootstrap badge class of a status; an unknown one is neutral.
 func StatusClass(s string) string {
-	switch s {
-	case "Success":
-		return "text-bg-success"
-	case "Warning":
-		return "text-bg-warning"
-	case "Failed":
-		return "text-bg-danger"
-	case "Missed":
-		return "text-bg-dark"
-	case "Info":
-		return "text-bg-info"
+	if c, ok := statusClasses[s]; ok {
+		return c
 	}
-	return "text-bg-light border"
+	return "text-bg-secondary"
+}
+
+// RunBadge is the class and label of a run's status badge: its effective status, with
+// "(override)" when an override set it. The colour is the status's own.
+func RunBadge(status string, overridden bool) (class, label string) {
+	label = status
+	if overridden {
+		label += " (override)"
+	}
+	return StatusClass(status), label
 }

@@ -5,6 +5,8 @@ package view
 import (
 	"slices"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 // User is the signed-in user as the templates need them.
@@ -35,6 +37,10 @@ type Ctx struct {
 	RequestID string
 	// CanGet reports whether the active role may open path (drives the navbar).
 	CanGet func(path string) bool
+	// Dialog is rendered open in the page: a dialog's own URL was loaded as a full
+	// page. DialogBack is the URL of the page behind it, restored when it closes.
+	Dialog     templ.Component
+	DialogBack string
 }
 
 // Can reports whether the current user may open path.
@@ -64,6 +70,16 @@ func (v Ctx) FormatTime(t time.Time) string {
 		loc = time.UTC
 	}
 	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+// FormatClock shows the time of day of t in the UI timezone (for instants minutes
+// away, such as the end of a login lockout).
+func (v Ctx) FormatClock(t time.Time) string {
+	loc := v.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("15:04")
 }
 
 // FormatTimePtr shows *t or a dash.
