@@ -45,6 +45,8 @@ var fragmentPages = map[string]pageBehind{
 	"/overrides/jobs":         {nil, fixed("/overrides")},
 	"/jobs/:id/schedule":      {nil, jobBack},
 	"/jobs/:id/schedule/edit": {nil, jobBack},
+	"/jobs/:id/matching":      {nil, jobBack},
+	"/jobs/:id/matching/edit": {nil, jobBack},
 	"/tasks/:id":              {nil, fixed("/inbox")},
 	// The run dialog's footer, refreshed in an open dialog: a full load shows the run.
 	"/runchecks/runs/:id/footer": {nil, func(c *fiber.Ctx) string { return "/runchecks/runs/" + c.Params("id") }},

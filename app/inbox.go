@@ -261,7 +261,8 @@ func (a *App) mailApprove(c *fiber.Ctx) error {
 		msg = fmt.Sprintf("Added to the existing job; %s.", becameRuns(res.Processed))
 	}
 	if res.Copies > 0 {
-		msg += fmt.Sprintf(" %d were copies of reports already there (e.g. forwarded) and became no second run.", res.Copies)
+		msg += " " + ui.Count(res.Copies, "mail was a copy of a report already there (e.g. forwarded) and became no second run.",
+			"mails were copies of reports already there (e.g. forwarded) and became no second run.")
 	}
 	trigger(c, map[string]any{"closeModal": true})
 	l, err := a.inboxList(c, db.LocationInbox, 1)
@@ -417,7 +418,7 @@ func (a *App) mailUpload(c *fiber.Ctx) error {
 	}
 	for i, fh := range files {
 		if i == maxUploadFiles {
-			refused = append(refused, fmt.Sprintf("%d more file(s): at most %d files per upload", len(files)-i, maxUploadFiles))
+			refused = append(refused, fmt.Sprintf("%s: at most %d files per upload", ui.Count(len(files)-i, "more file", "more files"), maxUploadFiles))
 			break
 		}
 		m, err := uploadedMessage(fh, mail.DefaultLimits)
@@ -500,15 +501,18 @@ func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
 			}
 		}
 	}
-	msg := fmt.Sprintf("%d file(s) uploaded: %d became runs of known jobs, %d wait in the Inbox", len(stored), runs, inboxN)
+	msg := ui.Count(len(stored), "file", "files") + " uploaded: " +
+		ui.Count(runs, "became a run of a known job", "became runs of known jobs") + ", " +
+		ui.Count(inboxN, "waits in the Inbox", "wait in the Inbox")
 	if unparsed > 0 {
 		msg += fmt.Sprintf(" (%d unparsed)", unparsed)
 	}
 	if copies > 0 {
-		msg += fmt.Sprintf(", %d were copies of reports already imported (e.g. forwarded) and became no second run", copies)
+		msg += ", " + ui.Count(copies, "was a copy of a report already imported (e.g. forwarded) and became no second run",
+			"were copies of reports already imported (e.g. forwarded) and became no second run")
 	}
 	if dup > 0 {
-		msg += fmt.Sprintf(", %d were already imported", dup)
+		msg += ", " + ui.Count(dup, "was already imported", "were already imported")
 	}
 	msg += "."
 	switch {

@@ -60,14 +60,14 @@ func TestApproveMailOfUnknownProduct(t *testing.T) {
 	r = c.hx("POST", fmt.Sprintf("/inbox/%d/approve", id), url.Values{"customer_id": {"new"}, "customer_name": {"Web Shop"},
 		"job_name": {name}, "subject_pattern": {pattern}})
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.text("#flash"), "job created for Web Shop; 1 mail(s) became runs") {
+	if !strings.Contains(r.text("#flash"), "job created for Web Shop; 1 mail became a run") {
 		t.Fatalf("flash %q", r.text("#flash"))
 	}
 	var jobID int64
 	if err := h.db.Bun.NewRaw("SELECT id FROM jobs WHERE job_name = ?", name).Scan(t.Context(), &jobID); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.upload(map[string][]byte{"2.eml": scriptMail(2, "Borg backup srv-web2: success - 2026-03-04 02:01")}); !strings.Contains(r.text("#flash"), "1 became runs of known jobs") {
+	if r := c.upload(map[string][]byte{"2.eml": scriptMail(2, "Borg backup srv-web2: success - 2026-03-04 02:01")}); !strings.Contains(r.text("#flash"), "1 became a run of a known job") {
 		t.Fatalf("the stream's next mail: %q", r.text("#flash"))
 	}
 
@@ -159,7 +159,7 @@ func TestUploadedCopyOfAReportIsNoSecondRun(t *testing.T) {
 	id := mailIDs(t, h, "location = 'inbox'")[0]
 	wantStatus(t, c.hx("POST", fmt.Sprintf("/inbox/%d/approve", id), url.Values{"customer_id": {"new"}, "customer_name": {"Sales Ltd"}}), http.StatusOK)
 	r := c.upload(map[string][]byte{"forwarded.eml": read("agent-windows-relay-offset-forward.eml")})
-	if flash := r.text("#flash"); !strings.Contains(flash, "0 became runs of known jobs, 0 wait in the Inbox, 1 were copies of reports already imported") {
+	if flash := r.text("#flash"); !strings.Contains(flash, "0 became runs of known jobs, 0 wait in the Inbox, 1 was a copy of a report already imported") {
 		t.Fatalf("flash %q", flash)
 	}
 	var runs int

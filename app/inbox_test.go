@@ -75,12 +75,12 @@ func TestInboxUploadApprove(t *testing.T) {
 	if got := r.doc.Find("#inbox-rows tr").Length(); got != 3 {
 		t.Fatalf("%d rows after upload, want 3\n%s", got, r.body)
 	}
-	if !strings.Contains(r.text("#flash"), "3 file(s) uploaded") || r.doc.Find("#inbox-rows .badge:contains('Unparsed')").Length() != 1 {
+	if !strings.Contains(r.text("#flash"), "3 files uploaded") || r.doc.Find("#inbox-rows .badge:contains('Unparsed')").Length() != 1 {
 		t.Fatalf("upload summary or unparsed badge missing:\n%s", r.body)
 	}
 	// The same files again are recognised.
 	r = c.upload(map[string][]byte{"a.eml": parserstest.Mail(1, "Failed", "Nightly", "object: vm01 Failed disk full")})
-	if !strings.Contains(r.text("#flash"), "1 were already imported") {
+	if !strings.Contains(r.text("#flash"), "1 was already imported") {
 		t.Fatalf("re-upload: %q", r.text("#flash"))
 	}
 
@@ -126,7 +126,7 @@ func TestInboxUploadApprove(t *testing.T) {
 	}
 	// A later mail of the job becomes a run on upload.
 	r = c.upload(map[string][]byte{"d.eml": parserstest.Mail(3, "Warning", "Nightly")})
-	if !strings.Contains(r.text("#flash"), "1 became runs of known jobs") {
+	if !strings.Contains(r.text("#flash"), "1 became a run of a known job") {
 		t.Fatalf("known job upload: %q", r.text("#flash"))
 	}
 }

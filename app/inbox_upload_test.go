@@ -137,7 +137,7 @@ func TestSecurityConcurrentLargeUploads(t *testing.T) {
 	for _, u := range uploads {
 		wg.Go(func() {
 			status, text, err := c.postUpload(u.body, u.contentType)
-			if err != nil || status != http.StatusOK || !strings.Contains(text, "1 file(s) uploaded") {
+			if err != nil || status != http.StatusOK || !strings.Contains(text, "1 file uploaded") {
 				failed.Add(1)
 				t.Errorf("upload: %d %v\n%.500s", status, err, text)
 			}
@@ -172,12 +172,12 @@ func TestSecurityEmptyUploadIsStoredUnparsed(t *testing.T) {
 	c.login("ops")
 	r := c.upload(map[string][]byte{"empty.eml": nil})
 	wantStatus(t, r, http.StatusOK)
-	if !strings.Contains(r.text("#flash"), "1 file(s) uploaded") || r.doc.Find("#inbox-rows .badge:contains('Unparsed')").Length() != 1 {
+	if !strings.Contains(r.text("#flash"), "1 file uploaded") || r.doc.Find("#inbox-rows .badge:contains('Unparsed')").Length() != 1 {
 		t.Fatalf("empty upload not listed as an unparsed mail:\n%s", r.body)
 	}
 	r = c.upload(map[string][]byte{"empty2.eml": {}, "a.eml": parserstest.Mail(1, "Success", "Nightly")})
 	wantStatus(t, r, http.StatusOK)
-	if got := r.doc.Find("#inbox-rows tr").Length(); got != 2 || !strings.Contains(r.text("#flash"), "1 were already imported") {
+	if got := r.doc.Find("#inbox-rows tr").Length(); got != 2 || !strings.Contains(r.text("#flash"), "1 was already imported") {
 		t.Fatalf("%d rows, flash %q; want the report beside the one empty mail (the second empty file is the same file)", got, r.text("#flash"))
 	}
 	var reason string
@@ -202,7 +202,7 @@ func TestUploadRefusesFilesThatAreNoMail(t *testing.T) {
 	})
 	wantStatus(t, r, http.StatusOK)
 	flash := r.text("#flash")
-	for _, want := range []string{"2 file(s) uploaded", "invoice.pdf: not a mail", "notes.txt: not a mail", "renamed.eml: not a mail"} {
+	for _, want := range []string{"2 files uploaded", "invoice.pdf: not a mail", "notes.txt: not a mail", "renamed.eml: not a mail"} {
 		if !strings.Contains(flash, want) {
 			t.Errorf("flash %q lacks %q", flash, want)
 		}
@@ -227,7 +227,7 @@ func TestSecurityOversizedUploadIsRefusedByName(t *testing.T) {
 	r := c.upload(map[string][]byte{"big.eml": big, "a.eml": parserstest.Mail(2, "Success", "Nightly")})
 	wantStatus(t, r, http.StatusOK)
 	flash := r.text("#flash")
-	for _, want := range []string{"1 file(s) uploaded", "Not imported: big.eml: 33.0 MB, larger than the 32 MB limit per file"} {
+	for _, want := range []string{"1 file uploaded", "Not imported: big.eml: 33.0 MB, larger than the 32 MB limit per file"} {
 		if !strings.Contains(flash, want) {
 			t.Errorf("flash %q lacks %q", flash, want)
 		}

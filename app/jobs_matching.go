@@ -8,6 +8,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/validation"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
+	"github.com/backupchecks/backupchecks/components/ui"
 )
 
 // matchingModel builds the job's "Mail matching" section.
@@ -50,7 +51,8 @@ func (a *App) jobMatchingEdit(c *fiber.Ctx) error {
 		return err
 	}
 	if m.Rule == nil {
-		return fiber.NewError(fiber.StatusConflict, "This job's mails are recognised by their parser; there is no rule to edit.")
+		// Its parser recognises the job's mails: there is no rule to edit, only to show.
+		return a.jobMatchingView(c)
 	}
 	return a.renderFragment(c, fiber.StatusOK, jobsview.MatchingEdit(a.view(c),
 		jobsview.MatchingForm{JobID: id, FromAddress: m.Rule.FromAddress, Pattern: m.Rule.SubjectPattern}))
@@ -79,7 +81,7 @@ func (a *App) jobMatchingSave(c *fiber.Ctx) error {
 	}
 	msg := "Mail matching rule saved."
 	if runs > 0 {
-		msg += fmt.Sprintf(" %d waiting mail(s) became runs of %s.", runs, j.JobName)
+		msg += fmt.Sprintf(" %s of %s.", ui.Count(runs, "waiting mail became a run", "waiting mails became runs"), j.JobName)
 	}
 	return a.renderFragment(c, fiber.StatusOK, jobsview.MatchingView(a.view(c), m), success(msg))
 }
