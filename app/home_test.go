@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
-	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -38,7 +38,7 @@ func dashboardFixture(t *testing.T, h *harness, n int) {
 	}
 	job("Phones", "PBX", "3CX", "Update", "Warning", true)
 	job("Gone", "Lost", "Veeam", "Backup Job", "Failed", false)
-	if err := schedule.RecountJobSummaries(t.Context(), h.db.Bun, ids); err != nil {
+	if err := review.RecountJobSummaries(t.Context(), h.db.Bun, ids); err != nil {
 		t.Fatal(err)
 	}
 }

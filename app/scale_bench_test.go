@@ -159,7 +159,7 @@ func benchRunChecks(b *testing.B, d *db.DB, a *App, token string) {
 	if err := d.Bun.NewRaw("SELECT id FROM jobs").Scan(ctx, &jobIDs); err != nil {
 		b.Fatal(err)
 	}
-	if err := schedule.RecountJobSummaries(ctx, d.Bun, jobIDs); err != nil {
+	if err := review.RecountJobSummaries(ctx, d.Bun, jobIDs); err != nil {
 		b.Fatal(err)
 	}
 	var unreviewed int

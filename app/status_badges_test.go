@@ -9,7 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/components/ui"
 )
 
@@ -59,7 +59,7 @@ func TestStatusBadgesOneColour(t *testing.T) {
 	exec(`INSERT INTO job_runs (job_id, status, source_type, run_at, message) VALUES (?, 'Info', 'email', '2026-03-01 10:00:00+00', 'note')`, id)
 	exec(`INSERT INTO job_runs (job_id, status, overridden_status, overridden_at, source_type, run_at)
 		VALUES (?, 'Failed', 'Success', now(), 'email', '2026-02-28 21:00:00+00')`, id)
-	if err := schedule.RecountJobSummaries(t.Context(), h.db.Bun, []int64{id}); err != nil {
+	if err := review.RecountJobSummaries(t.Context(), h.db.Bun, []int64{id}); err != nil {
 		t.Fatal(err)
 	}
 	var runs []int64

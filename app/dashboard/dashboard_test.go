@@ -7,7 +7,6 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/dashboard"
 	"github.com/backupchecks/backupchecks/app/review"
-	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
@@ -55,7 +54,7 @@ func TestRunsToReviewAgreesWithRunChecks(t *testing.T) {
 	job(globex, "PBX cert", "3CX", "SSL Certificate", false, "Failed")             // informational: left out
 	job(acme, "Old", "Veeam", "Backup Job", true, "Failed", "Failed")              // archived: left out
 	job(gone, "Lost", "Veeam", "Backup Job", false, "Failed", "Warning", "Failed") // inactive customer
-	if err := schedule.RecountJobSummaries(ctx, d.Bun, jobIDs); err != nil {
+	if err := review.RecountJobSummaries(ctx, d.Bun, jobIDs); err != nil {
 		t.Fatal(err)
 	}
 

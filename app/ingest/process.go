@@ -13,6 +13,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/live"
 	"github.com/backupchecks/backupchecks/app/overrides"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/tickets"
 )
 
@@ -163,7 +164,7 @@ func processRuns(ctx context.Context, tx bun.IDB, runs []ProcessedRun) error {
 	if _, err := overrides.Apply(ctx, tx, runIDs); err != nil {
 		return err
 	}
-	if err := UpdateJobSummaries(ctx, tx, runIDs); err != nil {
+	if err := review.AddRunsToSummaries(ctx, tx, runIDs); err != nil {
 		return err
 	}
 	if err := tickets.LinkOpenToRuns(ctx, tx, runIDs); err != nil {
@@ -171,38 +172,6 @@ func processRuns(ctx context.Context, tx bun.IDB, runs []ProcessedRun) error {
 	}
 	if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: runIDs}); err != nil {
 		return err
-	}
-	return nil
-}
-
-// UpdateJobSummaries folds newly created, unreviewed runs into their jobs' summary
-// (unreviewed count, worst unreviewed status, last run), in the caller's transaction,
-// so list pages never aggregate job_runs (DESIGN §6).
-func UpdateJobSummaries(ctx context.Context, tx bun.IDB, newRunIDs []int64) error {
-	_, err := tx.ExecContext(ctx, `
-		WITH new_runs AS (
-			SELECT job_id, run_at, coalesce(overridden_status, status) AS status
-			FROM job_runs WHERE id IN (?) AND reviewed_at IS NULL
-		), per_job AS (
-			SELECT job_id, count(*) AS n,
-			       (array_agg(status ORDER BY status_severity(status) DESC))[1] AS worst,
-			       (array_agg(status ORDER BY run_at DESC))[1] AS last_status,
-			       max(run_at) AS last_at
-			FROM new_runs GROUP BY job_id
-		)
-		UPDATE jobs j SET
-			unreviewed_count = j.unreviewed_count + p.n,
-			worst_unreviewed_status = CASE
-				WHEN j.worst_unreviewed_status IS NULL
-				  OR status_severity(p.worst) > status_severity(j.worst_unreviewed_status) THEN p.worst
-				ELSE j.worst_unreviewed_status END,
-			last_run_status = CASE WHEN j.last_run_at IS NULL OR p.last_at >= j.last_run_at
-				THEN p.last_status ELSE j.last_run_status END,
-			last_run_at = greatest(j.last_run_at, p.last_at),
-			updated_at = now()
-		FROM per_job p WHERE j.id = p.job_id`, bun.In(newRunIDs))
-	if err != nil {
-		return fmt.Errorf("ingest: update job summaries: %w", err)
 	}
 	return nil
 }

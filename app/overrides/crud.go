@@ -50,7 +50,7 @@ type Row struct {
 	Runs           int        `bun:"runs"` // unreviewed runs it applies to now
 }
 
-// Recount recounts job summaries after runs changed (schedule.RecountJobSummaries;
+// Recount recounts job summaries after runs changed (review.RecountJobSummaries;
 // passed in because the schedule package applies overrides itself).
 type Recount func(context.Context, bun.IDB, []int64) error
 

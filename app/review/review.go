@@ -1,6 +1,7 @@
 // Package review marks runs reviewed or unreviewed, records every such change as a
-// job_run_review_events row, and keeps the jobs' unreviewed summary in step in the
-// same transaction.
+// job_run_review_events row, serves the Run Checks queue, and owns the jobs' summaries
+// (summaries.go): every writer of runs (ingest, schedule, overrides, review itself)
+// keeps them through it, in the transaction of its change.
 package review
 
 import (
@@ -14,7 +15,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/live"
 	"github.com/backupchecks/backupchecks/app/overrides"
-	"github.com/backupchecks/backupchecks/app/schedule"
 )
 
 // Actions recorded in job_run_review_events.
@@ -78,7 +78,7 @@ func change(ctx context.Context, bdb *bun.DB, actor audit.Actor, runIDs []int64,
 			action, reviewer, actor.Name, at, pgdialect.Array(ids)); err != nil {
 			return fmt.Errorf("record review events: %w", err)
 		}
-		if err := schedule.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+		if err := RecountJobSummaries(ctx, tx, jobIDs); err != nil {
 			return err
 		}
 		return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: ids})
@@ -128,7 +128,7 @@ func MarkSuccess(ctx context.Context, bdb *bun.DB, actor audit.Actor, runID int6
 		if len(jobIDs) == 0 {
 			return nil
 		}
-		if err := schedule.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+		if err := RecountJobSummaries(ctx, tx, jobIDs); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, actor, "run.marked_success", fmt.Sprintf("run:%d", runID), nil); err != nil {
@@ -161,7 +161,7 @@ func UndoMarkSuccess(ctx context.Context, bdb *bun.DB, actor audit.Actor, runID 
 		if _, err := overrides.Apply(ctx, tx, []int64{runID}); err != nil {
 			return err
 		}
-		if err := schedule.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+		if err := RecountJobSummaries(ctx, tx, jobIDs); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, actor, "run.marked_success_undone", fmt.Sprintf("run:%d", runID),

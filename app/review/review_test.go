@@ -15,7 +15,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/review"
-	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
@@ -141,7 +140,7 @@ func TestQueueFilters(t *testing.T) {
 	run(inactive, "Failed", 1, "", false)
 	update := job(globex, "PBX", "3CX", "Update", false)
 	run(update, "Warning", 1, "update available", false)
-	if err := schedule.RecountJobSummaries(ctx, d.Bun, []int64{nightly, weekly, hyper, done, archived, inactive, update}); err != nil {
+	if err := review.RecountJobSummaries(ctx, d.Bun, []int64{nightly, weekly, hyper, done, archived, inactive, update}); err != nil {
 		t.Fatal(err)
 	}
 	exec("INSERT INTO tickets (ticket_code) VALUES ('T1')")

@@ -6,11 +6,10 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/live"
 	"github.com/backupchecks/backupchecks/app/overrides"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/tickets"
 )
 
@@ -30,7 +29,7 @@ import (
 // later inside the window supersedes the missed run: superseded_at is set, the row
 // stays (its external_id keeps the slot taken, so it is never created again, and its
 // review history stays), and it no longer counts in the job's summary (unreviewed
-// count, worst unreviewed status, last run): see RecountJobSummaries. Lists that show
+// count, worst unreviewed status, last run): see review.RecountJobSummaries. Lists that show
 // runs to review should leave out superseded runs (superseded_at IS NULL).
 const (
 	// MissedDays is how many past local dates (besides today) get missed runs.
@@ -137,7 +136,7 @@ func GenerateMissedRuns(ctx context.Context, idb bun.IDB, loc *time.Location, no
 			if _, err := overrides.Apply(ctx, tx, newIDs); err != nil {
 				return err
 			}
-			if err := ingest.UpdateJobSummaries(ctx, tx, newIDs); err != nil {
+			if err := review.AddRunsToSummaries(ctx, tx, newIDs); err != nil {
 				return err
 			}
 			if err := tickets.LinkOpenToRuns(ctx, tx, newIDs); err != nil {
@@ -148,7 +147,7 @@ func GenerateMissedRuns(ctx context.Context, idb bun.IDB, loc *time.Location, no
 		if err != nil {
 			return err
 		}
-		if err := RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+		if err := review.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
 			return err
 		}
 		if changed := append(newIDs, superseded...); len(changed) > 0 {
@@ -202,41 +201,6 @@ func supersedeMissedRuns(ctx context.Context, idb bun.IDB, now time.Time) (runID
 		}
 	}
 	return runIDs, jobIDs, nil
-}
-
-// RecountJobSummaries recomputes the summary of the given jobs (unreviewed count,
-// worst unreviewed status, last run) from their runs, leaving out superseded missed
-// runs; for changes that take runs out of the summary, where ingest's incremental
-// UpdateJobSummaries cannot subtract. Reads only the jobs' unreviewed runs and their
-// latest run (index-backed); call it in the transaction of the change.
-func RecountJobSummaries(ctx context.Context, idb bun.IDB, jobIDs []int64) error {
-	if len(jobIDs) == 0 {
-		return nil
-	}
-	_, err := idb.ExecContext(ctx, `
-		UPDATE jobs j SET
-			unreviewed_count = u.n,
-			worst_unreviewed_status = u.worst,
-			last_run_at = l.run_at,
-			last_run_status = l.status,
-			updated_at = now()
-		FROM unnest(?::bigint[]) AS a(id)
-		CROSS JOIN LATERAL (
-			SELECT count(*) AS n,
-			       (array_agg(coalesce(r.overridden_status, r.status)
-			                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst
-			FROM job_runs r
-			WHERE r.job_id = a.id AND r.reviewed_at IS NULL AND r.superseded_at IS NULL) u
-		LEFT JOIN LATERAL (
-			SELECT r.run_at, coalesce(r.overridden_status, r.status) AS status
-			FROM job_runs r
-			WHERE r.job_id = a.id AND r.superseded_at IS NULL
-			ORDER BY r.run_at DESC LIMIT 1) l ON true
-		WHERE j.id = a.id`, pgdialect.Array(jobIDs))
-	if err != nil {
-		return fmt.Errorf("schedule: recount job summaries: %w", err)
-	}
-	return nil
 }
 
 // ExpectedRun is a job's expected run on one local date.
