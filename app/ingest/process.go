@@ -10,11 +10,6 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
-
-	"github.com/backupchecks/backupchecks/app/live"
-	"github.com/backupchecks/backupchecks/app/overrides"
-	"github.com/backupchecks/backupchecks/app/review"
-	"github.com/backupchecks/backupchecks/app/tickets"
 )
 
 // ProcessedRun is a run created from a mail, or (Duplicate) a mail that was a copy of
@@ -113,8 +108,7 @@ func ProcessMails(ctx context.Context, tx bun.IDB, mailIDs []int64) ([]Processed
 }
 
 // processRuns does what follows the creation of runs from mails: links the mails,
-// stores the objects, applies overrides, keeps the job summaries, links open tickets
-// and remarks, and tells live views.
+// stores the objects, then RunsCreated.
 func processRuns(ctx context.Context, tx bun.IDB, runs []ProcessedRun) error {
 	runIDs := make([]int64, len(runs))
 	for i, r := range runs {
@@ -160,18 +154,5 @@ func processRuns(ctx context.Context, tx bun.IDB, runs []ProcessedRun) error {
 			return fmt.Errorf("ingest: %s: %w", s.what, err)
 		}
 	}
-	// Overrides first: the summary counts effective statuses.
-	if _, err := overrides.Apply(ctx, tx, runIDs); err != nil {
-		return err
-	}
-	if err := review.AddRunsToSummaries(ctx, tx, runIDs); err != nil {
-		return err
-	}
-	if err := tickets.LinkOpenToRuns(ctx, tx, runIDs); err != nil {
-		return err
-	}
-	if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: runIDs}); err != nil {
-		return err
-	}
-	return nil
+	return RunsCreated(ctx, tx, runIDs)
 }

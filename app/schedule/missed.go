@@ -7,10 +7,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/live"
-	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/review"
-	"github.com/backupchecks/backupchecks/app/tickets"
 )
 
 // The missed-run rules.
@@ -99,9 +98,9 @@ func graceMinutes() int { return int(DefaultGrace / time.Minute) }
 func interval(d time.Duration) string { return fmt.Sprintf("%d seconds", int64(d/time.Second)) }
 
 // GenerateMissedRuns creates a Missed run for every slot that passed without a real
-// run, marks missed runs superseded whose slot got a late real run, keeps the jobs'
-// summaries right, links open tickets and remarks to the new missed runs and notifies
-// live views; all set-based, in one transaction (a savepoint when idb is one).
+// run (then ingest.RunsCreated, as for runs of every source), marks missed runs
+// superseded whose slot got a late real run and recounts their jobs' summaries, and
+// notifies live views; all set-based, in one transaction (a savepoint when idb is one).
 // Idempotent: external_id missed-<job>-<local date> is unique per job. Returns how many
 // missed runs it created. The rules are above.
 func GenerateMissedRuns(ctx context.Context, idb bun.IDB, loc *time.Location, now time.Time) (int, error) {
@@ -132,28 +131,20 @@ func GenerateMissedRuns(ctx context.Context, idb bun.IDB, loc *time.Location, no
 			return fmt.Errorf("create missed runs: %w", err)
 		}
 		created = len(newIDs)
-		if len(newIDs) > 0 {
-			if _, err := overrides.Apply(ctx, tx, newIDs); err != nil {
-				return err
-			}
-			if err := review.AddRunsToSummaries(ctx, tx, newIDs); err != nil {
-				return err
-			}
-			if err := tickets.LinkOpenToRuns(ctx, tx, newIDs); err != nil {
-				return err
-			}
+		if err := ingest.RunsCreated(ctx, tx, newIDs); err != nil {
+			return err
 		}
 		superseded, jobIDs, err := supersedeMissedRuns(ctx, tx, now)
 		if err != nil {
 			return err
 		}
+		if len(superseded) == 0 {
+			return nil
+		}
 		if err := review.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
 			return err
 		}
-		if changed := append(newIDs, superseded...); len(changed) > 0 {
-			return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: changed})
-		}
-		return nil
+		return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: superseded})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("schedule: generate missed runs: %w", err)
