@@ -9,7 +9,6 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/overrides"
-	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
 	ovview "github.com/backupchecks/backupchecks/components/overridespage"
@@ -104,9 +103,9 @@ func (a *App) overrideSave(c *fiber.Ctx) error {
 	}
 	var err error
 	if id == 0 {
-		_, err = overrides.Create(c.UserContext(), a.db.Bun, a.actor(c), in, loc, a.now(), review.RecountJobSummaries)
+		_, err = overrides.Create(c.UserContext(), a.db.Bun, a.actor(c), in, loc, a.now())
 	} else {
-		err = overrides.Update(c.UserContext(), a.db.Bun, a.actor(c), id, in, loc, a.now(), review.RecountJobSummaries)
+		err = overrides.Update(c.UserContext(), a.db.Bun, a.actor(c), id, in, loc, a.now())
 	}
 	runID, _ := strconv.ParseInt(c.FormValue("run_id"), 10, 64) // saved from a run's dialog
 	if errs, ok := validation.As(err); ok {
@@ -140,7 +139,7 @@ func (a *App) overrideDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.ErrNotFound
 	}
-	if err := overrides.Delete(c.UserContext(), a.db.Bun, a.actor(c), id, a.now(), review.RecountJobSummaries); err != nil {
+	if err := overrides.Delete(c.UserContext(), a.db.Bun, a.actor(c), id, a.now()); err != nil {
 		return err
 	}
 	return a.overridesRefresh(c, "Override deleted.")

@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
@@ -225,7 +226,7 @@ func (a *App) runChecksMarkSuccess(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return fiber.ErrNotFound
 	}
-	changed, err := review.MarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
+	changed, err := overrides.MarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,7 @@ func (a *App) runChecksUndoSuccess(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return fiber.ErrNotFound
 	}
-	changed, err := review.UndoMarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
+	changed, err := overrides.UndoMarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
 	if err != nil {
 		return err
 	}

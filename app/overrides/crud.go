@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -49,10 +50,6 @@ type Row struct {
 	Comment        string     `bun:"comment"`
 	Runs           int        `bun:"runs"` // unreviewed runs it applies to now
 }
-
-// Recount recounts job summaries after runs changed (review.RecountJobSummaries;
-// passed in because the schedule package applies overrides itself).
-type Recount func(context.Context, bun.IDB, []int64) error
 
 // ReevaluateDays is how far back unreviewed runs are re-evaluated after a rule change.
 const ReevaluateDays = 60
@@ -130,7 +127,7 @@ func parse(ctx context.Context, idb bun.IDB, in Input, loc *time.Location) (pars
 }
 
 // Create adds an override and applies it to unreviewed runs.
-func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, loc *time.Location, now time.Time, recount Recount) (int64, error) {
+func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, loc *time.Location, now time.Time) (int64, error) {
 	var id int64
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		p, err := parse(ctx, tx, in, loc)
@@ -145,7 +142,7 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, loc *
 			actorID(actor), actorID(actor)).Scan(ctx, &id); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
-		if _, err := Reevaluate(ctx, tx, now, ReevaluateDays, recount); err != nil {
+		if _, err := Reevaluate(ctx, tx, now, ReevaluateDays); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "override.created", fmt.Sprintf("override:%d", id), describe(in))
@@ -157,7 +154,7 @@ func Create(ctx context.Context, bdb *bun.DB, actor audit.Actor, in Input, loc *
 }
 
 // Update changes an override and re-evaluates unreviewed runs.
-func Update(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, in Input, loc *time.Location, now time.Time, recount Recount) error {
+func Update(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, in Input, loc *time.Location, now time.Time) error {
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		p, err := parse(ctx, tx, in, loc)
 		if err != nil {
@@ -176,7 +173,7 @@ func Update(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, in In
 		if n, _ := res.RowsAffected(); n == 0 {
 			return db.ErrNotFound
 		}
-		if _, err := Reevaluate(ctx, tx, now, ReevaluateDays, recount); err != nil {
+		if _, err := Reevaluate(ctx, tx, now, ReevaluateDays); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "override.updated", fmt.Sprintf("override:%d", id), describe(in))
@@ -189,7 +186,7 @@ func Update(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, in In
 
 // Delete removes an override; unreviewed runs it applied to are evaluated again
 // (another rule may still match), reviewed ones keep their status.
-func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, now time.Time, recount Recount) error {
+func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, now time.Time) error {
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var jobs []int64
 		if err := tx.NewRaw(`
@@ -205,11 +202,11 @@ func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, now t
 			return db.ErrNotFound
 		}
 		if len(jobs) > 0 {
-			if err := recount(ctx, tx, jobs); err != nil {
+			if err := review.RecountJobSummaries(ctx, tx, jobs); err != nil {
 				return err
 			}
 		}
-		if _, err := Reevaluate(ctx, tx, now, ReevaluateDays, recount); err != nil {
+		if _, err := Reevaluate(ctx, tx, now, ReevaluateDays); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "override.deleted", fmt.Sprintf("override:%d", id), nil)

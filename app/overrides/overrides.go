@@ -1,8 +1,10 @@
-// Package overrides treats runs that match an admin's rule as successful: global rules
-// (all jobs, optionally one backup software/type) and object-level rules (one job, or
-// one object within it), which win over global ones. Matching is SQL, set-based: it
-// runs when runs are created and again for unreviewed runs whenever a rule changes or
-// expires. Reviewed runs never change.
+// Package overrides treats runs as successful: those that match an admin's rule —
+// global rules (all jobs, optionally one backup software/type) and object-level rules
+// (one job, or one object within it), which win over global ones — and single runs an
+// operator marks as a success by hand (manual.go). Matching is SQL, set-based: it runs
+// when runs are created (ingest.RunsCreated) and again for unreviewed runs whenever a
+// rule changes or expires. Reviewed runs never change. Every change recounts the job
+// summaries through review, in its transaction.
 package overrides
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/review"
 )
 
 // Text match modes.
@@ -87,8 +90,8 @@ func Apply(ctx context.Context, idb bun.IDB, runIDs []int64) ([]int64, error) {
 
 // Reevaluate applies the overrides again to every unreviewed run of the last days
 // (after a rule was created, edited, deleted or expired), set-based, and recounts the
-// job summaries through recount. It returns how many jobs changed.
-func Reevaluate(ctx context.Context, idb bun.IDB, now time.Time, days int, recount func(context.Context, bun.IDB, []int64) error) (int, error) {
+// summaries of the jobs whose runs changed. It returns how many jobs changed.
+func Reevaluate(ctx context.Context, idb bun.IDB, now time.Time, days int) (int, error) {
 	var runIDs []int64
 	if err := idb.NewRaw(`
 		SELECT id FROM job_runs
@@ -103,7 +106,7 @@ func Reevaluate(ctx context.Context, idb bun.IDB, now time.Time, days int, recou
 	if len(jobs) == 0 {
 		return 0, nil
 	}
-	if err := recount(ctx, idb, jobs); err != nil {
+	if err := review.RecountJobSummaries(ctx, idb, jobs); err != nil {
 		return 0, err
 	}
 	return len(jobs), live.Notify(ctx, idb, live.Event{Topic: live.TopicRuns})

@@ -1,13 +1,10 @@
 package overrides_test
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/overrides"
@@ -77,7 +74,7 @@ func TestSuggestForRun(t *testing.T) {
 		t.Fatalf("suggestion %+v %q, want %+v", sg.Input, sg.JobLabel, want)
 	}
 	other := w.run(t, w.veeam, "Failed", "Repository offline", "")
-	if _, err := overrides.Create(ctx, w.d.Bun, audit.Actor{Name: "test"}, sg.Input, loc, now, noRecount); err != nil {
+	if _, err := overrides.Create(ctx, w.d.Bun, audit.Actor{Name: "test"}, sg.Input, loc, now); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := effective(t, w.d.Bun, run); st != "Success" {
@@ -92,5 +89,3 @@ func TestSuggestForRun(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func noRecount(context.Context, bun.IDB, []int64) error { return nil }

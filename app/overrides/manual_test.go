@@ -1,4 +1,4 @@
-package review_test
+package overrides_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
@@ -54,7 +55,7 @@ func TestUndoMarkSuccess(t *testing.T) {
 		return *w
 	}
 
-	if ok, err := review.MarkSuccess(ctx, d.Bun, bob, failed, at); err != nil || !ok {
+	if ok, err := overrides.MarkSuccess(ctx, d.Bun, bob, failed, at); err != nil || !ok {
 		t.Fatalf("mark: %v %v", ok, err)
 	}
 	st, err := review.GetRunState(ctx, d.Bun, failed)
@@ -65,7 +66,7 @@ func TestUndoMarkSuccess(t *testing.T) {
 		t.Fatalf("worst after marking: %q", w)
 	}
 	// Undo: Failed again, the summary follows; a second undo changes nothing.
-	if ok, err := review.UndoMarkSuccess(ctx, d.Bun, bob, failed, at.Add(time.Minute)); err != nil || !ok {
+	if ok, err := overrides.UndoMarkSuccess(ctx, d.Bun, bob, failed, at.Add(time.Minute)); err != nil || !ok {
 		t.Fatalf("undo: %v %v", ok, err)
 	}
 	st, err = review.GetRunState(ctx, d.Bun, failed)
@@ -75,7 +76,7 @@ func TestUndoMarkSuccess(t *testing.T) {
 	if w := worst(); w != "Failed" {
 		t.Fatalf("worst after undo: %q", w)
 	}
-	if ok, err := review.UndoMarkSuccess(ctx, d.Bun, bob, failed, at); err != nil || ok {
+	if ok, err := overrides.UndoMarkSuccess(ctx, d.Bun, bob, failed, at); err != nil || ok {
 		t.Fatalf("second undo: %v %v", ok, err)
 	}
 	// A rule that covers the run takes over when the hand-made success is undone.
@@ -83,23 +84,23 @@ func TestUndoMarkSuccess(t *testing.T) {
 		VALUES ('object', ?, 'Warning', 'disk', 'contains', true)`, job); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := review.MarkSuccess(ctx, d.Bun, bob, warned, at); err != nil || !ok {
+	if ok, err := overrides.MarkSuccess(ctx, d.Bun, bob, warned, at); err != nil || !ok {
 		t.Fatalf("mark the warning: %v %v", ok, err)
 	}
-	if ok, err := review.UndoMarkSuccess(ctx, d.Bun, bob, warned, at); err != nil || !ok {
+	if ok, err := overrides.UndoMarkSuccess(ctx, d.Bun, bob, warned, at); err != nil || !ok {
 		t.Fatalf("undo on the warning: %v %v", ok, err)
 	}
 	if st, _ := review.GetRunState(ctx, d.Bun, warned); st.ManualSuccess || st.Overridden != "Success" {
 		t.Fatalf("the rule does not apply after the undo: %+v", st)
 	}
 	// A reviewed run keeps its hand-made success.
-	if ok, _ := review.MarkSuccess(ctx, d.Bun, bob, failed, at); !ok {
+	if ok, _ := overrides.MarkSuccess(ctx, d.Bun, bob, failed, at); !ok {
 		t.Fatal("mark again")
 	}
 	if n, err := review.ReviewRuns(ctx, d.Bun, bob, []int64{failed}, at); err != nil || n != 1 {
 		t.Fatalf("review: %d %v", n, err)
 	}
-	if ok, err := review.UndoMarkSuccess(ctx, d.Bun, bob, failed, at); err != nil || ok {
+	if ok, err := overrides.UndoMarkSuccess(ctx, d.Bun, bob, failed, at); err != nil || ok {
 		t.Fatalf("undo on a reviewed run: %v %v", ok, err)
 	}
 	var audited []string
