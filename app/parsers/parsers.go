@@ -61,15 +61,20 @@ type Attachment struct {
 	Data        []byte
 }
 
-// Object is one item a backup job covered (a VM, a share, a mailbox, a disk).
+// Object is one item a backup job covered (a VM, a share, a mailbox, a disk), with its
+// result in the run.
 type Object struct {
 	Name   string `json:"name"`
 	Type   string `json:"type,omitempty"`
 	Status string `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// ObservedAt is when the source saw the object's result, if it tells (an
+	// integration's per-object session time); else the run's time is used.
+	ObservedAt *time.Time `json:"observed_at,omitempty"`
 }
 
-// ParsedRun is the source-neutral result every source produces (see app/ingest).
+// ParsedRun is the source-neutral result every source produces: a mail's parser here,
+// an integration its own (see ingest.Report).
 type ParsedRun struct {
 	BackupSoftware string     `json:"backup_software"`
 	BackupType     string     `json:"backup_type"`
