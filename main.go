@@ -27,8 +27,8 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
-	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/mail/mailbox"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -176,7 +176,7 @@ func cmdServe(args []string, web bool) error {
 		}
 	}
 	registry := parsers.Default()
-	sources := ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL}
+	sources := mailbox.Options{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL}
 	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: cfg.RiverMaxWorkers, Logger: riverLogger(cfg),
 		Sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout},
 		Registry: registry, Keys: secrets.NewKeyring(cfg.SecretKey), Sources: sources, AutotaskZoneURLs: cfg.AutotaskZoneURLs})

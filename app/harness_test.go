@@ -19,8 +19,8 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
-	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/mail/mailbox"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/db"
@@ -58,7 +58,7 @@ func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *h
 	}
 	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: 2, Registry: opt.Registry,
 		Keys: secrets.NewKeyring(cfg.SecretKey), Sessions: auth.SessionPolicy{MaxAge: time.Hour, IdleTimeout: time.Hour},
-		Logger: slog.Default(), Sources: ingest.SourceOptions{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL},
+		Logger: slog.Default(), Sources: mailbox.Options{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL},
 		AutotaskZoneURLs: cfg.AutotaskZoneURLs,
 		// One clock for the app and its workers: sessions made at a test's fixed time
 		// must not look expired to the session cleanup running on the real clock.

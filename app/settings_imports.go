@@ -9,7 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/mail/mailbox"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tasks"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -99,7 +99,7 @@ func (a *App) settingsImportsTest(c *fiber.Ctx) error {
 	if err != nil {
 		return fail(err)
 	}
-	src, _, err := ingest.SourceFor(im, a.sourceOptions())
+	src, _, err := mailbox.FromSettings(im, a.sourceOptions())
 	if err != nil {
 		return fail(err)
 	}
@@ -129,6 +129,6 @@ func (a *App) settingsImportsRun(c *fiber.Ctx) error {
 	return a.renderFragment(c, fiber.StatusOK, uiTaskProgress(t))
 }
 
-func (a *App) sourceOptions() ingest.SourceOptions {
-	return ingest.SourceOptions{GraphLoginURL: a.cfg.GraphLoginURL, GraphURL: a.cfg.GraphURL}
+func (a *App) sourceOptions() mailbox.Options {
+	return mailbox.Options{GraphLoginURL: a.cfg.GraphLoginURL, GraphURL: a.cfg.GraphURL}
 }

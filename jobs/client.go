@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/backupchecks/backupchecks/app/auth"
-	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/mail/mailbox"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/db"
@@ -44,7 +44,7 @@ type Config struct {
 	Logger     *slog.Logger // River's own logging; nil means slog.Default()
 	Registry   *parsers.Registry
 	Keys       *secrets.Keyring
-	Sources    ingest.SourceOptions
+	Sources    mailbox.Options
 	// AutotaskZoneURLs overrides Autotask's zone discovery hosts (tests); nil = the global ones.
 	AutotaskZoneURLs []string
 }

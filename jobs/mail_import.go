@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/backupchecks/backupchecks/app/ingest"
+	"github.com/backupchecks/backupchecks/app/mail/mailbox"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -40,7 +41,7 @@ type MailImportWorker struct {
 	DB       *db.DB
 	Registry *parsers.Registry
 	Keys     *secrets.Keyring
-	Sources  ingest.SourceOptions
+	Sources  mailbox.Options
 	Now      func() time.Time
 }
 
@@ -102,7 +103,7 @@ func (w *MailImportWorker) importOnce(ctx context.Context, s *db.SystemSettings,
 	if err != nil {
 		return ingest.ImportResult{}, err
 	}
-	src, key, err := ingest.SourceFor(im, w.Sources)
+	src, key, err := mailbox.FromSettings(im, w.Sources)
 	if err != nil {
 		return ingest.ImportResult{}, err
 	}

@@ -1,4 +1,7 @@
-package ingest
+// Package mailbox builds the configured mailbox — Microsoft Graph or IMAP, from
+// Settings → Imports and the deployment's options — as a mail.Source, which is all the
+// importer (app/ingest) sees of it.
+package mailbox
 
 import (
 	"crypto/tls"
@@ -12,9 +15,9 @@ import (
 	"github.com/backupchecks/backupchecks/app/settings"
 )
 
-// SourceOptions are the deployment-level knobs of the mail sources (environment, not
-// the settings page): other clouds' Microsoft endpoints, and a private CA for IMAP.
-type SourceOptions struct {
+// Options are the deployment-level knobs of the mailboxes (environment, not the
+// settings page): other clouds' Microsoft endpoints, and a private CA for IMAP.
+type Options struct {
 	GraphLoginURL string
 	GraphURL      string
 	IMAPTLS       *tls.Config
@@ -24,9 +27,9 @@ type SourceOptions struct {
 // ErrNoSource means no mail source is configured.
 var ErrNoSource = errors.New("no mail source is configured (Settings → Imports)")
 
-// SourceFor builds the configured mail source and the key that identifies its mailbox
-// (for the one-import-per-mailbox lock).
-func SourceFor(im settings.Imports, o SourceOptions) (mail.Source, string, error) {
+// FromSettings builds the configured mailbox and the key that identifies it (for the
+// one-import-per-mailbox lock). ErrNoSource when none is configured.
+func FromSettings(im settings.Imports, o Options) (mail.Source, string, error) {
 	limits := o.Limits
 	if limits == (mail.Limits{}) {
 		limits = mail.DefaultLimits
