@@ -97,14 +97,14 @@ func cmdImport(args []string, stdout io.Writer) error {
 		}
 		for i, m := range msgs {
 			s := byID[m.SourceID]
-			switch {
-			case s.Duplicate:
+			switch s.Outcome() {
+			case ingest.OutcomeDuplicate:
 				fmt.Fprintf(stdout, "%s: already imported (mail %d)\n", names[i], s.MailID)
-			case s.SameReport:
+			case ingest.OutcomeSameReport:
 				fmt.Fprintf(stdout, "%s: mail %d is a copy of a report already a run of job %d\n", names[i], s.MailID, s.JobID)
-			case s.RunID != 0:
+			case ingest.OutcomeRun:
 				fmt.Fprintf(stdout, "%s: mail %d became run %d of job %d\n", names[i], s.MailID, s.RunID, s.JobID)
-			case !s.Parsed:
+			case ingest.OutcomeUnparsed:
 				fmt.Fprintf(stdout, "%s: mail %d waits in the Inbox, unparsed: %s\n", names[i], s.MailID, s.Error)
 			default:
 				fmt.Fprintf(stdout, "%s: mail %d waits in the Inbox for approval\n", names[i], s.MailID)
@@ -137,23 +137,21 @@ func cmdImport(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// readEMLFile streams one file through the reducer; a file over the size limit is
-// refused with its size and the limit rather than stored cut off.
+// readEMLFile reads one file into a Message (mail.ReadFile); a file over the size limit
+// is refused with its size and the limit rather than stored cut off.
 func readEMLFile(name string, lim mail.Limits) (mail.Message, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return mail.Message{}, fmt.Errorf("cannot read: %w", err)
+	var size int64
+	if info, err := os.Stat(name); err == nil && info.Mode().IsRegular() {
+		size = info.Size()
 	}
-	defer f.Close()
-	m, err := ingest.ReadEML(f, lim)
-	var tooLarge *ingest.TooLargeError
-	if errors.As(err, &tooLarge) {
-		if info, serr := f.Stat(); serr == nil {
-			return mail.Message{}, fmt.Errorf("the file is %s, %w", mail.FormatSize(info.Size()), err)
-		}
+	m, err := mail.ReadFile(func() (io.ReadCloser, error) { return os.Open(name) }, size, lim)
+	var tooLarge *mail.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge) && tooLarge.Size > 0:
+		return mail.Message{}, fmt.Errorf("the file is %s, %w", mail.FormatSize(tooLarge.Size), err)
+	case errors.As(err, &tooLarge):
 		return mail.Message{}, err
-	}
-	if err != nil {
+	case err != nil:
 		return mail.Message{}, fmt.Errorf("cannot read: %w", err)
 	}
 	return m, nil

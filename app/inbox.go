@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/url"
@@ -454,27 +455,15 @@ func (a *App) uploadRefused(c *fiber.Ctx, status int, msg string) error {
 	return a.renderFragment(c, status, inboxview.ListFragment(a.view(c), l), view.Flash{Kind: "danger", Message: msg})
 }
 
-// uploadedMessage streams one uploaded file through the reducer into a Message, with
-// the file's hash as its source id. A file over lim.MaxMessage is refused, with its
-// size and the limit, rather than stored cut off.
+// uploadedMessage reads one uploaded file into a Message (mail.ReadFile). A file over
+// lim.MaxMessage is refused, with its size and the limit, rather than stored cut off.
 func uploadedMessage(fh *multipart.FileHeader, lim mail.Limits) (mail.Message, error) {
-	tooLarge := func() error {
-		return fmt.Errorf("%s, larger than the %s limit per file; not imported", mail.FormatSize(fh.Size), mail.FormatSize(lim.MaxMessage))
-	}
-	if fh.Size > lim.MaxMessage {
-		return mail.Message{}, tooLarge()
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return mail.Message{}, fmt.Errorf("cannot be read: %w", err)
-	}
-	defer f.Close()
-	m, err := ingest.ReadEML(f, lim)
-	var tl *ingest.TooLargeError
+	m, err := mail.ReadFile(func() (io.ReadCloser, error) { return fh.Open() }, fh.Size, lim)
+	var tl *mail.TooLargeError
 	switch {
 	case errors.As(err, &tl):
-		return mail.Message{}, tooLarge()
-	case errors.Is(err, ingest.ErrNotMail):
+		return mail.Message{}, fmt.Errorf("%s, larger than the %s limit per file; not imported", mail.FormatSize(fh.Size), mail.FormatSize(tl.Limit))
+	case errors.Is(err, mail.ErrNotMailFile):
 		return mail.Message{}, err
 	case err != nil:
 		return mail.Message{}, fmt.Errorf("cannot be read: %w", err)
@@ -485,34 +474,20 @@ func uploadedMessage(fh *multipart.FileHeader, lim mail.Limits) (mail.Message, e
 // uploadSummary is the flash after an upload: what became of the files, and which
 // were refused and why.
 func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
-	var runs, inboxN, dup, unparsed, copies int
-	for _, s := range stored {
-		switch {
-		case s.Duplicate:
-			dup++
-		case s.SameReport:
-			copies++
-		case s.RunID != 0:
-			runs++
-		default:
-			inboxN++
-			if !s.Parsed {
-				unparsed++
-			}
-		}
+	var t ingest.Tally
+	t.Add(stored)
+	msg := ui.Count(t.Total(), "file", "files") + " uploaded: " +
+		ui.Count(t.Runs, "became a run of a known job", "became runs of known jobs") + ", " +
+		ui.Count(t.Inbox, "waits in the Inbox", "wait in the Inbox")
+	if t.Unparsed > 0 {
+		msg += fmt.Sprintf(" (%d unparsed)", t.Unparsed)
 	}
-	msg := ui.Count(len(stored), "file", "files") + " uploaded: " +
-		ui.Count(runs, "became a run of a known job", "became runs of known jobs") + ", " +
-		ui.Count(inboxN, "waits in the Inbox", "wait in the Inbox")
-	if unparsed > 0 {
-		msg += fmt.Sprintf(" (%d unparsed)", unparsed)
-	}
-	if copies > 0 {
-		msg += ", " + ui.Count(copies, "was a copy of a report already imported (e.g. forwarded) and became no second run",
+	if t.Copies > 0 {
+		msg += ", " + ui.Count(t.Copies, "was a copy of a report already imported (e.g. forwarded) and became no second run",
 			"were copies of reports already imported (e.g. forwarded) and became no second run")
 	}
-	if dup > 0 {
-		msg += ", " + ui.Count(dup, "was already imported", "were already imported")
+	if t.Duplicates > 0 {
+		msg += ", " + ui.Count(t.Duplicates, "was already imported", "were already imported")
 	}
 	msg += "."
 	switch {

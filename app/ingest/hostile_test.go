@@ -1,8 +1,6 @@
 package ingest_test
 
 import (
-	"bytes"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/mail/graph/graphtest"
 	"github.com/backupchecks/backupchecks/app/mail/imap"
 	"github.com/backupchecks/backupchecks/app/mail/imap/imaptest"
-	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
@@ -208,55 +205,5 @@ func TestStoreBatchIsolatesAMailTheDatabaseRefuses(t *testing.T) {
 	}
 	if n := count(t, d, "SELECT count(*) FROM mail_messages WHERE subject LIKE '%Poison%' AND octet_length(raw_mime) > 0"); n != 1 {
 		t.Fatalf("refused mail kept %d times with its MIME and subject, want once", n)
-	}
-}
-
-func TestReadEML(t *testing.T) {
-	lim := mail.Limits{MaxMessage: 1 << 10, MaxAttachment: 512}
-	report := parserstest.Mail(1, "Success", "Nightly")
-	mbox := append([]byte("\r\nFrom nas@example.com Mon Mar  2 22:00:00 2026\r\n"), report...)
-	broken := []byte("Subject: x\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n\x00\x01 garbage")
-	for _, tc := range []struct {
-		name    string
-		raw     []byte
-		tooBig  bool
-		wantLen int
-		notMail bool
-	}{
-		{"empty file", nil, false, 0, false},
-		{"blank lines", []byte("\r\n\r\n"), false, 4, false},
-		{"a report", report, false, len(report), false},
-		{"a report after blank lines and an mbox From line", mbox, false, len(mbox), false},
-		{"a broken mail", broken, false, len(broken), false},
-		{"exactly the limit", append(bytes.Clone(report), bytes.Repeat([]byte("x"), 1<<10-len(report))...), false, 1 << 10, false},
-		{"one byte over", append(bytes.Clone(report), bytes.Repeat([]byte("x"), 1<<10-len(report)+1)...), true, 0, false},
-		{"far over", bytes.Repeat([]byte("y"), 1<<20), true, 0, false},
-		{"a PDF", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"), false, 0, true},
-		{"a note", []byte("Notes from the meeting\nCall Acme about the NAS.\n"), false, 0, true},
-		{"a note with a colon", []byte("Note: call Acme\nTo do: the NAS\n"), false, 0, true},
-		{"headers that are not a mail's", []byte("Host: example.com\r\nAccept: */*\r\n\r\n"), false, 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m, err := ingest.ReadEML(bytes.NewReader(tc.raw), lim)
-			if tc.notMail {
-				if !errors.Is(err, ingest.ErrNotMail) {
-					t.Fatalf("err = %v, want ErrNotMail", err)
-				}
-				return
-			}
-			var tl *ingest.TooLargeError
-			if tc.tooBig {
-				if !errors.As(err, &tl) || tl.Limit != 1<<10 || !strings.Contains(err.Error(), "1 KB limit") {
-					t.Fatalf("err = %v, want the 1 KB limit", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(m.Raw) != tc.wantLen || m.Size != int64(tc.wantLen) || m.SourceID != ingest.ContentSourceID(tc.raw) {
-				t.Fatalf("got %d bytes, size %d, id %s; want %d bytes with the file's hash", len(m.Raw), m.Size, m.SourceID, tc.wantLen)
-			}
-		})
 	}
 }

@@ -17,12 +17,9 @@ import (
 
 // ImportResult counts what an import did.
 type ImportResult struct {
-	Fetched    int
-	Stored     int
-	Duplicates int
-	Runs       int // mails that became runs of known jobs
-	Unparsed   int
-	Rounds     int
+	Tally   // what became of the fetched messages
+	Fetched int
+	Rounds  int
 	// NotDownloaded counts messages that could not be downloaded; they stay in the
 	// mailbox for the next import. FirstFailure says why the first of them failed.
 	NotDownloaded int
@@ -122,20 +119,9 @@ func (im *Importer) Import(ctx context.Context, src mail.Source, lockKey string,
 		ids := make([]string, 0, len(stored))
 		for _, s := range stored {
 			ids = append(ids, s.SourceID)
-			res.Fetched++
-			switch {
-			case s.Duplicate:
-				res.Duplicates++
-			default:
-				res.Stored++
-				if s.RunID != 0 {
-					res.Runs++
-				}
-				if !s.Parsed {
-					res.Unparsed++
-				}
-			}
 		}
+		res.Fetched += len(stored)
+		res.Add(stored)
 		if err := src.MarkProcessed(ctx, ids); err != nil {
 			// Stored already: the next import finds them again and only marks them.
 			return res, fmt.Errorf("ingest: mark processed at %s: %w", src.Name(), err)

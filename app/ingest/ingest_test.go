@@ -84,7 +84,7 @@ func TestStoreIsIdempotent(t *testing.T) {
 	// The same mail through another path (an upload: another source id) is recognised
 	// by Message-ID and size.
 	other := reportMail(1, "Success", "A")
-	other.SourceID = ingest.ContentSourceID(other.Raw)
+	other.SourceID = mail.ContentSourceID(other.Raw)
 	if out, _ := ingest.StoreBatch(ctx, d.Bun, registry, db.SourceUpload, []mail.Message{other}, time.Now()); !out[0].Duplicate || out[0].MailID != first[0].MailID {
 		t.Fatalf("upload of an imported mail: %+v", out)
 	}

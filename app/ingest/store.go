@@ -3,8 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -40,13 +38,6 @@ const maxBody = 4 << 20
 
 // maxBatchBytes bounds the raw MIME sent in one INSERT; larger batches are split.
 const maxBatchBytes = 16 << 20
-
-// ContentSourceID is the source id of an uploaded or CLI-imported file: its SHA-256, so
-// the same file is stored once however often it is uploaded.
-func ContentSourceID(raw []byte) string {
-	sum := sha256.Sum256(raw)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
 
 // StoreBatch decodes, parses and stores messages from one source, then processes
 // those that belong to known jobs — each chunk in one transaction, so a crash leaves
@@ -283,7 +274,7 @@ func existingIDs(ctx context.Context, tx bun.IDB, source string, rows []db.MailM
 func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Time) prepared {
 	sid := m.SourceID
 	if sid == "" {
-		sid = ContentSourceID(m.Raw)
+		sid = bcmail.ContentSourceID(m.Raw)
 	}
 	size := m.Size
 	if size < int64(len(m.Raw)) {

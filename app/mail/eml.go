@@ -1,4 +1,4 @@
-package ingest
+package mail
 
 import (
 	"bufio"
@@ -9,49 +9,66 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	bcmail "github.com/backupchecks/backupchecks/app/mail"
 )
+
+// ContentSourceID is the source id of an uploaded or CLI-imported file: its SHA-256, so
+// the same file is stored once however often it is uploaded.
+func ContentSourceID(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
 
 // TooLargeError refuses an uploaded or CLI-imported file over the size limit: unlike a
 // mailbox, which must be emptied, a file can be refused, so that no stored mail is cut.
 type TooLargeError struct {
+	Size  int64 // the file's size as its holder told it; 0 if unknown
 	Limit int64 // bytes
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("larger than the %s limit per mail", bcmail.FormatSize(e.Limit))
+	return fmt.Sprintf("larger than the %s limit per mail", FormatSize(e.Limit))
 }
 
-// ErrNotMail refuses an uploaded or CLI-imported file that is not a mail at all (a PDF,
-// a note): it does not begin with a mail's header. A mailbox's messages are never
+// ErrNotMailFile refuses an uploaded or CLI-imported file that is not a mail at all (a
+// PDF, a note): it does not begin with a mail's header. A mailbox's messages are never
 // refused: a mailbox must be emptied, and what it holds is a mail however broken.
-var ErrNotMail = errors.New("not a mail: it does not begin with a mail's header (From:, Subject:, Date: …); save the report from the mail program as an .eml file, headers and body")
+var ErrNotMailFile = errors.New("not a mail: it does not begin with a mail's header (From:, Subject:, Date: …); save the report from the mail program as an .eml file, headers and body")
 
-// ReadEML reads one .eml file (an upload or a CLI import) through the reducer as it
-// streams in, hashing it on the way for its source id (ContentSourceID). A file larger
-// than lim.MaxMessage is refused with a *TooLargeError, after reading at most one byte
-// more than the limit; a file that is no mail at all with ErrNotMail. An empty file is
-// a Message with no content, stored as such, and so is a mail that is merely broken.
-func ReadEML(r io.Reader, lim bcmail.Limits) (bcmail.Message, error) {
+// ReadFile reads one .eml file — an upload or a CLI import — into a Message, through
+// the reducer as it streams in, hashing it on the way for its source id
+// (ContentSourceID). size is the file's size as its holder tells it (0 if unknown): a
+// file over lim.MaxMessage is refused with a *TooLargeError before open is called, or
+// else after reading at most one byte more than the limit. A file that is no mail at
+// all is refused with ErrNotMailFile. An empty file is a Message with no content,
+// stored as such, and so is a mail that is merely broken. Other errors are open's or
+// the read's, as they are.
+func ReadFile(open func() (io.ReadCloser, error), size int64, lim Limits) (Message, error) {
 	lim = lim.OrDefault()
-	h := sha256.New()
-	red, err := bcmail.Reduce(io.TeeReader(io.LimitReader(r, lim.MaxMessage+1), h), lim)
+	if size > lim.MaxMessage {
+		return Message{}, &TooLargeError{Size: size, Limit: lim.MaxMessage}
+	}
+	f, err := open()
 	if err != nil {
-		return bcmail.Message{}, err
+		return Message{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	red, err := Reduce(io.TeeReader(io.LimitReader(f, lim.MaxMessage+1), h), lim)
+	if err != nil {
+		return Message{}, err
 	}
 	if red.Size > lim.MaxMessage || red.Truncated {
-		return bcmail.Message{}, &TooLargeError{Limit: lim.MaxMessage}
+		return Message{}, &TooLargeError{Size: size, Limit: lim.MaxMessage}
 	}
 	if !looksLikeMail(red.Raw) {
-		return bcmail.Message{}, ErrNotMail
+		return Message{}, ErrNotMailFile
 	}
-	return bcmail.Message{SourceID: "sha256:" + hex.EncodeToString(h.Sum(nil)), Raw: red.Raw, Size: red.Size,
+	return Message{SourceID: "sha256:" + hex.EncodeToString(h.Sum(nil)), Raw: red.Raw, Size: red.Size,
 		Skipped: red.Skipped}, nil
 }
 
 // mailHeaderNames are header fields of which one, among the lines a file begins with,
-// makes it a mail (compare mail.Decode, which stores such a file however broken).
+// makes it a mail (compare Decode, which stores such a file however broken).
 var mailHeaderNames = map[string]bool{
 	"from": true, "to": true, "cc": true, "subject": true, "date": true, "message-id": true, "mime-version": true,
 	"content-type": true, "received": true, "return-path": true, "reply-to": true, "sender": true,
