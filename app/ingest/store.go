@@ -322,7 +322,7 @@ func Prepare(reg *parsers.Registry, source string, m bcmail.Message, now time.Ti
 		return prepared{row: row, inline: inlineParts(dec)}
 	}
 
-	res := reg.Parse(dec.ParserMail(row.ReceivedAt))
+	res := reg.Parse(parserMail(dec, row.ReceivedAt))
 	p := prepared{row: row, inline: inlineParts(dec)}
 	applyResult(&p.row, res, now)
 	if res.Run != nil {

@@ -25,5 +25,5 @@ func TryParsers(reg *parsers.Registry, raw []byte, now time.Time) Trial {
 	if received.IsZero() {
 		received = now
 	}
-	return Trial{From: dec.From, Subject: dec.Subject, Result: reg.Parse(dec.ParserMail(received))}
+	return Trial{From: dec.From, Subject: dec.Subject, Result: reg.Parse(parserMail(dec, received))}
 }

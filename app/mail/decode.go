@@ -14,8 +14,6 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 	"golang.org/x/text/encoding/charmap"
-
-	"github.com/backupchecks/backupchecks/app/parsers"
 )
 
 // Decoded is a stored mail's MIME decoded for display and parsing. Every string is valid
@@ -31,12 +29,20 @@ type Decoded struct {
 	HTML      string    // text/html body, not sanitised; empty if the mail has none
 	// Attachments are the non-body parts (files, forwarded messages, inline non-image
 	// parts), for parsers that read a report from an attachment.
-	Attachments []parsers.Attachment
+	Attachments []Attachment
 	Inline      []InlinePart // images with a Content-ID, for cid: URLs in HTML
 	Errors      []string     // what the MIME decoder could not read cleanly (not fatal)
 
 	// DateZoneUnknown: the Date header's offset is "-0000", "local zone unknown".
 	DateZoneUnknown bool
+}
+
+// Attachment is a non-body part of a mail (a file, a forwarded message, an inline part
+// that is no image), as the mail declares it.
+type Attachment struct {
+	Filename    string
+	ContentType string // as the mail declares it
+	Data        []byte
 }
 
 // InlinePart is an image the HTML body can refer to with a cid: URL.
@@ -173,7 +179,7 @@ func (d *Decoded) collectParts(env *enmime.Envelope) {
 			if isBodyPart(p) {
 				continue
 			}
-			d.Attachments = append(d.Attachments, parsers.Attachment{
+			d.Attachments = append(d.Attachments, Attachment{
 				Filename: filename, ContentType: p.ContentType, Data: p.Content,
 			})
 		}
@@ -217,24 +223,6 @@ func visibleRunes(s string) int {
 		}
 	}
 	return n
-}
-
-// ParserMail is what the parsers see of the mail. received is when the mailbox got it;
-// when zero, the Date header stands in.
-func (d *Decoded) ParserMail(received time.Time) *parsers.Mail {
-	if received.IsZero() {
-		received = d.Date
-	}
-	return &parsers.Mail{
-		From:            d.From,
-		Subject:         d.Subject,
-		Text:            d.Text,
-		HTML:            d.HTML,
-		Received:        received,
-		Date:            d.Date,
-		DateZoneUnknown: d.DateZoneUnknown,
-		Attachments:     d.Attachments,
-	}
 }
 
 // mailHeaders are header fields of which at least one makes input a mail.

@@ -303,21 +303,6 @@ func TestDecodeRandomBytes(t *testing.T) {
 	}
 }
 
-func TestParserMail(t *testing.T) {
-	d, err := Decode(fixtures(t)["pdf-attachment.eml"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := d.ParserMail(time.Time{}); !m.Received.Equal(d.Date) || m.From != "reports@example.com" ||
-		m.Subject != d.Subject || m.Text != d.Text || len(m.Attachments) != 1 {
-		t.Errorf("ParserMail(zero) = %+v", m)
-	}
-	at := time.Date(2025, 10, 12, 7, 1, 0, 0, time.UTC)
-	if m := d.ParserMail(at); !m.Received.Equal(at) {
-		t.Errorf("Received = %v, want %v", m.Received, at)
-	}
-}
-
 func TestParseDate(t *testing.T) {
 	for in, want := range map[string]string{
 		"Fri, 05 Dec 2025 01:07:19 +0100":      "2025-12-05T01:07:19+01:00",
@@ -350,7 +335,7 @@ func TestDateZoneUnknown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.DateZoneUnknown != want || d.ParserMail(time.Time{}).DateZoneUnknown != want {
+		if d.DateZoneUnknown != want {
 			t.Errorf("Date %q: DateZoneUnknown = %v, want %v", in, d.DateZoneUnknown, want)
 		}
 	}

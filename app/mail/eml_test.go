@@ -40,7 +40,7 @@ func TestReadFile(t *testing.T) {
 			m, err := mail.ReadFile(open, 0, lim)
 			if tc.notMail {
 				if !errors.Is(err, mail.ErrNotMailFile) {
-					t.Fatalf("err = %v, want ErrNotMail", err)
+					t.Fatalf("err = %v, want ErrNotMailFile", err)
 				}
 				return
 			}

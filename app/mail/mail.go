@@ -1,6 +1,9 @@
-// Package mail holds what every mail source shares: the Message a source hands
-// over, the Source interface (Graph, IMAP), size limits with the streaming reducer that
-// enforces them, MIME decoding (enmime) and HTML sanitising for display.
+// Package mail holds what every mail source shares: the Message a source hands over,
+// the Source interface (Graph and IMAP in the packages below, built from the settings
+// by mailbox), .eml files read into Messages (uploads, the CLI), size limits with the
+// streaming reducer that enforces them, MIME decoding (enmime) and HTML sanitising for
+// display. It knows no parser: app/ingest gives the parsers what they read of a
+// Decoded mail.
 package mail
 
 import (
