@@ -8,9 +8,11 @@
 // overrides → the jobs' summaries (app/review) → open tickets and remarks → live views.
 //
 // Mail is the first source: StoreBatch stores and parses the messages of a mailbox, an
-// upload or the CLI (store.go), ProcessMails turns those of known jobs into Reports
-// (this file), Importer pulls a mailbox in rounds, and Reparse runs the parsers again.
-// Everything is set-based SQL in the caller's transaction.
+// upload or the CLI (store.go; Tally counts what became of them), ProcessMails turns
+// those of known jobs into Reports (this file), Importer pulls a mail.Source in rounds,
+// and Reparse runs the parsers again. How a mailbox is built is app/mail/mailbox's
+// business, MIME is app/mail's; this package gives the parsers what they read of a
+// decoded mail (parserMail). Everything is set-based SQL in the caller's transaction.
 package ingest
 
 import (
@@ -27,10 +29,10 @@ import (
 // ProcessedRun is a run created from a mail, or (Duplicate) a mail that was a copy of
 // a report already a run of its job, linked to that run's job without a run of its own.
 type ProcessedRun struct {
-	RunID     int64 `bun:"run_id"`
-	JobID     int64 `bun:"job_id"`
-	MailID    int64 `bun:"mail_id"`
-	Duplicate bool  `bun:"-"`
+	RunID     int64
+	JobID     int64
+	MailID    int64
+	Duplicate bool
 }
 
 // mailReport is a mail ProcessMails turns into a Report.

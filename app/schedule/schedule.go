@@ -1,5 +1,6 @@
 // Package schedule learns each job's schedule from its runs, says when a run is
-// expected, and creates Missed runs for expected runs that never came.
+// expected, and creates Missed runs for expected runs that never came (a source of
+// runs like any other: after creating them it calls ingest.RunsCreated).
 //
 // A schedule lives in jobs.learned_schedule (what Learn found) and jobs.manual_schedule
 // (what an admin set) as the JSON form of Schedule. All times of day are wall-clock
