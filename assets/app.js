@@ -392,4 +392,22 @@
       viaTextarea();
     }
   });
+
+  // ------------------------------------------------------------------------------
+  // Settings → Imports (issue 12): only the chosen mail source's fields are shown.
+  // ------------------------------------------------------------------------------
+
+  // A form with data-source-switch="NAME" shows, of its [data-source-fields="VALUE"]
+  // parts, the one of the radio NAME that is checked; the others are hidden, not
+  // removed, so their values are kept and still submitted. A part with an error
+  // (data-source-errors) stays shown until it is corrected.
+  document.addEventListener("change", function (e) {
+    var radio = e.target;
+    if (!radio || radio.type !== "radio" || !radio.checked || !radio.closest) return;
+    var form = radio.closest("[data-source-switch]");
+    if (!form || form.getAttribute("data-source-switch") !== radio.name) return;
+    form.querySelectorAll("[data-source-fields]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-source-fields") !== radio.value && !part.hasAttribute("data-source-errors");
+    });
+  });
 })();
