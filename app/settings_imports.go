@@ -58,8 +58,9 @@ func (a *App) settingsImportsEdit(c *fiber.Ctx) error {
 		settingsview.ImportsEdit(a.view(c), f))
 }
 
-func (a *App) settingsImportsSave(c *fiber.Ctx) error {
-	in := settings.ImportsInput{
+// importsInput reads the Imports edit form.
+func importsInput(c *fiber.Ctx) settings.ImportsInput {
+	return settings.ImportsInput{
 		Source: c.FormValue("mail_source"), Enabled: c.FormValue("mail_import_enabled") == "on",
 		IntervalMinutes: c.FormValue("mail_import_interval_minutes"), BatchSize: c.FormValue("mail_import_batch_size"),
 		GraphTenantID: c.FormValue("graph_tenant_id"), GraphClientID: c.FormValue("graph_client_id"),
@@ -69,16 +70,25 @@ func (a *App) settingsImportsSave(c *fiber.Ctx) error {
 		IMAPUsername: c.FormValue("imap_username"), IMAPPassword: c.FormValue("imap_password"),
 		IMAPFolder: c.FormValue("imap_folder"), IMAPProcessedFolder: c.FormValue("imap_processed_folder"),
 	}
+}
+
+// importsFormAgain is the edit form showing the values as submitted with errs beside
+// them; secrets only as set or not in cur, the stored settings.
+func importsFormAgain(in settings.ImportsInput, cur *db.SystemSettings, errs map[string]string) settingsview.ImportsForm {
+	return settingsview.ImportsForm{Errors: errs, Imports: settingsview.Imports{
+		Source: in.Source, Enabled: in.Enabled, IntervalMinutes: in.IntervalMinutes, BatchSize: in.BatchSize,
+		GraphTenantID: in.GraphTenantID, GraphClientID: in.GraphClientID, GraphSecretSet: len(cur.GraphClientSecret) > 0,
+		GraphMailbox: in.GraphMailbox, GraphSourceFolder: in.GraphSourceFolder, GraphProcessedFolder: in.GraphProcessedFolder,
+		IMAPHost: in.IMAPHost, IMAPPort: in.IMAPPort, IMAPSecurity: in.IMAPSecurity, IMAPUsername: in.IMAPUsername,
+		IMAPPasswordSet: len(cur.IMAPPassword) > 0, IMAPFolder: in.IMAPFolder, IMAPProcessedFolder: in.IMAPProcessedFolder,
+	}}
+}
+
+func (a *App) settingsImportsSave(c *fiber.Ctx) error {
+	in := importsInput(c)
 	saved, err := settings.UpdateImports(c.UserContext(), a.db.Bun, a.keys, a.actor(c), in)
 	if errs, ok := validation.As(err); ok {
-		cur := state(c).settings
-		f := settingsview.ImportsForm{Errors: errs, Imports: settingsview.Imports{
-			Source: in.Source, Enabled: in.Enabled, IntervalMinutes: in.IntervalMinutes, BatchSize: in.BatchSize,
-			GraphTenantID: in.GraphTenantID, GraphClientID: in.GraphClientID, GraphSecretSet: len(cur.GraphClientSecret) > 0,
-			GraphMailbox: in.GraphMailbox, GraphSourceFolder: in.GraphSourceFolder, GraphProcessedFolder: in.GraphProcessedFolder,
-			IMAPHost: in.IMAPHost, IMAPPort: in.IMAPPort, IMAPSecurity: in.IMAPSecurity, IMAPUsername: in.IMAPUsername,
-			IMAPPasswordSet: len(cur.IMAPPassword) > 0, IMAPFolder: in.IMAPFolder, IMAPProcessedFolder: in.IMAPProcessedFolder,
-		}}
+		f := importsFormAgain(in, state(c).settings, errs)
 		return a.renderFragment(c, fiber.StatusUnprocessableEntity, settingsview.ImportsEdit(a.view(c), f))
 	}
 	if err != nil {
@@ -88,26 +98,51 @@ func (a *App) settingsImportsSave(c *fiber.Ctx) error {
 	return a.renderFragment(c, fiber.StatusOK, settingsview.ImportsView(a.view(c), importsModel(saved)), success("Import settings saved."))
 }
 
-// settingsImportsTest connects with the saved settings and shows what it finds.
+// settingsImportsTest connects and shows what it finds: with the values in the edit
+// form when it sends them (test=form; a secret left empty is the stored one), else with
+// the saved settings. Nothing is saved. Typed values that cannot be tested show the
+// form again with the reasons beside the fields.
 func (a *App) settingsImportsTest(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 45*time.Second)
-	defer cancel()
-	fail := func(err error) error {
-		return a.renderFragment(c, fiber.StatusOK, settingsview.TestResult(nil, "", 0, "", "", err.Error()))
+	typed := c.FormValue("test") == "form"
+	var im settings.Imports
+	var err error
+	if typed {
+		in := importsInput(c)
+		im, err = settings.ImportsFromInput(state(c).settings, a.keys, in)
+		if errs, ok := validation.As(err); ok {
+			f := importsFormAgain(in, state(c).settings, errs)
+			f.NotTested = "Correct the marked fields, then test again."
+			retarget(c, "#settings-imports", "outerHTML")
+			return a.renderFragment(c, fiber.StatusUnprocessableEntity, settingsview.ImportsEdit(a.view(c), f))
+		}
+	} else {
+		im, err = settings.ImportsFrom(state(c).settings, a.keys)
 	}
-	im, err := settings.ImportsFrom(state(c).settings, a.keys)
+	t := settingsview.ConnectionTest{Typed: typed}
+	if err == nil {
+		t, err = a.checkImports(c.UserContext(), im, typed)
+	}
 	if err != nil {
-		return fail(err)
+		t.Err = err.Error()
 	}
+	return a.renderFragment(c, fiber.StatusOK, settingsview.TestResult(t))
+}
+
+// checkImports connects to the mail source of im and reports what it finds there.
+func (a *App) checkImports(ctx context.Context, im settings.Imports, typed bool) (settingsview.ConnectionTest, error) {
+	t := settingsview.ConnectionTest{Typed: typed}
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
 	src, _, err := mailbox.FromSettings(im, a.sourceOptions())
 	if err != nil {
-		return fail(err)
+		return t, err
 	}
 	res, err := src.Check(ctx)
 	if err != nil {
-		return fail(err)
+		return t, err
 	}
-	return a.renderFragment(c, fiber.StatusOK, settingsview.TestResult(res.Folders, res.SourceFolder, res.Waiting, res.ProcessedInto, res.ServerDetails, ""))
+	t.Folders, t.SourceFolder, t.Waiting, t.ProcessedInto, t.Details = res.Folders, res.SourceFolder, res.Waiting, res.ProcessedInto, res.ServerDetails
+	return t, nil
 }
 
 // settingsImportsRun starts "Import now" and shows its progress.

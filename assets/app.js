@@ -392,4 +392,43 @@
       viaTextarea();
     }
   });
+
+  // ------------------------------------------------------------------------------
+  // Settings → Imports (issue 12): only the chosen mail source's fields are shown, and
+  // secret fields kept across a re-rendered form show its current errors.
+  // ------------------------------------------------------------------------------
+
+  // A form with data-source-switch="NAME" shows, of its [data-source-fields="VALUE"]
+  // parts, the one of the radio NAME that is checked; the others are hidden, not
+  // removed, so their values are kept and still submitted. A part with an error
+  // (data-source-errors) stays shown until it is corrected.
+  document.addEventListener("change", function (e) {
+    var radio = e.target;
+    if (!radio || radio.type !== "radio" || !radio.checked || !radio.closest) return;
+    var form = radio.closest("[data-source-switch]");
+    if (!form || form.getAttribute("data-source-switch") !== radio.name) return;
+    form.querySelectorAll("[data-source-fields]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-source-fields") !== radio.value && !part.hasAttribute("data-source-errors");
+    });
+  });
+
+  // A secret input (hx-preserve) is the one the user typed into, not the one the server
+  // sent with the re-rendered form; it takes the error state of its wrapper
+  // (data-secret-field, data-invalid when the server refused it), which an edit clears.
+  document.addEventListener("input", function (e) {
+    var field = e.target.closest && e.target.closest("[data-secret-field]");
+    if (field) field.removeAttribute("data-invalid");
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var root = e.detail && e.detail.elt && e.detail.elt.querySelectorAll ? e.detail.elt : document;
+    root.querySelectorAll("[data-secret-field]").forEach(function (field) {
+      var input = field.querySelector("input");
+      var error = field.querySelector(".invalid-feedback");
+      if (!input) return;
+      var invalid = field.hasAttribute("data-invalid");
+      input.classList.toggle("is-invalid", invalid);
+      if (invalid) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+      if (invalid && error) input.setAttribute("aria-describedby", error.id); else input.removeAttribute("aria-describedby");
+    });
+  });
 })();

@@ -66,8 +66,9 @@ func Generate(ctx context.Context, idb bun.IDB, o Options) (Result, error) {
 			JOIN v ON v.k = g % 8
 			CROSS JOIN LATERAL (SELECT lpad(((18 + g % 10) % 24)::text, 2, '0') || ':' || lpad(((g * 7) % 12 * 5)::text, 2, '0') AS hhmm) t
 			ON CONFLICT DO NOTHING`, []any{o.Now, o.Days, o.Jobs}, &res.Jobs},
-		// One run per expected day; about 1% never came (left for missed-run generation).
-		// Runs older than two days are reviewed, as an MSP's history would be.
+		// One run per expected slot up to Now (today's too, as a real installation has
+		// the night's runs in the morning); about 1% never came (left for missed-run
+		// generation). Runs older than two days are reviewed, as an MSP's history would be.
 		{"runs", `
 			INSERT INTO job_runs (job_id, status, source_type, external_id, run_at, started_at, ended_at, message, reviewed_at)
 			SELECT j.id,
@@ -76,13 +77,14 @@ func Generate(ctx context.Context, idb bun.IDB, o Options) (Result, error) {
 			       CASE WHEN h >= 96 THEN 'Seed failure: target unreachable' END,
 			       CASE WHEN at < ?::timestamptz - interval '2 days' THEN at + interval '10 hours' END
 			FROM jobs j
-			CROSS JOIN generate_series(?::date - ?::int, ?::date - 1, interval '1 day') d
+			CROSS JOIN generate_series(?::date - ?::int, ?::date, interval '1 day') d
 			CROSS JOIN LATERAL (SELECT (d::date + (j.learned_schedule->>'time')::time) AT TIME ZONE ? AS at,
 			                           abs(hashint8(j.id * 100000 + (d::date - date '2000-01-01'))) % 100 AS h) x
 			WHERE j.job_name LIKE 'Seed job %'
 			  AND schedule_runs_on(j.learned_schedule, d::date)
 			  AND abs(hashint8(j.id * 7 + (d::date - date '2000-01-01'))) % 100 <> 0
-			ON CONFLICT DO NOTHING`, []any{o.Now, o.Now, o.Days, o.Now, o.Timezone}, &res.Runs},
+			  AND x.at < ?::timestamptz
+			ON CONFLICT DO NOTHING`, []any{o.Now, o.Now, o.Days, o.Now, o.Timezone, o.Now}, &res.Runs},
 		{"objects", `
 			INSERT INTO customer_objects (customer_id, object_name, object_type)
 			SELECT j.customer_id, format('srv-%s-%s', j.id, k), 'VM'

@@ -125,12 +125,33 @@ func trimAll(ptrs ...*string) {
 	}
 }
 
-// UpdateImports validates and saves the Imports tab, encrypting typed secrets, and
-// audits what changed (secrets masked).
-func UpdateImports(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, actor audit.Actor, in ImportsInput) (*db.SystemSettings, error) {
+// trim removes the spaces around every value but the secrets, which are taken as typed.
+func (in *ImportsInput) trim() {
 	trimAll(&in.Source, &in.IntervalMinutes, &in.BatchSize, &in.GraphTenantID, &in.GraphClientID, &in.GraphMailbox,
 		&in.GraphSourceFolder, &in.GraphProcessedFolder, &in.IMAPHost, &in.IMAPPort, &in.IMAPSecurity,
 		&in.IMAPUsername, &in.IMAPFolder, &in.IMAPProcessedFolder)
+}
+
+// ImportsFromInput returns the import settings as typed into the form, to test a
+// connection with before they are saved: validated as a save would validate them, with
+// an empty secret field standing for the stored secret. Nothing is saved. Values that
+// could not be saved, or no source chosen, come back as validation.Errors.
+func ImportsFromInput(s *db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (Imports, error) {
+	in.trim()
+	next, errs := applyImports(*s, keys, in)
+	if in.Source == MailSourceNone {
+		errs.Add("mail_source", "choose Microsoft 365 (Graph) or IMAP to test its connection")
+	}
+	if err := errs.Err(); err != nil {
+		return Imports{}, err
+	}
+	return ImportsFrom(&next, keys)
+}
+
+// UpdateImports validates and saves the Imports tab, encrypting typed secrets, and
+// audits what changed (secrets masked).
+func UpdateImports(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, actor audit.Actor, in ImportsInput) (*db.SystemSettings, error) {
+	in.trim()
 	var saved *db.SystemSettings
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		old := new(db.SystemSettings)
