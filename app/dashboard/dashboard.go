@@ -22,7 +22,7 @@ type Figures struct {
 
 // Load counts active customers, the jobs the Jobs list shows, mails waiting in the
 // Inbox and runs to review. Runs to review are Run Checks' own figure (review.ToReview), read from the
-// per-job summary kept on write (DESIGN §6), so the two never disagree and it stays
+// per-job summary kept on write (docs/architecture.md §6), so the two never disagree and it stays
 // cheap at millions of runs.
 func Load(ctx context.Context, idb bun.IDB) (Figures, error) {
 	var f Figures

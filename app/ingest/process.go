@@ -1,4 +1,4 @@
-// Package ingest is the common processor every source of runs ends in (DESIGN §1).
+// Package ingest is the common processor every source of runs ends in (docs/architecture.md §1).
 //
 // CreateRuns (report.go) is the source-neutral entry: a source's Reports (a
 // ParsedRun, its identity at the source, what its job is known by) → the job matched,

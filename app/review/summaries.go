@@ -9,7 +9,7 @@ import (
 )
 
 // The job summary (jobs.unreviewed_count, worst_unreviewed_status, last_run_at,
-// last_run_status) is what list pages read instead of aggregating job_runs (DESIGN §6).
+// last_run_status) is what list pages read instead of aggregating job_runs (docs/architecture.md §6).
 // This file is its only writer: a change to runs keeps it in the change's transaction,
 // by adding new runs (AddRunsToSummaries) or by recounting the jobs whose runs changed
 // otherwise (RecountJobSummaries). Both count effective statuses (an override's
