@@ -61,13 +61,8 @@ func (w *MailImportWorker) Work(ctx context.Context, job *river.Job[MailImportAr
 	if err != nil {
 		return err
 	}
-	now := w.Now()
-	if !manual && job.Attempt == 1 {
-		due := s.MailImportEnabled && s.MailSource != settings.MailSourceNone &&
-			(s.MailLastImportAt == nil || !now.Before(s.MailLastImportAt.Add(time.Duration(s.MailImportIntervalMinutes)*time.Minute)))
-		if !due {
-			return nil
-		}
+	if !manual && job.Attempt == 1 && !settings.ImportDue(s, w.Now()) {
+		return nil
 	}
 	res, err := w.importOnce(ctx, s, job.Args.TaskID)
 	if errors.Is(err, ingest.ErrImportRunning) {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/uptrace/bun"
@@ -346,4 +347,19 @@ func intOr(p *int) int {
 		return 0
 	}
 	return *p
+}
+
+// ImportDue reports whether the periodic mail import should run at now: imports are
+// enabled, a mail source is chosen, and either no import has run yet or the interval
+// has passed since the last one (an import exactly at the interval is due). The
+// interval is read from s each time, so a changed interval applies at once.
+func ImportDue(s *db.SystemSettings, now time.Time) bool {
+	if !s.MailImportEnabled || s.MailSource == MailSourceNone {
+		return false
+	}
+	if s.MailLastImportAt == nil {
+		return true
+	}
+	next := s.MailLastImportAt.Add(time.Duration(s.MailImportIntervalMinutes) * time.Minute)
+	return !now.Before(next)
 }
