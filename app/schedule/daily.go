@@ -46,6 +46,15 @@ type DayFilter struct {
 // DaySummary counts the day's jobs per status.
 type DaySummary map[string]int
 
+// dayRunFigures aggregates a job's runs r of a day (grouped by job): real runs, runs
+// stored (missed ones included), the worst effective status, whether an override
+// applied, and the non-success runs not reviewed.
+const dayRunFigures = `count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
+	(array_agg(coalesce(r.overridden_status, r.status)
+	           ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
+	bool_or(r.overridden_status IS NOT NULL) AS overridden,
+	count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed`
+
 // Day lists the jobs expected on local date d (the same jobs and instants as
 // GenerateMissedRuns uses, from the job's creation or its first run, whichever is
 // earlier) and the jobs that had runs that day without being expected, with that day's
@@ -79,12 +88,7 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			-- A slot's runs are those in its window (as for missed runs: from EarlyWindow
 			-- before the expected instant to grace, at least EarlyWindow, after it), so a
 			-- 22:00 job whose run came at 00:30 counts on its own day.
-			SELECT e.job_id,
-			       count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
-			       (array_agg(coalesce(r.overridden_status, r.status)
-			                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
-			       bool_or(r.overridden_status IS NOT NULL) AS overridden,
-			       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
+			SELECT e.job_id, ` + dayRunFigures + `
 			FROM expected e
 			JOIN job_runs r ON r.job_id = e.job_id
 			 AND r.run_at >= e.expected_at - ?::interval
@@ -110,17 +114,11 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 		), unexpected AS (
 			-- Jobs with runs on the day that were not expected then (no schedule learned
 			-- yet, a day off the schedule): a run is never left off its day.
-			SELECT r.job_id,
-			       count(*) FILTER (WHERE r.source_type IS DISTINCT FROM 'missed') AS runs, count(*) AS recorded,
-			       (array_agg(coalesce(r.overridden_status, r.status)
-			                  ORDER BY status_severity(coalesce(r.overridden_status, r.status)) DESC))[1] AS worst,
-			       bool_or(r.overridden_status IS NOT NULL) AS overridden,
-			       count(*) FILTER (WHERE r.reviewed_at IS NULL AND coalesce(r.overridden_status, r.status) NOT IN ('Success', 'Info')) AS unreviewed
+			SELECT r.job_id, ` + dayRunFigures + `
 			FROM job_runs r
 			JOIN jobs j ON j.id = r.job_id
 			WHERE r.run_at >= ?::timestamptz AND r.run_at < ?::timestamptz AND r.superseded_at IS NULL
-			  AND j.active AND j.archived_at IS NULL AND NOT j.informational
-			  AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)
+			  AND ` + watchedJob + `
 			  AND r.job_id NOT IN (SELECT job_id FROM expected_rows)
 			GROUP BY r.job_id
 		), rows AS MATERIALIZED (

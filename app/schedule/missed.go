@@ -55,14 +55,18 @@ const eligibleJobs = `
 	       coalesce(j.schedule_grace_minutes, ?) * interval '1 minute' AS grace
 	FROM jobs j
 	CROSS JOIN LATERAL (SELECT schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked) AS s) e
-	WHERE j.active AND j.archived_at IS NULL AND NOT j.informational
-	  -- Not a join: the planner estimates this filter at a row or two and then joined
-	  -- customers by a scan per job (0.5 s at 10,000 jobs). A hashed list of the few
-	  -- inactive customers cannot go that way.
-	  AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)
+	WHERE ` + watchedJob + `
 	  AND (j.schedule_locked OR j.backup_type NOT ILIKE '%workstation%')
 	  AND e.s->>'kind' IN ('daily', 'weekly', 'monthly_days', 'monthly_nth')
 	  AND e.s->>'time' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'`
+
+// watchedJob is the condition on jobs j for a job whose runs Daily Jobs and missed-run
+// generation look at: active, not archived, not informational, of an active customer.
+// The customer test is not a join: the planner estimates the job filter at a row or two
+// and then joined customers by a scan per job (0.5 s at 10,000 jobs). A hashed list of
+// the few inactive customers cannot go that way.
+const watchedJob = `j.active AND j.archived_at IS NULL AND NOT j.informational
+	  AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)`
 
 // slots is a WITH list ending in slots (job_id, created_at, grace, day, expected_at):
 // the expected slots of the eligible jobs on the local dates from the 2nd to the 3rd
