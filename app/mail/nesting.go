@@ -120,7 +120,7 @@ func (v *viewWriter) entity(depth int) error {
 		v.appendOut([]byte("Content-Type: application/octet-stream" + v.eol +
 			fmt.Sprintf("%s: nested deeper than %d levels%s%s", SkippedHeader, maxNesting, v.eol, v.eol)))
 		if hasBody {
-			v.drain()
+			v.body(false)
 		}
 	case container:
 		own := v.boundaryAt(depth)
@@ -136,7 +136,7 @@ func (v *viewWriter) entity(depth int) error {
 		}
 		v.header(block, ctype)
 		if hasBody {
-			v.copyBody()
+			v.body(true)
 		}
 	}
 	return nil
@@ -212,8 +212,9 @@ func (v *viewWriter) skipEpilogue(me int) {
 	}
 }
 
-// copyBody copies a part's body up to the next boundary of an open multipart.
-func (v *viewWriter) copyBody() {
+// body reads a part's body up to the next boundary of an open multipart, copying it
+// to the output when keep is set (a cut part's body is only read past).
+func (v *viewWriter) body(keep bool) {
 	for {
 		b, start, ok := v.line()
 		if !ok {
@@ -223,20 +224,8 @@ func (v *viewWriter) copyBody() {
 			v.unread(b)
 			return
 		}
-		v.appendOut(b)
-	}
-}
-
-// drain reads a cut part's body up to the next boundary of an open multipart.
-func (v *viewWriter) drain() {
-	for {
-		b, start, ok := v.line()
-		if !ok {
-			return
-		}
-		if d, _ := v.delimiter(b, start); d >= 0 {
-			v.unread(b)
-			return
+		if keep {
+			v.appendOut(b)
 		}
 	}
 }
