@@ -255,18 +255,18 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 		}
 	}
 	if s.GraphTenantID != "" && !guidRE.MatchString(s.GraphTenantID) && !domainRE.MatchString(s.GraphTenantID) {
-		errs.Add("graph_tenant_id", "enter the directory (tenant) ID, a GUID, or the tenant's domain")
+		errs.Add("graph_tenant_id", msgTenantID)
 	}
 	if s.GraphClientID != "" && !guidRE.MatchString(s.GraphClientID) {
-		errs.Add("graph_client_id", "enter the application (client) ID, a GUID")
+		errs.Add("graph_client_id", msgClientID)
 	}
 	if s.GraphMailbox != "" {
 		if a, err := mail.ParseAddress(s.GraphMailbox); err != nil || a.Address != s.GraphMailbox {
-			errs.Add("graph_mailbox", "enter the mailbox's address (UPN), e.g. backups@example.com")
+			errs.Add("graph_mailbox", msgMailbox)
 		}
 	}
 	if s.IMAPHost != "" && strings.ContainsAny(s.IMAPHost, " /:") && net.ParseIP(s.IMAPHost) == nil {
-		errs.Add("imap_host", "enter the IMAP server's host name, e.g. imap.example.com")
+		errs.Add("imap_host", msgIMAPHost)
 	}
 	switch s.IMAPSecurity {
 	case "tls", "starttls":
@@ -282,16 +282,16 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 	switch in.Source {
 	case MailSourceGraph:
 		if s.GraphTenantID == "" {
-			errs.Add("graph_tenant_id", "enter the directory (tenant) ID, a GUID, or the tenant's domain")
+			errs.Add("graph_tenant_id", msgTenantID)
 		}
 		if s.GraphClientID == "" {
-			errs.Add("graph_client_id", "enter the application (client) ID, a GUID")
+			errs.Add("graph_client_id", msgClientID)
 		}
 		if len(s.GraphClientSecret) == 0 {
 			errs.Add("graph_client_secret", "enter the client secret")
 		}
 		if s.GraphMailbox == "" {
-			errs.Add("graph_mailbox", "enter the mailbox's address (UPN), e.g. backups@example.com")
+			errs.Add("graph_mailbox", msgMailbox)
 		}
 		if s.GraphSourceFolder == "" {
 			errs.Add("graph_source_folder", "enter the folder to import from, e.g. Inbox")
@@ -304,7 +304,7 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 		}
 	case MailSourceIMAP:
 		if s.IMAPHost == "" {
-			errs.Add("imap_host", "enter the IMAP server's host name, e.g. imap.example.com")
+			errs.Add("imap_host", msgIMAPHost)
 		}
 		if s.IMAPUsername == "" {
 			errs.Add("imap_username", "enter the IMAP user name")
@@ -321,6 +321,14 @@ func applyImports(s db.SystemSettings, keys *secrets.Keyring, in ImportsInput) (
 	}
 	return s, errs
 }
+
+// The messages beside a field that is missing or malformed (the same for both).
+const (
+	msgTenantID = "enter the directory (tenant) ID, a GUID, or the tenant's domain"
+	msgClientID = "enter the application (client) ID, a GUID"
+	msgMailbox  = "enter the mailbox's address (UPN), e.g. backups@example.com"
+	msgIMAPHost = "enter the IMAP server's host name, e.g. imap.example.com"
+)
 
 // maxSettingLen bounds a text setting: host names, addresses and folder paths are short.
 const maxSettingLen = 255
