@@ -8,7 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backupchecks/backupchecks/components/errorpage"
+	errorpageview "github.com/backupchecks/backupchecks/components/errorpage"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -31,7 +31,7 @@ var errorWords = map[int][2]string{
 }
 
 // describeError turns err into what the person who made the request reads.
-func describeError(err error) errorpage.Error {
+func describeError(err error) errorpageview.Error {
 	status, msg := fiber.StatusInternalServerError, ""
 	var fe *fiber.Error
 	switch {
@@ -53,7 +53,7 @@ func describeError(err error) errorpage.Error {
 	if msg == "" {
 		msg = words[1]
 	}
-	return errorpage.Error{Status: status, Title: words[0], Message: msg}
+	return errorpageview.Error{Status: status, Title: words[0], Message: msg}
 }
 
 // handleError is Fiber's ErrorHandler: a full error page for a navigation, an error
@@ -72,7 +72,7 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		// Errors go to the flash area, whatever the request targeted.
 		c.Set("HX-Retarget", "#flash")
 		c.Set("HX-Reswap", "beforeend")
-		return a.renderFragment(c, e.Status, errorpage.Fragment(a.view(c), e))
+		return a.renderFragment(c, e.Status, errorpageview.Fragment(a.view(c), e))
 	}
-	return a.render(c, e.Status, func(v view.Ctx) templ.Component { return errorpage.Page(v, e) }, nil)
+	return a.render(c, e.Status, func(v view.Ctx) templ.Component { return errorpageview.Page(v, e) }, nil)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/dashboard"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
-	"github.com/backupchecks/backupchecks/components/home"
+	homeview "github.com/backupchecks/backupchecks/components/home"
 	"github.com/backupchecks/backupchecks/components/view"
 )
 
@@ -16,7 +16,7 @@ func (a *App) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := home.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed,
+	d := homeview.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed,
 		ReviewJobs: f.ReviewJobs, SettingsPath: "/settings"}
 	if f.Jobs > 0 {
 		loc := settings.Location(state(c).settings)
@@ -32,8 +32,8 @@ func (a *App) home(c *fiber.Ctx) error {
 			return err
 		}
 		for _, w := range worst {
-			d.Worst = append(d.Worst, home.CustomerWorst{ID: w.CustomerID, Name: w.Name, Worst: w.Worst, Unreviewed: w.Unreviewed})
+			d.Worst = append(d.Worst, homeview.CustomerWorst{ID: w.CustomerID, Name: w.Name, Worst: w.Worst, Unreviewed: w.Unreviewed})
 		}
 	}
-	return a.renderPage(c, func(v view.Ctx) templ.Component { return home.Page(v, d) })
+	return a.renderPage(c, func(v view.Ctx) templ.Component { return homeview.Page(v, d) })
 }

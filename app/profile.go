@@ -6,11 +6,11 @@ import (
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/components/layout"
-	"github.com/backupchecks/backupchecks/components/profile"
+	profileview "github.com/backupchecks/backupchecks/components/profile"
 )
 
 func (a *App) profilePage(c *fiber.Ctx) error {
-	return a.renderPage(c, profile.Page)
+	return a.renderPage(c, profileview.Page)
 }
 
 func (a *App) changePassword(c *fiber.Ctx) error {
@@ -18,12 +18,12 @@ func (a *App) changePassword(c *fiber.Ctx) error {
 		c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password"),
 		state(c).session.TokenHash)
 	if errs, ok := validation.As(err); ok {
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, profile.PasswordForm(a.view(c), errs))
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, profileview.PasswordForm(a.view(c), errs))
 	}
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, profile.PasswordForm(a.view(c), nil), success("Password changed. Your other sessions have ended."))
+	return a.renderFragment(c, fiber.StatusOK, profileview.PasswordForm(a.view(c), nil), success("Password changed. Your other sessions have ended."))
 }
 
 func (a *App) setTheme(c *fiber.Ctx) error {
@@ -36,7 +36,7 @@ func (a *App) setTheme(c *fiber.Ctx) error {
 	}
 	currentUser(c).Theme = theme
 	trigger(c, map[string]any{"themeChanged": map[string]string{"value": theme}})
-	return a.renderFragment(c, fiber.StatusOK, profile.ThemeForm(a.view(c)))
+	return a.renderFragment(c, fiber.StatusOK, profileview.ThemeForm(a.view(c)))
 }
 
 // switchRole changes the active role and returns to the page the user was on.

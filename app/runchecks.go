@@ -19,7 +19,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	"github.com/backupchecks/backupchecks/components/layout"
-	rcview "github.com/backupchecks/backupchecks/components/runchecks"
+	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
@@ -29,8 +29,8 @@ const runChecksPerPage = 25
 
 // runChecksFilter reads the filter from URL values (the page's query string, or the
 // copy a POST carries so the refreshed list keeps it).
-func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, rcview.Filter, string) {
-	f := rcview.Filter{CustomerID: q.Get("customer_id"), Status: q.Get("status"), Software: q.Get("software"),
+func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, runchecksview.Filter, string) {
+	f := runchecksview.Filter{CustomerID: q.Get("customer_id"), Status: q.Get("status"), Software: q.Get("software"),
 		Type: q.Get("type"), Text: q.Get("q"), From: q.Get("from"), To: q.Get("to"),
 		IncludeReviewed: q.Get("include_reviewed") == "on" && currentUser(c).ActiveRole == db.RoleAdmin}
 	qf := review.QueueFilter{Status: f.Status, Software: f.Software, Type: f.Type, Text: f.Text,
@@ -62,23 +62,23 @@ func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, r
 	return qf, f, keep.Encode()
 }
 
-func (a *App) runChecksModel(c *fiber.Ctx, q url.Values) (rcview.Model, error) {
+func (a *App) runChecksModel(c *fiber.Ctx, q url.Values) (runchecksview.Model, error) {
 	qf, f, query := a.runChecksFilter(c, q)
 	groups, total, err := review.Queue(c.UserContext(), a.db.Bun, qf)
 	if err != nil {
-		return rcview.Model{}, err
+		return runchecksview.Model{}, err
 	}
-	m := rcview.Model{Filter: f, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin, Query: query,
+	m := runchecksview.Model{Filter: f, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin, Query: query,
 		Pager: ui.Pager{Page: qf.Page, PerPage: runChecksPerPage, Total: total, BaseURL: "/runchecks?" + query + "&"}}
 	if query == "" {
 		m.Pager.BaseURL = "/runchecks?"
 	}
 	for _, g := range groups {
-		vg := rcview.Group{JobID: g.JobID, CustomerID: g.CustomerID, CustomerName: g.CustomerName, JobName: g.JobName,
+		vg := runchecksview.Group{JobID: g.JobID, CustomerID: g.CustomerID, CustomerName: g.CustomerName, JobName: g.JobName,
 			Software: g.Software, Type: g.Type, Schedule: describe(decodeSchedule(g.Schedule)), Worst: g.Worst,
 			Unreviewed: g.Unreviewed, Ticket: g.Ticket, Tickets: g.Tickets, Remark: g.Remark}
 		for _, r := range g.Runs {
-			vg.Runs = append(vg.Runs, rcview.Run{ID: r.ID, Status: r.Status, Overridden: r.Overridden, Source: r.Source,
+			vg.Runs = append(vg.Runs, runchecksview.Run{ID: r.ID, Status: r.Status, Overridden: r.Overridden, Source: r.Source,
 				RunAt: r.RunAt, Message: r.Message, MailID: r.MailID, Reviewed: r.ReviewedAt != nil})
 		}
 		m.Groups = append(m.Groups, vg)
@@ -97,7 +97,7 @@ func (a *App) runChecksPage(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return rcview.Page(v, m) }, rcview.List(a.view(c), m))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return runchecksview.Page(v, m) }, runchecksview.List(a.view(c), m))
 }
 
 // filterOptions are the Run Checks filter's choices, cached briefly: every operator's
@@ -113,7 +113,7 @@ type filterOptions struct {
 const filterOptionsTTL = time.Minute
 
 // runChecksOptions fills the filter's choices (customers, software, types).
-func (a *App) runChecksOptions(c *fiber.Ctx, m *rcview.Model) error {
+func (a *App) runChecksOptions(c *fiber.Ctx, m *runchecksview.Model) error {
 	o := &a.rcOptions
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -178,7 +178,7 @@ func (a *App) runChecksChange(c *fiber.Ctx, reviewed bool) error {
 	if !reviewed {
 		verb = "back in the queue"
 	}
-	return a.renderFragment(c, fiber.StatusOK, rcview.List(a.view(c), m), success(fmt.Sprintf("%s %s.", ui.Count(n, "run", "runs"), verb)))
+	return a.renderFragment(c, fiber.StatusOK, runchecksview.List(a.view(c), m), success(fmt.Sprintf("%s %s.", ui.Count(n, "run", "runs"), verb)))
 }
 
 // runReviewedFromDialog answers "Mark as reviewed" in a run's dialog: the dialog closes
@@ -266,7 +266,7 @@ func (a *App) runChecksRunFooter(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, rcview.RunFooter(a.view(c), a.runModel(c, d, false)))
+	return a.renderFragment(c, fiber.StatusOK, runchecksview.RunFooter(a.view(c), a.runModel(c, d, false)))
 }
 
 // runView is a run read-only (GET /runs/:id), for every reader: what the run dialog
@@ -280,12 +280,12 @@ func (a *App) runView(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return rcview.RunPage(v, m) }, rcview.RunModal(a.view(c), m))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return runchecksview.RunPage(v, m) }, runchecksview.RunModal(a.view(c), m))
 }
 
 // runModel is the dialog's model from a run's state (enough for its footer); readOnly
 // leaves out every action.
-func (a *App) runModel(c *fiber.Ctx, d *review.RunDetail, readOnly bool) rcview.RunModel {
+func (a *App) runModel(c *fiber.Ctx, d *review.RunDetail, readOnly bool) runchecksview.RunModel {
 	status := d.Status
 	if d.Overridden != "" {
 		status = d.Overridden
@@ -294,7 +294,7 @@ func (a *App) runModel(c *fiber.Ctx, d *review.RunDetail, readOnly bool) rcview.
 	if filter == "" {
 		filter = c.FormValue("filter")
 	}
-	return rcview.RunModel{Run: rcview.Run{ID: d.ID, Status: status, Overridden: d.Overridden != "", Source: d.Source,
+	return runchecksview.RunModel{Run: runchecksview.Run{ID: d.ID, Status: status, Overridden: d.Overridden != "", Source: d.Source,
 		RunAt: d.RunAt, Message: d.Message, MailID: d.MailID, Reviewed: d.ReviewedAt != nil},
 		JobID: d.JobID, JobName: d.JobName, CustomerName: d.CustomerName, Software: d.Software, Type: d.Type,
 		Original: d.Status, StartedAt: d.StartedAt, EndedAt: d.EndedAt, Host: d.Host, Parser: d.Parser,
@@ -305,15 +305,15 @@ func (a *App) runModel(c *fiber.Ctx, d *review.RunDetail, readOnly bool) rcview.
 }
 
 // runDialogModel loads everything the run dialog shows.
-func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (rcview.RunModel, error) {
+func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (runchecksview.RunModel, error) {
 	ctx := c.UserContext()
 	d, err := review.GetRun(ctx, a.db.Bun, id)
 	if err != nil {
-		return rcview.RunModel{}, err
+		return runchecksview.RunModel{}, err
 	}
 	alerts, err := tickets.Alerts(ctx, a.db.Bun, id)
 	if err != nil {
-		return rcview.RunModel{}, err
+		return runchecksview.RunModel{}, err
 	}
 	m := a.runModel(c, d, readOnly)
 	if d.MailHTML != "" && d.MailID != nil {
@@ -322,11 +322,11 @@ func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (rcview.RunM
 		m.Text = d.MailText
 	}
 	for _, o := range d.Objects {
-		m.Objects = append(m.Objects, rcview.RunObject{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
+		m.Objects = append(m.Objects, runchecksview.RunObject{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
 	}
 	if !readOnly {
 		for _, e := range d.Events {
-			m.Events = append(m.Events, rcview.RunEvent{Action: e.Action, Actor: e.ActorName, At: e.At})
+			m.Events = append(m.Events, runchecksview.RunEvent{Action: e.Action, Actor: e.ActorName, At: e.At})
 		}
 	}
 	m.Alerts = alertViews(alerts)
@@ -339,7 +339,7 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes .
 		return err
 	}
 	m.AskOverride = askOverride
-	return a.renderFragment(c, fiber.StatusOK, rcview.RunModal(a.view(c), m), flashes...)
+	return a.renderFragment(c, fiber.StatusOK, runchecksview.RunModal(a.view(c), m), flashes...)
 }
 
 // runChecksAutotaskTicket raises (or reuses) the job's Autotask ticket for a run.

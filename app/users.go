@@ -9,22 +9,22 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/validation"
-	"github.com/backupchecks/backupchecks/components/users"
+	usersview "github.com/backupchecks/backupchecks/components/users"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 )
 
 // userRows makes the table rows of list: who is locked out and, for the user looking,
 // their previous login.
-func (a *App) userRows(c *fiber.Ctx, list ...db.User) ([]users.Row, error) {
+func (a *App) userRows(c *fiber.Ctx, list ...db.User) ([]usersview.Row, error) {
 	ctx, self := c.UserContext(), currentUser(c).ID
 	locked, err := a.throttle.LockedUsers(ctx, a.db.Bun, a.now())
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]users.Row, len(list))
+	rows := make([]usersview.Row, len(list))
 	for i, u := range list {
-		rows[i] = users.Row{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles,
+		rows[i] = usersview.Row{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles,
 			IsActive: u.IsActive, LastLoginAt: u.LastLoginAt, IsSelf: u.ID == self}
 		if until, ok := locked[u.ID]; ok {
 			until = ceilMinute(until)
@@ -45,7 +45,7 @@ func (a *App) userRow(c *fiber.Ctx, u *db.User) (templ.Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	return users.RowView(a.view(c), rows[0]), nil
+	return usersview.RowView(a.view(c), rows[0]), nil
 }
 
 func (a *App) usersPage(c *fiber.Ctx) error {
@@ -57,11 +57,11 @@ func (a *App) usersPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return users.Page(v, rows) }, users.Table(a.view(c), rows))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return usersview.Page(v, rows) }, usersview.Table(a.view(c), rows))
 }
 
 func (a *App) userNewForm(c *fiber.Ctx) error {
-	return a.renderFragment(c, fiber.StatusOK, users.FormModal(a.view(c), users.Form{Roles: []string{db.RoleOperator}}))
+	return a.renderFragment(c, fiber.StatusOK, usersview.FormModal(a.view(c), usersview.Form{Roles: []string{db.RoleOperator}}))
 }
 
 // formRoles reads the checked role boxes.
@@ -78,8 +78,8 @@ func (a *App) userCreate(c *fiber.Ctx) error {
 		Email: c.FormValue("email"), Roles: formRoles(c), Password: c.FormValue("password")}
 	u, err := auth.CreateUser(c.UserContext(), a.db.Bun, a.actor(c), in)
 	if errs, ok := validation.As(err); ok {
-		f := users.Form{Username: in.Username, DisplayName: in.DisplayName, Email: in.Email, Roles: in.Roles, Errors: errs}
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, users.FormModal(a.view(c), f))
+		f := usersview.Form{Username: in.Username, DisplayName: in.DisplayName, Email: in.Email, Roles: in.Roles, Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, usersview.FormModal(a.view(c), f))
 	}
 	if err != nil {
 		return err
@@ -98,8 +98,8 @@ func (a *App) userEditForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := users.Form{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles}
-	return a.renderFragment(c, fiber.StatusOK, users.FormModal(a.view(c), f))
+	f := usersview.Form{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Roles: u.Roles}
+	return a.renderFragment(c, fiber.StatusOK, usersview.FormModal(a.view(c), f))
 }
 
 func (a *App) userUpdate(c *fiber.Ctx) error {
@@ -110,8 +110,8 @@ func (a *App) userUpdate(c *fiber.Ctx) error {
 	ch := auth.UserChanges{DisplayName: c.FormValue("display_name"), Email: c.FormValue("email"), Roles: formRoles(c)}
 	u, err := auth.UpdateUser(c.UserContext(), a.db.Bun, a.actor(c), int64(id), ch)
 	if errs, ok := validation.As(err); ok {
-		f := users.Form{ID: int64(id), DisplayName: ch.DisplayName, Email: ch.Email, Roles: ch.Roles, Errors: errs}
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, users.FormModal(a.view(c), f))
+		f := usersview.Form{ID: int64(id), DisplayName: ch.DisplayName, Email: ch.Email, Roles: ch.Roles, Errors: errs}
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, usersview.FormModal(a.view(c), f))
 	}
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func (a *App) userPasswordForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, users.PasswordModal(a.view(c), u.ID, u.Username, ""))
+	return a.renderFragment(c, fiber.StatusOK, usersview.PasswordModal(a.view(c), u.ID, u.Username, ""))
 }
 
 func (a *App) userPasswordReset(c *fiber.Ctx) error {
@@ -140,7 +140,7 @@ func (a *App) userPasswordReset(c *fiber.Ctx) error {
 	}
 	err = auth.ResetPassword(c.UserContext(), a.db.Bun, a.actor(c), u.ID, c.FormValue("password"))
 	if errs, ok := validation.As(err); ok {
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, users.PasswordModal(a.view(c), u.ID, u.Username, errs["password"]))
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, usersview.PasswordModal(a.view(c), u.ID, u.Username, errs["password"]))
 	}
 	if err != nil {
 		return err

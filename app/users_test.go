@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/auth"
-	"github.com/backupchecks/backupchecks/components/users"
+	usersview "github.com/backupchecks/backupchecks/components/users"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -93,8 +93,8 @@ func TestUsersPageLastLoginAndRoles(t *testing.T) {
 	if r.doc.Find(fmt.Sprintf("#user-%d .user-previous-login", ops.ID)).Length() != 0 {
 		t.Error("another user's previous login shown")
 	}
-	for _, role := range users.AllRoles {
-		if got := r.text(fmt.Sprintf(`#role-descriptions dt[data-role="%s"] + dd`, role)); got != users.RoleDescriptions[role] || got == "" {
+	for _, role := range usersview.AllRoles {
+		if got := r.text(fmt.Sprintf(`#role-descriptions dt[data-role="%s"] + dd`, role)); got != usersview.RoleDescriptions[role] || got == "" {
 			t.Errorf("role %s described as %q", role, got)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/backupchecks/backupchecks/components/ticketspage"
+	ticketsview "github.com/backupchecks/backupchecks/components/tickets"
 	"github.com/backupchecks/backupchecks/components/ui"
 )
 
@@ -103,7 +103,7 @@ type Run struct {
 	ReviewedBy string
 	Superseded bool
 	Objects    int
-	Alerts     []ticketspage.Alert // its tickets and remarks: linked to it, or open on its scope
+	Alerts     []ticketsview.Alert // its tickets and remarks: linked to it, or open on its scope
 }
 
 // Day is one cell of the heat strip.

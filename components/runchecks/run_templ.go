@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 	"github.com/backupchecks/backupchecks/components/layout"
-	"github.com/backupchecks/backupchecks/components/ticketspage"
+	ticketsview "github.com/backupchecks/backupchecks/components/tickets"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 	"time"
@@ -46,7 +46,7 @@ type RunModel struct {
 	MarkedBy      string
 	MarkedAt      *time.Time
 
-	Alerts []ticketspage.Alert // the run's tickets and remarks
+	Alerts []ticketsview.Alert // the run's tickets and remarks
 
 	Autotask       bool   // the Autotask integration is enabled
 	AutotaskTicket string // the run's Autotask ticket number, "" when none
@@ -258,7 +258,7 @@ func runBody(v view.Ctx, m RunModel) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = ticketspage.Alerts(m.Alerts).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ticketsview.Alerts(m.Alerts).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

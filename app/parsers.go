@@ -11,18 +11,18 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/settings"
-	"github.com/backupchecks/backupchecks/components/parserspage"
+	parsersview "github.com/backupchecks/backupchecks/components/parsers"
 	"github.com/backupchecks/backupchecks/components/view"
 )
 
 func (a *App) parsersPage(c *fiber.Ctx) error {
-	var ps []parserspage.Parser
+	var ps []parsersview.Parser
 	for _, p := range a.registry.Parsers() {
 		i := p.Info()
-		ps = append(ps, parserspage.Parser{Name: i.Name, Software: i.BackupSoftware, Types: i.BackupTypes, Match: i.Match,
+		ps = append(ps, parsersview.Parser{Name: i.Name, Software: i.BackupSoftware, Types: i.BackupTypes, Match: i.Match,
 			Order: i.Order, Enabled: i.Enabled, Informational: i.Informational, Generic: i.Generic, Examples: i.Examples})
 	}
-	return a.renderPage(c, func(v view.Ctx) templ.Component { return parserspage.Page(v, ps) })
+	return a.renderPage(c, func(v view.Ctx) templ.Component { return parsersview.Page(v, ps) })
 }
 
 // parserPlayground runs the registry over a pasted or uploaded mail; nothing is stored.
@@ -39,29 +39,29 @@ func (a *App) parserPlayground(c *fiber.Ctx) error {
 		}
 	}
 	if strings.TrimSpace(string(raw)) == "" {
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, parserspage.InputError("Paste a mail or choose an .eml file."))
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, parsersview.InputError("Paste a mail or choose an .eml file."))
 	}
 	raw, whole := mailSource(raw)
 	if !whole {
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, parserspage.InputError(
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, parsersview.InputError(
 			"This is only the body of a mail: the parsers also read its headers (From, Subject, Date). "+
 				"Paste the whole message source, or save the mail as an .eml file and upload it."))
 	}
 	// A pasted mail has the browser's line endings; MIME wants CRLF but decodes LF too.
 	tr := ingest.TryParsers(a.registry.In(settings.Location(state(c).settings)), raw, a.now())
-	r := parserspage.Result{From: tr.From, Subject: tr.Subject, Parser: tr.Result.Parser, Error: tr.Result.Error}
+	r := parsersview.Result{From: tr.From, Subject: tr.Subject, Parser: tr.Result.Parser, Error: tr.Result.Error}
 	for _, t := range tr.Result.Tried {
-		r.Tried = append(r.Tried, parserspage.Attempt{Parser: t.Parser, Matched: t.Matched, Error: t.Error})
+		r.Tried = append(r.Tried, parsersview.Attempt{Parser: t.Parser, Matched: t.Matched, Error: t.Error})
 	}
 	if run := tr.Result.Run; run != nil {
 		r.Parsed = true
 		r.Software, r.Type, r.JobName, r.Status = run.BackupSoftware, run.BackupType, run.JobName, run.Status
 		r.StartedAt, r.EndedAt, r.Host, r.Message, r.Informational = run.StartedAt, run.EndedAt, run.Host, run.Message, run.Informational
 		for _, o := range run.Objects {
-			r.Objects = append(r.Objects, parserspage.Object{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
+			r.Objects = append(r.Objects, parsersview.Object{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
 		}
 	}
-	return a.renderFragment(c, fiber.StatusOK, parserspage.ResultView(a.view(c), r))
+	return a.renderFragment(c, fiber.StatusOK, parsersview.ResultView(a.view(c), r))
 }
 
 // mailHeaders are header fields every report mail has; a paste that starts with none of

@@ -10,7 +10,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/settings"
-	"github.com/backupchecks/backupchecks/components/authpages"
+	authview "github.com/backupchecks/backupchecks/components/auth"
 	"github.com/backupchecks/backupchecks/components/view"
 )
 
@@ -18,7 +18,7 @@ func (a *App) loginPage(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return a.renderLogin(c, fiber.StatusOK, authpages.Login{Next: formNext(c.Query("next"))})
+	return a.renderLogin(c, fiber.StatusOK, authview.Login{Next: formNext(c.Query("next"))})
 }
 
 // formNext is the next the login form carries on: only a safe one, so the form never
@@ -30,16 +30,16 @@ func formNext(next string) string {
 	return next
 }
 
-func (a *App) renderLogin(c *fiber.Ctx, status int, m authpages.Login) error {
+func (a *App) renderLogin(c *fiber.Ctx, status int, m authview.Login) error {
 	if state(c).settings.LoginCaptchaEnabled {
 		cp := auth.NewCaptcha(a.keys, a.now())
 		m.CaptchaQuestion, m.CaptchaToken = cp.Question, cp.Token
 	}
-	return a.render(c, status, func(v view.Ctx) templ.Component { return authpages.LoginPage(v, m) }, nil)
+	return a.render(c, status, func(v view.Ctx) templ.Component { return authview.LoginPage(v, m) }, nil)
 }
 
 func (a *App) login(c *fiber.Ctx) error {
-	m := authpages.Login{Username: c.FormValue("username"), Next: formNext(c.FormValue("next"))}
+	m := authview.Login{Username: c.FormValue("username"), Next: formNext(c.FormValue("next"))}
 	if state(c).settings.LoginCaptchaEnabled &&
 		!auth.CheckCaptcha(a.keys, c.FormValue("captcha_token"), c.FormValue("captcha_answer"), a.now()) {
 		m.CaptchaError = "wrong answer or the question expired; try the new one"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/validation"
-	"github.com/backupchecks/backupchecks/components/authpages"
+	authview "github.com/backupchecks/backupchecks/components/auth"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -31,7 +31,7 @@ func (a *App) setupPage(c *fiber.Ctx) error {
 	} else if gone {
 		return fiber.ErrNotFound
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return authpages.SetupPage(v, authpages.Setup{}) }, nil)
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return authview.SetupPage(v, authview.Setup{}) }, nil)
 }
 
 func (a *App) setup(c *fiber.Ctx) error {
@@ -40,7 +40,7 @@ func (a *App) setup(c *fiber.Ctx) error {
 	} else if gone {
 		return fiber.ErrNotFound
 	}
-	m := authpages.Setup{Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"), Email: c.FormValue("email")}
+	m := authview.Setup{Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"), Email: c.FormValue("email")}
 	password := c.FormValue("password")
 	var errs validation.Errors
 	if password != c.FormValue("confirm_password") {
@@ -64,7 +64,7 @@ func (a *App) setup(c *fiber.Ctx) error {
 	}
 	if errs != nil {
 		m.Errors = errs
-		return a.render(c, fiber.StatusUnprocessableEntity, func(v view.Ctx) templ.Component { return authpages.SetupPage(v, m) }, nil)
+		return a.render(c, fiber.StatusUnprocessableEntity, func(v view.Ctx) templ.Component { return authview.SetupPage(v, m) }, nil)
 	}
 	a.setupDone.Store(true)
 	token, err := auth.CreateSession(c.UserContext(), a.db.Bun, a.sessions, user.ID, c.IP(), c.Get(fiber.HeaderUserAgent), a.now())

@@ -16,7 +16,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
-	rcview "github.com/backupchecks/backupchecks/components/runchecks"
+	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
@@ -80,7 +80,7 @@ func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
 // customerChoices are the active customers for a filter's select, the list Run Checks
 // caches briefly (a customer added a minute ago can wait).
 func (a *App) customerChoices(c *fiber.Ctx) (*ui.OptionList, error) {
-	var m rcview.Model
+	var m runchecksview.Model
 	if err := a.runChecksOptions(c, &m); err != nil {
 		return nil, err
 	}

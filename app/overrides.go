@@ -11,19 +11,19 @@ import (
 	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
-	ovview "github.com/backupchecks/backupchecks/components/overridespage"
+	overridesview "github.com/backupchecks/backupchecks/components/overrides"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 )
 
-func (a *App) overrideRows(c *fiber.Ctx) ([]ovview.Row, error) {
+func (a *App) overrideRows(c *fiber.Ctx) ([]overridesview.Row, error) {
 	list, err := overrides.List(c.UserContext(), a.db.Bun)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]ovview.Row, len(list))
+	rows := make([]overridesview.Row, len(list))
 	for i, o := range list {
-		rows[i] = ovview.Row{ID: o.ID, Level: o.Level, Software: o.Software, Type: o.Type, ObjectName: o.ObjectName,
+		rows[i] = overridesview.Row{ID: o.ID, Level: o.Level, Software: o.Software, Type: o.Type, ObjectName: o.ObjectName,
 			MatchStatus: o.MatchStatus, MatchText: o.MatchText, MatchMode: o.MatchMode, ValidFrom: o.ValidFrom,
 			ValidUntil: o.ValidUntil, TreatAsSuccess: o.TreatAsSuccess, Comment: o.Comment, Runs: o.Runs,
 			JobLabel: o.CustomerName + " / " + o.JobName}
@@ -41,12 +41,12 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 	}
 	role := currentUser(c).ActiveRole
 	canEdit, canDelete := role == db.RoleAdmin || role == db.RoleOperator, role == db.RoleAdmin
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return ovview.Page(v, rows, canEdit, canDelete) },
-		ovview.Table(a.view(c), rows, canEdit, canDelete))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows, canEdit, canDelete) },
+		overridesview.Table(a.view(c), rows, canEdit, canDelete))
 }
 
 func (a *App) overrideNew(c *fiber.Ctx) error {
-	f := ovview.Form{Level: "global", MatchMode: "contains", TreatAsSuccess: true}
+	f := overridesview.Form{Level: "global", MatchMode: "contains", TreatAsSuccess: true}
 	// From a run ("Mark as Success" → future runs): narrow by default, for failures like
 	// this one on this job (or object), for a limited time.
 	if runID, err := strconv.ParseInt(c.Query("run_id"), 10, 64); err == nil && runID > 0 {
@@ -57,7 +57,7 @@ func (a *App) overrideNew(c *fiber.Ctx) error {
 		f = formFromInput(0, sg.Input, sg.JobLabel, nil)
 		f.RunID = runID
 	}
-	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), f))
+	return a.renderFragment(c, fiber.StatusOK, overridesview.FormModal(a.view(c), f))
 }
 
 func (a *App) overrideEdit(c *fiber.Ctx) error {
@@ -70,7 +70,7 @@ func (a *App) overrideEdit(c *fiber.Ctx) error {
 		return err
 	}
 	loc := settings.Location(state(c).settings)
-	f := ovview.Form{ID: o.ID, Level: o.Level, Software: o.Software, Type: o.Type, ObjectName: o.ObjectName,
+	f := overridesview.Form{ID: o.ID, Level: o.Level, Software: o.Software, Type: o.Type, ObjectName: o.ObjectName,
 		MatchStatus: o.MatchStatus, MatchText: o.MatchText, MatchMode: o.MatchMode, TreatAsSuccess: o.TreatAsSuccess, Comment: o.Comment}
 	if o.JobID != nil {
 		f.JobID, f.JobLabel = strconv.FormatInt(*o.JobID, 10), o.CustomerName+" / "+o.JobName
@@ -81,7 +81,7 @@ func (a *App) overrideEdit(c *fiber.Ctx) error {
 	if o.ValidUntil != nil { // stored exclusive, shown inclusive
 		f.ValidUntil = o.ValidUntil.In(loc).AddDate(0, 0, -1).Format("2006-01-02")
 	}
-	return a.renderFragment(c, fiber.StatusOK, ovview.FormModal(a.view(c), f))
+	return a.renderFragment(c, fiber.StatusOK, overridesview.FormModal(a.view(c), f))
 }
 
 func overrideInput(c *fiber.Ctx) overrides.Input {
@@ -111,7 +111,7 @@ func (a *App) overrideSave(c *fiber.Ctx) error {
 	if errs, ok := validation.As(err); ok {
 		f := formFromInput(id, in, c.FormValue("job_search"), errs)
 		f.RunID = runID
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, ovview.FormModal(a.view(c), f))
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, overridesview.FormModal(a.view(c), f))
 	}
 	if err != nil {
 		return err
@@ -127,8 +127,8 @@ func (a *App) overrideSave(c *fiber.Ctx) error {
 }
 
 // formFromInput is the override form showing in (as suggested or as submitted).
-func formFromInput(id int64, in overrides.Input, jobLabel string, errs map[string]string) ovview.Form {
-	return ovview.Form{ID: id, Level: in.Level, Software: in.Software, Type: in.Type, JobID: in.JobID,
+func formFromInput(id int64, in overrides.Input, jobLabel string, errs map[string]string) overridesview.Form {
+	return overridesview.Form{ID: id, Level: in.Level, Software: in.Software, Type: in.Type, JobID: in.JobID,
 		JobLabel: jobLabel, ObjectName: in.ObjectName, MatchStatus: in.MatchStatus, MatchText: in.MatchText,
 		MatchMode: in.MatchMode, ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil, TreatAsSuccess: in.TreatAsSuccess,
 		Comment: in.Comment, Errors: errs}
@@ -156,7 +156,7 @@ func (a *App) overridesRefresh(c *fiber.Ctx, msg string) error {
 	}
 	retarget(c, "#overrides-table", "outerHTML")
 	role := currentUser(c).ActiveRole
-	return a.renderFragment(c, fiber.StatusOK, ovview.Table(a.view(c), rows, true, role == db.RoleAdmin), success(msg))
+	return a.renderFragment(c, fiber.StatusOK, overridesview.Table(a.view(c), rows, true, role == db.RoleAdmin), success(msg))
 }
 
 // overrideJobs is the job type-ahead of the form.
@@ -169,9 +169,9 @@ func (a *App) overrideJobs(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	opts := make([]ovview.JobOption, len(found))
+	opts := make([]overridesview.JobOption, len(found))
 	for i, f := range found {
-		opts[i] = ovview.JobOption{ID: f.ID, Label: f.Label}
+		opts[i] = overridesview.JobOption{ID: f.ID, Label: f.Label}
 	}
-	return a.renderFragment(c, fiber.StatusOK, ovview.JobOptions(opts))
+	return a.renderFragment(c, fiber.StatusOK, overridesview.JobOptions(opts))
 }

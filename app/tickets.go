@@ -14,7 +14,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	"github.com/backupchecks/backupchecks/app/validation"
-	tview "github.com/backupchecks/backupchecks/components/ticketspage"
+	ticketsview "github.com/backupchecks/backupchecks/components/tickets"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -26,7 +26,7 @@ func ticketKind(s string) string {
 	return tickets.KindTicket
 }
 
-func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error) {
+func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (ticketsview.Model, error) {
 	if state != "resolved" && state != "all" {
 		state = "open"
 	}
@@ -39,10 +39,10 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error
 	}
 	items, err := tickets.List(c.UserContext(), a.db.Bun, f)
 	if err != nil {
-		return tview.Model{}, err
+		return ticketsview.Model{}, err
 	}
 	role := currentUser(c).ActiveRole
-	m := tview.Model{Kind: kind, State: state, CanEdit: role == db.RoleAdmin || role == db.RoleOperator,
+	m := ticketsview.Model{Kind: kind, State: state, CanEdit: role == db.RoleAdmin || role == db.RoleOperator,
 		Query: f.Query, JobID: f.JobID, CustomerID: f.CustomerID}
 	// Name what an id filter narrows to, so the page says what it shows.
 	switch {
@@ -58,10 +58,10 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (tview.Model, error
 		}
 	}
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return tview.Model{}, err
+		return ticketsview.Model{}, err
 	}
 	for _, it := range items {
-		m.Items = append(m.Items, tview.Item{ID: it.ID, Kind: it.Kind, Code: it.Code, Text: it.Text, ResolvedAt: it.ResolvedAt, AutotaskDeletedAt: it.AutotaskDeletedAt,
+		m.Items = append(m.Items, ticketsview.Item{ID: it.ID, Kind: it.Kind, Code: it.Code, Text: it.Text, ResolvedAt: it.ResolvedAt, AutotaskDeletedAt: it.AutotaskDeletedAt,
 			CreatedAt: it.CreatedAt, Scopes: it.Scopes, Runs: it.Runs})
 	}
 	return m, nil
@@ -72,7 +72,7 @@ func (a *App) ticketsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return tview.Page(v, m) }, tview.Table(a.view(c), m))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return ticketsview.Page(v, m) }, ticketsview.Table(a.view(c), m))
 }
 
 // ticketNew is the create form, raised from a run.
@@ -85,23 +85,23 @@ func (a *App) ticketNew(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := tview.Form{Kind: ticketKind(c.Query("kind")), RunID: runID, JobID: d.JobID, Scope: d.CustomerName + " / " + d.JobName,
+	f := ticketsview.Form{Kind: ticketKind(c.Query("kind")), RunID: runID, JobID: d.JobID, Scope: d.CustomerName + " / " + d.JobName,
 		Customer: d.CustomerName, CustomerID: d.CustomerID}
 	if f.Objects, err = a.runObjects(c, runID); err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
+	return a.renderFragment(c, fiber.StatusOK, ticketsview.FormModal(a.view(c), f))
 }
 
 // runObjects are the objects of a run a ticket can be scoped to, failures first.
-func (a *App) runObjects(c *fiber.Ctx, runID int64) ([]tview.Object, error) {
+func (a *App) runObjects(c *fiber.Ctx, runID int64) ([]ticketsview.Object, error) {
 	objs, err := tickets.RunObjects(c.UserContext(), a.db.Bun, runID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]tview.Object, len(objs))
+	out := make([]ticketsview.Object, len(objs))
 	for i, o := range objs {
-		out[i] = tview.Object{ID: o.ID, Name: o.Name}
+		out[i] = ticketsview.Object{ID: o.ID, Name: o.Name}
 	}
 	return out, nil
 }
@@ -131,7 +131,7 @@ func (a *App) ticketCreate(c *fiber.Ctx) error {
 	}
 	_, code, err := tickets.Create(c.UserContext(), a.db.Bun, a.actor(c), in, a.now())
 	if errs, ok := validation.As(err); ok {
-		f := tview.Form{Kind: kind, RunID: runID, JobID: jobID, CustomerID: custID, Code: in.Code, Text: in.Text,
+		f := ticketsview.Form{Kind: kind, RunID: runID, JobID: jobID, CustomerID: custID, Code: in.Code, Text: in.Text,
 			ActiveFrom: in.ActiveFrom, StartDate: in.StartDate, WholeCust: whole, ObjectID: objectID, Errors: errs,
 			CustomerOnly: runID == 0 && jobID == 0}
 		if runID != 0 {
@@ -142,7 +142,7 @@ func (a *App) ticketCreate(c *fiber.Ctx) error {
 				return err
 			}
 		}
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, tview.FormModal(a.view(c), f))
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, ticketsview.FormModal(a.view(c), f))
 	}
 	if err != nil {
 		return err
@@ -181,7 +181,7 @@ func (a *App) ticketSetResolved(c *fiber.Ctx, resolved bool) error {
 	if !resolved {
 		verb = "reopened"
 	}
-	return a.renderFragment(c, fiber.StatusOK, tview.Table(a.view(c), m), success(fmt.Sprintf("%s %s.", strings.ToUpper(kind[:1])+kind[1:], verb)))
+	return a.renderFragment(c, fiber.StatusOK, ticketsview.Table(a.view(c), m), success(fmt.Sprintf("%s %s.", strings.ToUpper(kind[:1])+kind[1:], verb)))
 }
 
 // runAlerts is GET /api/job-runs/{id}/alerts: a run's tickets and remarks, as an HTML
@@ -206,14 +206,14 @@ func (a *App) runAlerts(c *fiber.Ctx) error {
 		}
 		return c.JSON(fiber.Map{"run_id": id, "tickets": nonNil(tk), "remarks": nonNil(rm)})
 	}
-	return a.renderFragment(c, fiber.StatusOK, tview.Alerts(alertViews(alerts)))
+	return a.renderFragment(c, fiber.StatusOK, ticketsview.Alerts(alertViews(alerts)))
 }
 
 // alertViews are a run's tickets and remarks for the templates.
-func alertViews(alerts []tickets.Alert) []tview.Alert {
-	out := make([]tview.Alert, len(alerts))
+func alertViews(alerts []tickets.Alert) []ticketsview.Alert {
+	out := make([]ticketsview.Alert, len(alerts))
 	for i, al := range alerts {
-		out[i] = tview.Alert{ID: al.ID, Kind: al.Kind, Code: al.Code, Text: al.Text, Direct: al.Direct, Resolved: al.Resolved}
+		out[i] = ticketsview.Alert{ID: al.ID, Kind: al.Kind, Code: al.Code, Text: al.Text, Direct: al.Direct, Resolved: al.Resolved}
 	}
 	return out
 }
@@ -247,9 +247,9 @@ func (a *App) ticketEdit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := tview.Form{Kind: kind, ID: id, Code: e.Code, Text: e.Text, ActiveFrom: e.ActiveFrom, StartDate: e.StartDate,
+	f := ticketsview.Form{Kind: kind, ID: id, Code: e.Code, Text: e.Text, ActiveFrom: e.ActiveFrom, StartDate: e.StartDate,
 		Back: string(c.Request().URI().QueryString())}
-	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
+	return a.renderFragment(c, fiber.StatusOK, ticketsview.FormModal(a.view(c), f))
 }
 
 // ticketUpdate saves the edit and shows the list again with the filters it came from.
@@ -261,9 +261,9 @@ func (a *App) ticketUpdate(c *fiber.Ctx) error {
 	e := tickets.Edit{Code: c.FormValue("code"), Text: c.FormValue("text"), ActiveFrom: c.FormValue("active_from"), StartDate: c.FormValue("start_date")}
 	err = tickets.Update(c.UserContext(), a.db.Bun, a.actor(c), kind, id, e)
 	if errs, ok := validation.As(err); ok {
-		f := tview.Form{Kind: kind, ID: id, Code: e.Code, Text: e.Text, ActiveFrom: e.ActiveFrom, StartDate: e.StartDate,
+		f := ticketsview.Form{Kind: kind, ID: id, Code: e.Code, Text: e.Text, ActiveFrom: e.ActiveFrom, StartDate: e.StartDate,
 			Back: string(c.Request().URI().QueryString()), Errors: errs}
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, tview.FormModal(a.view(c), f))
+		return a.renderFragment(c, fiber.StatusUnprocessableEntity, ticketsview.FormModal(a.view(c), f))
 	}
 	if err != nil {
 		return err
@@ -275,7 +275,7 @@ func (a *App) ticketUpdate(c *fiber.Ctx) error {
 	trigger(c, map[string]any{"closeModal": true})
 	c.Set("HX-Retarget", "#tickets-table")
 	c.Set("HX-Reswap", "outerHTML")
-	return a.renderFragment(c, fiber.StatusOK, tview.Table(a.view(c), m), success(strings.ToUpper(kind[:1])+kind[1:]+" saved."))
+	return a.renderFragment(c, fiber.StatusOK, ticketsview.Table(a.view(c), m), success(strings.ToUpper(kind[:1])+kind[1:]+" saved."))
 }
 
 // ticketNewForScope is the create form for a job or a customer, without a run (from
@@ -283,7 +283,7 @@ func (a *App) ticketUpdate(c *fiber.Ctx) error {
 func (a *App) ticketNewForScope(c *fiber.Ctx) error {
 	jobID, _ := strconv.ParseInt(c.Query("job_id"), 10, 64)
 	custID, _ := strconv.ParseInt(c.Query("customer_id"), 10, 64)
-	f := tview.Form{Kind: ticketKind(c.Query("kind"))}
+	f := ticketsview.Form{Kind: ticketKind(c.Query("kind"))}
 	switch {
 	case jobID > 0:
 		j, err := jobs.Get(c.UserContext(), a.db.Bun, jobID)
@@ -300,5 +300,5 @@ func (a *App) ticketNewForScope(c *fiber.Ctx) error {
 	default:
 		return fiber.NewError(fiber.StatusBadRequest, "Raise a ticket or remark from a run in Run Checks, from a job's page, or narrow this list to a job or customer first.")
 	}
-	return a.renderFragment(c, fiber.StatusOK, tview.FormModal(a.view(c), f))
+	return a.renderFragment(c, fiber.StatusOK, ticketsview.FormModal(a.view(c), f))
 }
