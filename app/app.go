@@ -38,7 +38,7 @@ type App struct {
 	throttle auth.Throttle
 	sessions auth.SessionPolicy
 	routes   []route
-	getRoles map[string][]string // GET path → roles, for the navbar
+	routeRoles map[string][]string // "METHOD /pattern" → roles, for the controls pages show
 
 	setupDone atomic.Bool // once a user exists it never goes back
 

@@ -89,7 +89,7 @@ func TestFragmentURLsOpenAsPages(t *testing.T) {
 			}
 			back, _ := r.doc.Find("#modal").Attr("data-back-url")
 			pagePath, _, _ := strings.Cut(back, "?")
-			if roles, ok := f.h.app.getRoles[pagePath]; !ok || roles != nil && slices.ContainsFunc(rt.Roles, func(role string) bool { return !slices.Contains(roles, role) }) {
+			if roles, ok := f.h.app.routeRoles["GET "+pagePath]; !ok || roles != nil && slices.ContainsFunc(rt.Roles, func(role string) bool { return !slices.Contains(roles, role) }) {
 				t.Fatalf("the dialog returns to %q, which is no page every role of %s may open", back, rt.Path)
 			}
 			if r := c.hx("GET", p, nil); r.StatusCode != http.StatusOK || strings.Contains(r.body, "<html") || r.doc.Find(".modal-content").Length() != 1 {

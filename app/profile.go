@@ -50,7 +50,7 @@ func (a *App) switchRole(c *fiber.Ctx) error {
 		return err
 	}
 	back := safeNext(c.FormValue("back"))
-	if !a.canGet(role)(back) {
+	if !a.allowed(role)("GET", back) {
 		back = "/" // the page may not be open to the new role
 	}
 	return a.redirectWithFlash(c, back, success("You now work as "+layout.RoleLabel(role)+"."))

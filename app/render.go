@@ -27,7 +27,7 @@ func (a *App) view(c *fiber.Ctx) view.Ctx {
 		Path:      c.Path(),
 		Version:   a.version,
 		RequestID: requestID(c),
-		CanGet:    func(string) bool { return false },
+		Allowed:   func(string, string) bool { return false },
 	}
 	if st.csrfSeed != "" {
 		v.CSRFToken = auth.CSRFToken(a.keys, st.csrfSeed)
@@ -41,7 +41,7 @@ func (a *App) view(c *fiber.Ctx) view.Ctx {
 	}
 	if u := currentUser(c); u != nil {
 		v.User = &view.User{ID: u.ID, Username: u.Username, Name: u.Name(), Roles: u.Roles, ActiveRole: u.ActiveRole, Theme: u.Theme}
-		v.CanGet = a.canGet(u.ActiveRole)
+		v.Allowed = a.allowed(u.ActiveRole)
 	}
 	return v
 }

@@ -165,11 +165,9 @@ func (a *App) registerRoutes() {
 	a.fiber.Use(a.requireSetup)
 
 	a.routes = a.routeTable()
-	a.getRoles = map[string][]string{}
+	a.routeRoles = map[string][]string{}
 	for _, r := range a.routes {
-		if r.Method == fiber.MethodGet {
-			a.getRoles[r.Path] = r.Roles
-		}
+		a.routeRoles[r.Method+" "+r.Path] = r.Roles
 		handler := r.Handler
 		if behind, ok := fragmentPages[r.Path]; ok && r.Method == fiber.MethodGet {
 			handler = a.fullPage(behind, r.Handler)
@@ -197,10 +195,13 @@ func (a *App) authorize(roles []string) fiber.Handler {
 	}
 }
 
-// canGet reports whether role may open the GET page at path (navbar visibility).
-func (a *App) canGet(role string) func(string) bool {
-	return func(path string) bool {
-		roles, ok := a.getRoles[path]
+// allowed reports whether role may call the route method pattern of the route table
+// (e.g. "POST", "/customers/:id/delete"): the buttons and links of a page ask this, so a
+// route's roles and the controls that lead to it cannot drift apart. A pattern that is
+// not in the table is never allowed.
+func (a *App) allowed(role string) func(method, pattern string) bool {
+	return func(method, pattern string) bool {
+		roles, ok := a.routeRoles[method+" "+pattern]
 		return ok && (roles == nil || slices.Contains(roles, role))
 	}
 }

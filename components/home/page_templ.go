@@ -50,7 +50,7 @@ func plural(n int, one, many string) string {
 // worstURL is where a customer's runs to review are listed: Run Checks for those who
 // may review, the customer's jobs for the others.
 func worstURL(v view.Ctx, id int64) string {
-	if v.Can("/runchecks") {
+	if v.CanOpen("/runchecks") {
 		return fmt.Sprintf("/runchecks?customer_id=%d", id)
 	}
 	return fmt.Sprintf("/jobs?customer_id=%d&sort=status", id)
@@ -382,7 +382,7 @@ func Page(v view.Ctx, d Dashboard) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if v.Can(d.SettingsPath) {
+				if v.CanOpen(d.SettingsPath) {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p class=\"mb-0\">Connect the mailbox your backup products report to under <a href=\"/settings/imports\">Settings → Imports</a>, set the UI timezone under <a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -439,7 +439,7 @@ func figure(v view.Ctx, id, label string, n int, note, path string) templ.Compon
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Can(path) {
+		if v.CanOpen(path) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<a class=\"card card-body dash-figure\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -543,7 +543,7 @@ func EmptyState(v view.Ctx, canWrite bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Can("/settings/imports") {
+		if v.CanOpen("/settings/imports") {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<p class=\"mb-2\">To import automatically, connect a mailbox (Microsoft 365 through Graph, or any IMAP server) under <a href=\"/settings/imports\">Settings → Imports</a>.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -36,7 +36,7 @@ var (
 func visible(v view.Ctx, items []NavItem) []NavItem {
 	var out []NavItem
 	for _, it := range items {
-		if v.Can(it.Path) {
+		if v.CanOpen(it.Path) {
 			out = append(out, it)
 		}
 	}

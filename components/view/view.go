@@ -35,16 +35,21 @@ type Ctx struct {
 	Sandbox   bool
 	Version   string
 	RequestID string
-	// CanGet reports whether the active role may open path (drives the navbar).
-	CanGet func(path string) bool
+	// Allowed reports whether the active role may call a route of the route table.
+	Allowed func(method, pattern string) bool
 	// Dialog is rendered open in the page: a dialog's own URL was loaded as a full
 	// page. DialogBack is the URL of the page behind it, restored when it closes.
 	Dialog     templ.Component
 	DialogBack string
 }
 
-// Can reports whether the current user may open path.
-func (v Ctx) Can(path string) bool { return v.CanGet != nil && v.CanGet(path) }
+// Can reports whether the current user may call the route method pattern, named as in
+// the route table: v.CanOpen("POST", "/customers/:id/delete"). Buttons, links and menu
+// entries that depend on the role ask this instead of checking roles by hand.
+func (v Ctx) Can(method, pattern string) bool { return v.Allowed != nil && v.Allowed(method, pattern) }
+
+// CanOpen reports whether the current user may open the page at pattern (GET).
+func (v Ctx) CanOpen(pattern string) bool { return v.Can("GET", pattern) }
 
 // SignedIn reports whether a user is signed in.
 func (v Ctx) SignedIn() bool { return v.User != nil }
