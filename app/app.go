@@ -29,15 +29,15 @@ import (
 
 // App is the web application.
 type App struct {
-	cfg      *config.Config
-	db       *db.DB
-	keys     *secrets.Keyring
-	fiber    *fiber.App
-	version  string
-	now      func() time.Time
-	throttle auth.Throttle
-	sessions auth.SessionPolicy
-	routes   []route
+	cfg        *config.Config
+	db         *db.DB
+	keys       *secrets.Keyring
+	fiber      *fiber.App
+	version    string
+	now        func() time.Time
+	throttle   auth.Throttle
+	sessions   auth.SessionPolicy
+	routes     []route
 	routeRoles map[string][]string // "METHOD /pattern" → roles, for the controls pages show
 
 	setupDone atomic.Bool // once a user exists it never goes back
