@@ -52,6 +52,9 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// No smooth scrolling or transitions: a click is aimed at where the element is
+		// after scrolling, which an animation still running on a loaded machine moves.
+		chromedp.Flag("force-prefers-reduced-motion", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}

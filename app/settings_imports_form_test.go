@@ -238,7 +238,7 @@ func TestBrowserImportsSourceAndTest(t *testing.T) {
 	choose := func(source string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			id := "#source-" + source
-			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("`+id+`").scrollIntoView({block: "center"}), true`)); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("`+id+`").scrollIntoView({block: "center", behavior: "instant"}), true`)); err != nil {
 				return err
 			}
 			return chromedp.Do(ctx, chromedp.Click(id))
