@@ -31,15 +31,15 @@ func TestFixture(t *testing.T) {
 		t.Fatalf("refs: %+v %+v", nightly, plain)
 	}
 	var got struct {
-		Active, GoneActive                   bool
+		Active, GoneActive                       bool
 		Name, Software, Type, FromAddr, Schedule string
-		Archived, Summary                    bool
-		PlainName, PlainSoftware, PlainType  string
-		Statuses, Sources, Messages          string
-		Overridden, Ticket                   string
-		MailLocation, MailJob, InboxLocation string
-		Size                                 int
-		Links                                int
+		Archived, Summary                        bool
+		PlainName, PlainSoftware, PlainType      string
+		Statuses, Sources, Messages              string
+		Overridden, Ticket                       string
+		MailLocation, MailJob, InboxLocation     string
+		Size                                     int
+		Links                                    int
 	}
 	if err := d.Bun.NewRaw(`SELECT
 		(SELECT active FROM customers WHERE id = ?0) AS active,
