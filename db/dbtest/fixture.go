@@ -109,7 +109,8 @@ type Job struct {
 	ArchivedAt    *time.Time
 	CreatedAt     time.Time // default now()
 
-	// Schedules are marshalled to JSON (a schedule.Schedule, or a map); nil is NULL.
+	// Schedules are marshalled to JSON (a schedule.Schedule, or a map); nil (also a
+	// nil pointer) is NULL.
 	LearnedSchedule any
 	ManualSchedule  any
 	Locked          bool // schedule_locked; needs ManualSchedule
@@ -291,15 +292,15 @@ func nullString(s string) *string {
 	return &s
 }
 
-// jsonOrNil marshals v for a jsonb column; nil stays NULL.
+// jsonOrNil marshals v for a jsonb column; nil (a nil pointer too) stays NULL.
 func (f *Fixtures) jsonOrNil(v any) any {
 	f.t.Helper()
-	if v == nil {
-		return nil
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		f.t.Fatalf("dbtest: marshal %T: %v", v, err)
+	}
+	if string(b) == "null" {
+		return nil
 	}
 	return string(b)
 }
