@@ -29,8 +29,8 @@ func newWorld(t *testing.T) *world {
 	f := dbtest.Fixture(t, d)
 	acme := f.Customer("Acme")
 	return &world{d: d, f: f,
-		veeam: acme.Job(dbtest.Job{Name: "Daily VMs", Software: "Veeam Backup & Replication", Type: "Backup Job", From: "veeam@example.com"}),
-		nas:   acme.Job(dbtest.Job{Name: "NAS", Software: "Synology", Type: "Hyper Backup", From: "nas@example.com"}),
+		veeam:  acme.Job(dbtest.Job{Name: "Daily VMs", Software: "Veeam Backup & Replication", Type: "Backup Job", From: "veeam@example.com"}),
+		nas:    acme.Job(dbtest.Job{Name: "NAS", Software: "Synology", Type: "Hyper Backup", From: "nas@example.com"}),
 		object: acme.Object("srv-app01", "VM"),
 	}
 }
