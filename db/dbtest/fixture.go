@@ -88,6 +88,12 @@ func (f *Fixtures) AddCustomer(c Customer) *CustomerRef {
 	return &CustomerRef{f: f, ID: row.ID}
 }
 
+// CustomerByID returns a ref to a customer that exists already (made by the code
+// under test, say), to add rows to it. It writes and checks nothing.
+func (f *Fixtures) CustomerByID(id int64) *CustomerRef {
+	return &CustomerRef{f: f, ID: id}
+}
+
 // Object inserts a customer object (the thing a backup protects) and returns its id.
 func (c *CustomerRef) Object(name, typ string) int64 {
 	c.f.t.Helper()
@@ -151,6 +157,17 @@ func (c *CustomerRef) Job(j Job) *JobRef {
 		Value("schedule_grace_minutes", "?", j.GraceMinutes)
 	f.insert("job "+j.Name, q)
 	return &JobRef{f: f, ID: row.ID, CustomerID: c.ID}
+}
+
+// JobByID returns a ref to a job that exists already (made by approving a mail, say),
+// to add runs and mails to it; it reads the job's customer.
+func (f *Fixtures) JobByID(id int64) *JobRef {
+	f.t.Helper()
+	j := &JobRef{f: f, ID: id}
+	if err := f.idb.NewSelect().Model((*db.Job)(nil)).Column("customer_id").Where("id = ?", id).Scan(f.t.Context(), &j.CustomerID); err != nil {
+		f.t.Fatalf("dbtest: job %d: %v", id, err)
+	}
+	return j
 }
 
 // LinkObject records that the job backs up a customer object (job_object_links).
