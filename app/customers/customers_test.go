@@ -195,13 +195,13 @@ func TestDelete(t *testing.T) {
 	f := newFixture(t, d)
 	withJobs := f.Customer("With Jobs")
 	onlyArchived := f.Customer("Only Archived")
-	empty := f.Customer("Empty").ID
+	emptyRef := f.Customer("Empty")
 	jobs(withJobs, 2, false)
 	jobs(withJobs, 1, true)
 	jobs(onlyArchived, 1, true)
-	if _, err := d.Bun.NewRaw("INSERT INTO customer_objects (customer_id, object_name) VALUES (?, 'vm01'), (?, 'vm02')", empty, empty).Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
+	emptyRef.Object("vm01", "")
+	emptyRef.Object("vm02", "")
+	empty := emptyRef.ID
 
 	for _, tc := range []struct {
 		id             int64
