@@ -30,6 +30,9 @@ func TestFixture(t *testing.T) {
 	if len(nightly.RunIDs) != 2 || nightly.CustomerID != acme.ID || plain.CustomerID != gone.ID {
 		t.Fatalf("refs: %+v %+v", nightly, plain)
 	}
+	if again := f.JobByID(nightly.ID); again.CustomerID != acme.ID || len(again.RunIDs) != 0 {
+		t.Fatalf("JobByID: %+v", again)
+	}
 	var got struct {
 		Active, GoneActive                       bool
 		Name, Software, Type, FromAddr, Schedule string
