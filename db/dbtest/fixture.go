@@ -20,10 +20,10 @@ import (
 //	// nightly.ID, nightly.CustomerID, nightly.RunIDs
 //
 // Each call that adds a row is one INSERT through bun with the values given and the
-// defaults documented on the field; nothing else is written. In particular no job summary,
-// audit entry or live notification: a test that needs them calls the capability that
-// keeps them (e.g. review.RecountJobSummaries), so what it tests stays visible. A
-// failed INSERT fails the test. CustomerByID and JobByID add to rows made
+// defaults documented on the field; nothing else is written. In particular no job
+// summary, audit entry or live notification: a test that needs them calls the
+// capability that keeps them (e.g. review.RecountJobSummaries), so what it tests stays
+// visible. A failed INSERT fails the test. CustomerByID and JobByID add to rows made
 // another way (by approving a mail, say).
 type Fixtures struct {
 	t     testing.TB
