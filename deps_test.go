@@ -8,7 +8,8 @@ import (
 
 // TestPackageDependencies checks the import rules between capabilities (go list
 // -deps, so indirect imports count too): the job summaries' owner depends on no writer
-// of runs, the common processor knows no mailbox, and the MIME layer no parser.
+// of runs, the common processor knows no mailbox, the MIME layer no parser, and the
+// test database helper nothing a test could be testing.
 func TestPackageDependencies(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
@@ -23,6 +24,8 @@ func TestPackageDependencies(t *testing.T) {
 		{"app/overrides", []string{"app/schedule", "app/ingest", "app/mail"}},
 		{"app/ingest", []string{"app/schedule", "app/mail/graph", "app/mail/imap", "app/mail/mailbox"}},
 		{"app/mail", []string{"app/parsers", "app/ingest"}},
+		// Every package's tests, internal ones too, use dbtest: it must import none of them.
+		{"db/dbtest", []string{"app", "jobs", "components"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
 			out, err := exec.Command(goCmd, "list", "-deps", "-f", "{{.ImportPath}}", "./"+tc.pkg).Output()

@@ -16,24 +16,17 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 
-	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 // customer adds a customer with n (non-archived) jobs.
 func (h *harness) customer(name string, active bool, jobs int) int64 {
 	h.t.Helper()
-	ctx := context.Background()
-	c, err := customers.Add(ctx, h.db.Bun, audit.Actor{Name: "test"}, name, active)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	c := dbtest.Fixture(h.t, h.db).AddCustomer(dbtest.Customer{Name: name, Inactive: !active})
 	for i := range jobs {
-		j := &db.Job{CustomerID: c.ID, JobName: fmt.Sprintf("%s job %d", name, i), BackupSoftware: "Veeam", BackupType: "Backup Job", Active: true}
-		if _, err := h.db.Bun.NewInsert().Model(j).Column("customer_id", "job_name", "backup_software", "backup_type", "active").Exec(ctx); err != nil {
-			h.t.Fatal(err)
-		}
+		c.Job(dbtest.Job{Name: fmt.Sprintf("%s job %d", name, i)})
 	}
 	return c.ID
 }

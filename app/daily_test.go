@@ -12,6 +12,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 // dailyFixture makes a job with a set daily 22:00 schedule whose only run is on
@@ -60,10 +61,7 @@ func TestDailyJobs(t *testing.T) {
 	// A second run at 00:30 on 3 March lies in 2 March's window: 2 March's dialog lists
 	// it as counted, 3 March's lists it as outside that day's window (and 3 March stays
 	// Missed).
-	if _, err := h.db.Bun.ExecContext(t.Context(), `INSERT INTO job_runs (job_id, status, source_type, run_at, message)
-		VALUES (?, 'Success', 'email', '2026-03-02 23:30:00+00', 'late')`, id); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.Fixture(t, h.db).JobByID(id).Run(dbtest.Run{Status: "Success", At: time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC), Message: "late"})
 	r = c.hx("GET", fmt.Sprintf("/daily/%d?date=2026-03-02", id), nil)
 	if r.doc.Find("#day-runs tbody tr").Length() != 2 || r.doc.Find(".day-run-outside").Length() != 0 {
 		t.Fatalf("2 March with the late run:\n%s", r.text("#day-runs"))

@@ -12,26 +12,19 @@ import (
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 // dashboardFixture adds n customers with a failed run to review each, plus runs the
 // Run Checks queue leaves out (a 3CX update, an inactive customer's failure).
 func dashboardFixture(t *testing.T, h *harness, n int) {
 	t.Helper()
+	f := dbtest.Fixture(t, h.db)
 	var ids []int64
 	job := func(customer, name, software, typ, status string, active bool) {
-		var id int64
-		err := h.db.Bun.NewRaw(`WITH c AS (INSERT INTO customers (name, active) VALUES (?, ?) RETURNING id)
-			INSERT INTO jobs (customer_id, job_name, backup_software, backup_type) SELECT id, ?, ?, ? FROM c RETURNING id`,
-			customer, active, name, software, typ).Scan(t.Context(), &id)
-		if err == nil {
-			_, err = h.db.Bun.ExecContext(t.Context(), `INSERT INTO job_runs (job_id, status, source_type, run_at)
-				VALUES (?, ?, 'email', '2026-03-04 01:00:00+00')`, id, status)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
+		j := f.AddCustomer(dbtest.Customer{Name: customer, Inactive: !active}).Job(dbtest.Job{Name: name, Software: software, Type: typ}).
+			Runs(dbtest.Run{Status: status, At: time.Date(2026, 3, 4, 1, 0, 0, 0, time.UTC)})
+		ids = append(ids, j.ID)
 	}
 	for i := range n {
 		job(fmt.Sprintf("Customer %02d", i), "Nightly", "Veeam", "Backup Job", "Failed", true)

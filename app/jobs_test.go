@@ -14,6 +14,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 // approvedJob uploads mails of one job and approves them to customer; returns the job id.
@@ -236,12 +237,9 @@ func TestSetScheduleAppliesFromToday(t *testing.T) {
 func TestJobsListSearchAndCustomers(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.user("viewer", db.RoleViewer)
+	f := dbtest.Fixture(t, h.db)
 	job := func(customer int64, name, software, typ string) {
-		t.Helper()
-		if _, err := h.db.Bun.ExecContext(t.Context(), "INSERT INTO jobs (customer_id, job_name, backup_software, backup_type) VALUES (?, ?, ?, ?)",
-			customer, name, software, typ); err != nil {
-			t.Fatal(err)
-		}
+		f.CustomerByID(customer).Job(dbtest.Job{Name: name, Software: software, Type: typ})
 	}
 	acme, globex, gone := h.customer("Acme", true, 0), h.customer("Globex", true, 0), h.customer("Gone BV", false, 2)
 	job(acme, "Nightly VM", "Veeam", "Backup Job")

@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 // statusBadges checks every badge of doc that names a status (optionally "(override)")
@@ -48,17 +50,10 @@ func TestStatusBadgesOneColour(t *testing.T) {
 	h, c, id := dailyFixture(t)
 	approvedJob(t, h, c, "Globex", "Weekly", 10, "Success", "Warning")
 	// A missed run, an informational one and a failure made a success by an override.
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := h.db.Bun.ExecContext(t.Context(), q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`INSERT INTO job_runs (job_id, status, source_type, external_id, run_at)
-		VALUES (?, 'Missed', 'missed', 'missed-x', '2026-03-03 21:00:00+00')`, id)
-	exec(`INSERT INTO job_runs (job_id, status, source_type, run_at, message) VALUES (?, 'Info', 'email', '2026-03-01 10:00:00+00', 'note')`, id)
-	exec(`INSERT INTO job_runs (job_id, status, overridden_status, overridden_at, source_type, run_at)
-		VALUES (?, 'Failed', 'Success', now(), 'email', '2026-02-28 21:00:00+00')`, id)
+	dbtest.Fixture(t, h.db).JobByID(id).Runs(
+		dbtest.Run{Status: "Missed", Source: "missed", ExternalID: "missed-x", At: time.Date(2026, 3, 3, 21, 0, 0, 0, time.UTC)},
+		dbtest.Run{Status: "Info", At: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Message: "note"},
+		dbtest.Run{Status: "Failed", Overridden: "Success", At: time.Date(2026, 2, 28, 21, 0, 0, 0, time.UTC)})
 	if err := review.RecountJobSummaries(t.Context(), h.db.Bun, []int64{id}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
@@ -18,21 +19,11 @@ func TestMigration0013ThreeCXUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cust int64
-	if err := d.Bun.NewRaw("INSERT INTO customers (name) VALUES ('Acme') RETURNING id").Scan(ctx, &cust); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`INSERT INTO jobs (customer_id, from_address, job_name, backup_software, backup_type)
-		 VALUES (?0, 'pbx@example.com', '3CX Update', '3CX', 'Updates'),
-		        (?0, 'nas@example.com', 'DSM Update', 'Synology', 'Updates')`,
-		`INSERT INTO mail_messages (source, source_id, raw_mime, size, received_at, parsed_backup_software, parsed_backup_type)
-		 VALUES ('upload', 'a', '', 0, now(), '3CX', 'Updates')`,
-	} {
-		if _, err := d.Bun.ExecContext(ctx, q, cust); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := dbtest.Fixture(t, d)
+	acme := f.Customer("Acme")
+	acme.Job(dbtest.Job{From: "pbx@example.com", Name: "3CX Update", Software: "3CX", Type: "Updates"})
+	acme.Job(dbtest.Job{From: "nas@example.com", Name: "DSM Update", Software: "Synology", Type: "Updates"})
+	f.Mail(dbtest.Mail{SourceID: "a", ReceivedAt: time.Now(), ParsedSoftware: "3CX", ParsedType: "Updates"})
 	if _, err := d.Bun.ExecContext(ctx, string(sql)); err != nil {
 		t.Fatal(err)
 	}

@@ -26,19 +26,13 @@ func TestMissedRunsWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 6, 30, 12, 0, 0, 0, nyc)
-	for _, q := range []string{
-		"UPDATE system_settings SET ui_timezone = 'America/New_York'",
-		"INSERT INTO customers (name) VALUES ('Acme')",
-		`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, created_at)
-			SELECT id, 'Daily VMs', 'Veeam', 'Backup Job', '2025-05-01' FROM customers`,
-		// Runs at 22:00 New York time from 5 to 26 June.
-		`INSERT INTO job_runs (job_id, status, source_type, external_id, run_at)
-			SELECT j.id, 'Success', 'email', 'test:' || g, (g::date + time '22:00') AT TIME ZONE 'America/New_York'
-			FROM jobs j, generate_series(date '2025-06-05', date '2025-06-26', interval '1 day') g`,
-	} {
-		if _, err := d.Bun.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	if _, err := d.Bun.ExecContext(ctx, "UPDATE system_settings SET ui_timezone = 'America/New_York'"); err != nil {
+		t.Fatal(err)
+	}
+	job := dbtest.Fixture(t, d).Customer("Acme").Job(dbtest.Job{Name: "Daily VMs", CreatedAt: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)})
+	// Runs at 22:00 New York time from 5 to 26 June.
+	for day := 5; day <= 26; day++ {
+		job.Run(dbtest.Run{At: time.Date(2025, 6, day, 22, 0, 0, 0, nyc)})
 	}
 
 	work := func(at time.Time) {

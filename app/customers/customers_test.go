@@ -23,35 +23,26 @@ var (
 	actor = audit.Actor{ID: 0, Name: "tester"}
 )
 
-// fixture adds customers and jobs to a test database.
+// fixture is the shared test fixture (dbtest.Fixture) plus this package's queries.
 type fixture struct {
+	*dbtest.Fixtures
 	t *testing.T
 	d *db.DB
 }
 
-func (f fixture) customer(name string, active bool) int64 {
-	f.t.Helper()
-	c, err := customers.Add(ctx, f.d.Bun, actor, name, active)
-	if err != nil {
-		f.t.Fatalf("add customer %s: %v", name, err)
-	}
-	return c.ID
+func newFixture(t *testing.T, d *db.DB) fixture {
+	return fixture{Fixtures: dbtest.Fixture(t, d), t: t, d: d}
 }
 
 // jobs adds n jobs to customer; archived ones when archived is set.
-func (f fixture) jobs(customer int64, n int, archived bool) {
-	f.t.Helper()
-	for i := range n {
-		j := &db.Job{CustomerID: customer, JobName: fmt.Sprintf("job %d %d %v", customer, i, archived),
-			BackupSoftware: "Veeam", BackupType: "Backup Job", Active: true}
-		if archived {
-			now := time.Now()
-			j.ArchivedAt = &now
-		}
-		if _, err := f.d.Bun.NewInsert().Model(j).Column("customer_id", "job_name", "backup_software", "backup_type", "active", "archived_at").
-			Exec(ctx); err != nil {
-			f.t.Fatal(err)
-		}
+func jobs(customer *dbtest.CustomerRef, n int, archived bool) {
+	var archivedAt *time.Time
+	if archived {
+		now := time.Now()
+		archivedAt = &now
+	}
+	for range n {
+		customer.Job(dbtest.Job{ArchivedAt: archivedAt})
 	}
 }
 
@@ -84,14 +75,14 @@ func names(rows []customers.Row) string {
 
 func TestList(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	acme := f.customer("Acme", true)
-	beta := f.customer("beta_corp", true)
-	f.customer("Gamma 100%", true)
-	f.customer("Zeta", false)
-	f.jobs(acme, 2, false)
-	f.jobs(acme, 3, true) // archived jobs are not counted
-	f.jobs(beta, 1, false)
+	f := newFixture(t, d)
+	acme := f.Customer("Acme")
+	beta := f.Customer("beta_corp")
+	f.Customer("Gamma 100%")
+	f.AddCustomer(dbtest.Customer{Name: "Zeta", Inactive: true})
+	jobs(acme, 2, false)
+	jobs(acme, 3, true) // archived jobs are not counted
+	jobs(beta, 1, false)
 
 	for _, tc := range []struct {
 		name   string
@@ -119,7 +110,7 @@ func TestList(t *testing.T) {
 		})
 	}
 
-	r, err := customers.GetRow(ctx, d.Bun, acme)
+	r, err := customers.GetRow(ctx, d.Bun, acme.ID)
 	if err != nil || r.Name != "Acme" || r.JobCount != 2 || !r.Active {
 		t.Fatalf("GetRow = %+v, %v", r, err)
 	}
@@ -130,8 +121,8 @@ func TestList(t *testing.T) {
 
 func TestAdd(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	f.customer("Acme", true)
+	f := newFixture(t, d)
+	f.Customer("Acme")
 	c, err := customers.Add(ctx, d.Bun, actor, "  Inactive Ltd ", false)
 	if err != nil || c.Name != "Inactive Ltd" || c.Active || c.ID == 0 {
 		t.Fatalf("Add = %+v, %v", c, err)
@@ -154,9 +145,9 @@ func TestAdd(t *testing.T) {
 
 func TestUpdate(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	acme := f.customer("Acme", true)
-	f.customer("Beta", true)
+	f := newFixture(t, d)
+	acme := f.Customer("Acme").ID
+	f.Customer("Beta")
 
 	c, err := customers.Update(ctx, d.Bun, actor, acme, " Acme Corp ", false)
 	if err != nil || c.Name != "Acme Corp" || c.Active {
@@ -201,21 +192,21 @@ func TestUpdate(t *testing.T) {
 
 func TestDelete(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	withJobs := f.customer("With Jobs", true)
-	onlyArchived := f.customer("Only Archived", true)
-	empty := f.customer("Empty", true)
-	f.jobs(withJobs, 2, false)
-	f.jobs(withJobs, 1, true)
-	f.jobs(onlyArchived, 1, true)
-	if _, err := d.Bun.NewRaw("INSERT INTO customer_objects (customer_id, object_name) VALUES (?, 'vm01'), (?, 'vm02')", empty, empty).Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, d)
+	withJobs := f.Customer("With Jobs")
+	onlyArchived := f.Customer("Only Archived")
+	emptyRef := f.Customer("Empty")
+	jobs(withJobs, 2, false)
+	jobs(withJobs, 1, true)
+	jobs(onlyArchived, 1, true)
+	emptyRef.Object("vm01", "")
+	emptyRef.Object("vm02", "")
+	empty := emptyRef.ID
 
 	for _, tc := range []struct {
 		id             int64
 		jobs, archived int
-	}{{withJobs, 3, 1}, {onlyArchived, 1, 1}} {
+	}{{withJobs.ID, 3, 1}, {onlyArchived.ID, 1, 1}} {
 		_, err := customers.Delete(ctx, d.Bun, actor, tc.id)
 		var he *customers.HasJobsError
 		if !errors.As(err, &he) || he.Jobs != tc.jobs || he.Archived != tc.archived {
@@ -246,13 +237,13 @@ func TestDelete(t *testing.T) {
 
 func TestExportCSV(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	acme := f.customer("Acme", true)
-	f.jobs(acme, 2, false)
-	f.customer(`Quote "Q" BV`, false)
-	f.customer("Comma, Inc", true)
-	f.customer("Zürich AG", true)
-	f.customer("line\nbreak", true)
+	f := newFixture(t, d)
+	acme := f.Customer("Acme")
+	jobs(acme, 2, false)
+	f.AddCustomer(dbtest.Customer{Name: `Quote "Q" BV`, Inactive: true})
+	f.Customer("Comma, Inc")
+	f.Customer("Zürich AG")
+	f.Customer("line\nbreak")
 	// More than one keyset page.
 	if _, err := d.Bun.NewRaw("INSERT INTO customers (name) SELECT 'bulk ' || lpad(g::text, 4, '0') FROM generate_series(1, 1100) g").Exec(ctx); err != nil {
 		t.Fatal(err)
@@ -295,10 +286,10 @@ func TestExportCSV(t *testing.T) {
 
 func TestImportCSV(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	f.customer("Acme", true)
-	f.customer("Beta", false)
-	f.customer("Gamma", true)
+	f := newFixture(t, d)
+	f.Customer("Acme")
+	f.AddCustomer(dbtest.Customer{Name: "Beta", Inactive: true})
+	f.Customer("Gamma")
 
 	in := "\xef\xbb\xbfName,Active,notes\n" +
 		"acme,nee,x\n" + // updated (name kept)

@@ -18,35 +18,20 @@ func TestRunsToReviewAgreesWithRunChecks(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
-	customer := func(name string, active bool) int64 {
-		t.Helper()
-		var id int64
-		if err := d.Bun.NewRaw("INSERT INTO customers (name, active) VALUES (?, ?) RETURNING id", name, active).Scan(ctx, &id); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
+	fx := dbtest.Fixture(t, d)
 	var jobIDs []int64
-	job := func(customer int64, name, software, typ string, archived bool, statuses ...string) {
-		t.Helper()
+	job := func(customer *dbtest.CustomerRef, name, software, typ string, archived bool, statuses ...string) {
 		var archivedAt *time.Time
 		if archived {
 			archivedAt = &now
 		}
-		var id int64
-		if err := d.Bun.NewRaw(`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, archived_at, informational)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, customer, name, software, typ, archivedAt, software == "3CX").Scan(ctx, &id); err != nil {
-			t.Fatal(err)
-		}
+		j := customer.Job(dbtest.Job{Name: name, Software: software, Type: typ, ArchivedAt: archivedAt, Informational: software == "3CX"})
 		for i, s := range statuses {
-			if _, err := d.Bun.ExecContext(ctx, "INSERT INTO job_runs (job_id, status, source_type, run_at) VALUES (?, ?, 'email', ?)",
-				id, s, now.Add(-time.Duration(i+1)*time.Hour)); err != nil {
-				t.Fatal(err)
-			}
+			j.Run(dbtest.Run{Status: s, At: now.Add(-time.Duration(i+1) * time.Hour)})
 		}
-		jobIDs = append(jobIDs, id)
+		jobIDs = append(jobIDs, j.ID)
 	}
-	acme, globex, gone := customer("Acme", true), customer("Globex", true), customer("Gone", false)
+	acme, globex, gone := fx.Customer("Acme"), fx.Customer("Globex"), fx.AddCustomer(dbtest.Customer{Name: "Gone", Inactive: true})
 	job(acme, "Nightly", "Veeam", "Backup Job", false, "Failed", "Success")        // 2 to review
 	job(acme, "Weekly", "Veeam", "Backup Copy Job", false, "Warning")              // 1
 	job(globex, "Hyper", "Synology", "Hyper Backup", false, "Missed")              // 1
@@ -91,7 +76,7 @@ func TestRunsToReviewAgreesWithRunChecks(t *testing.T) {
 	sum := 0
 	for _, w := range worst {
 		sum += w.Unreviewed
-		if w.CustomerID == gone {
+		if w.CustomerID == gone.ID {
 			t.Errorf("inactive customer listed: %+v", w)
 		}
 	}

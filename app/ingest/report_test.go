@@ -17,22 +17,11 @@ import (
 // and times, then the step after runs are created (the job's summary).
 func TestCreateRuns(t *testing.T) {
 	d := dbtest.New(t)
-	var cust, linked, keyed, archived int64
-	if err := d.Bun.NewRaw("INSERT INTO customers (name) VALUES ('Acme') RETURNING id").Scan(ctx, &cust); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []struct {
-		dst *int64
-		sql string
-	}{
-		{&linked, "INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, cove_account_id) VALUES (?, 'LAPTOP-07', 'Cove Data Protection', 'Workstation', 4711) RETURNING id"},
-		{&keyed, "INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address) VALUES (?, 'Tenant A', 'Veeam Cloud Connect', 'Backup', 'cc01.example.net') RETURNING id"},
-		{&archived, "INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, archived_at) VALUES (?, 'Old', 'Cove Data Protection', 'Server', now()) RETURNING id"},
-	} {
-		if err := d.Bun.NewRaw(q.sql, cust).Scan(ctx, q.dst); err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
-	}
+	acme := dbtest.Fixture(t, d).Customer("Acme")
+	linked := acme.Job(dbtest.Job{Name: "LAPTOP-07", Software: "Cove Data Protection", Type: "Workstation", CoveAccountID: 4711}).ID
+	keyed := acme.Job(dbtest.Job{Name: "Tenant A", Software: "Veeam Cloud Connect", Type: "Backup", From: "cc01.example.net"}).ID
+	archivedAt := time.Now()
+	archived := acme.Job(dbtest.Job{Name: "Old", Software: "Cove Data Protection", Type: "Server", ArchivedAt: &archivedAt}).ID
 	started := time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)
 	ended, seen := started.Add(40*time.Minute), started.Add(25*time.Minute)
 	session := func(id, status string, objects ...parsers.Object) ingest.Report {

@@ -124,10 +124,14 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 			return res, fmt.Errorf("job %d (%s): backup software and type are required", i+1, j.JobName)
 		case j.FromAddress == "" && j.CoveAccountID == nil:
 			return res, fmt.Errorf("job %d (%s): needs a sender address or a Cove account", i+1, j.JobName)
+		case j.GraceMinutes != nil && (*j.GraceMinutes < 0 || *j.GraceMinutes > 7*24*60):
+			// The schedule form's bounds; the database only refuses a negative one, and
+			// with an error no admin should have to read.
+			return res, fmt.Errorf("job %d (%s): the grace period must be 0 to 10080 minutes", i+1, j.JobName)
 		}
 		if j.ManualSchedule != nil {
 			if err := j.ManualSchedule.Validate(); err != nil {
-				return res, fmt.Errorf("job %d (%s): schedule: %w", i+1, j.JobName, err)
+				return res, fmt.Errorf("job %d (%s): %w", i+1, j.JobName, err) // err says "schedule: …"
 			}
 		} else if j.ScheduleLocked {
 			return res, fmt.Errorf("job %d (%s): locked without a schedule", i+1, j.JobName)

@@ -17,31 +17,15 @@ import (
 func TestUndoMarkSuccess(t *testing.T) {
 	d := dbtest.New(t)
 	at := time.Date(2026, 3, 3, 8, 12, 0, 0, time.UTC)
-	var userID, cust, job, failed, warned int64
-	for _, q := range []struct {
-		dst  *int64
-		sql  string
-		args func() []any
-	}{
-		{&userID, "INSERT INTO users (username, display_name, roles, active_role, password_hash) VALUES ('bob', 'Bob', '{operator}', 'operator', 'x') RETURNING id", nil},
-		{&cust, "INSERT INTO customers (name) VALUES ('Acme') RETURNING id", nil},
-		{&job, "INSERT INTO jobs (customer_id, job_name, backup_software, backup_type) VALUES (?, 'Nightly', 'Veeam', 'Backup') RETURNING id",
-			func() []any { return []any{cust} }},
-	} {
-		var args []any
-		if q.args != nil {
-			args = q.args()
-		}
-		if err := d.Bun.NewRaw(q.sql, args...).Scan(ctx, q.dst); err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
+	var userID int64
+	if err := d.Bun.NewRaw("INSERT INTO users (username, display_name, roles, active_role, password_hash) VALUES ('bob', 'Bob', '{operator}', 'operator', 'x') RETURNING id").
+		Scan(ctx, &userID); err != nil {
+		t.Fatal(err)
 	}
-	for status, id := range map[string]*int64{"Failed": &failed, "Warning": &warned} {
-		if err := d.Bun.NewRaw(`INSERT INTO job_runs (job_id, status, source_type, run_at, message)
-			VALUES (?, ?, 'email', ?, 'Disk full') RETURNING id`, job, status, at.Add(-10*time.Hour)).Scan(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	nightly := dbtest.Fixture(t, d).Customer("Acme").Job(dbtest.Job{Name: "Nightly", Software: "Veeam", Type: "Backup"})
+	job := nightly.ID
+	failed := nightly.Run(dbtest.Run{Status: "Failed", At: at.Add(-10 * time.Hour), Message: "Disk full"})
+	warned := nightly.Run(dbtest.Run{Status: "Warning", At: at.Add(-10 * time.Hour), Message: "Disk full"})
 	bob := audit.Actor{ID: userID, Name: "bob"}
 	worst := func() string {
 		t.Helper()

@@ -18,43 +18,30 @@ var ctx = context.Background()
 // world is one customer with two jobs; runs are added per case.
 type world struct {
 	d          *db.DB
-	veeam, nas int64
+	f          *dbtest.Fixtures
+	veeam, nas *dbtest.JobRef
 	object     int64 // customer object "srv-app01" of the veeam job
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{d: dbtest.New(t)}
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	d := dbtest.New(t)
+	f := dbtest.Fixture(t, d)
+	acme := f.Customer("Acme")
+	return &world{d: d, f: f,
+		veeam:  acme.Job(dbtest.Job{Name: "Daily VMs", Software: "Veeam Backup & Replication", Type: "Backup Job", From: "veeam@example.com"}),
+		nas:    acme.Job(dbtest.Job{Name: "NAS", Software: "Synology", Type: "Hyper Backup", From: "nas@example.com"}),
+		object: acme.Object("srv-app01", "VM"),
 	}
-	var cust int64
-	must(w.d.Bun.NewRaw("INSERT INTO customers (name) VALUES ('Acme') RETURNING id").Scan(ctx, &cust))
-	must(w.d.Bun.NewRaw(`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address)
-		VALUES (?, 'Daily VMs', 'Veeam Backup & Replication', 'Backup Job', 'veeam@example.com') RETURNING id`, cust).Scan(ctx, &w.veeam))
-	must(w.d.Bun.NewRaw(`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address)
-		VALUES (?, 'NAS', 'Synology', 'Hyper Backup', 'nas@example.com') RETURNING id`, cust).Scan(ctx, &w.nas))
-	must(w.d.Bun.NewRaw(`INSERT INTO customer_objects (customer_id, object_name, object_type) VALUES (?, 'srv-app01', 'VM') RETURNING id`, cust).Scan(ctx, &w.object))
-	return w
 }
 
 var runAt = time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)
 
 // run adds an unreviewed run; objectError, when set, is srv-app01's message in it.
-func (w *world) run(t *testing.T, job int64, status, message, objectError string) int64 {
-	t.Helper()
-	var id int64
-	if err := w.d.Bun.NewRaw(`INSERT INTO job_runs (job_id, status, source_type, run_at, message)
-		VALUES (?, ?, 'email', ?, nullif(?, '')) RETURNING id`, job, status, runAt, message).Scan(ctx, &id); err != nil {
-		t.Fatal(err)
-	}
+func (w *world) run(job *dbtest.JobRef, status, message, objectError string) int64 {
+	id := job.Run(dbtest.Run{Status: status, At: runAt, Message: message})
 	if objectError != "" {
-		if _, err := w.d.Bun.ExecContext(ctx, `INSERT INTO run_object_links (job_run_id, customer_object_id, status, error_message)
-			VALUES (?, ?, 'Failed', ?)`, id, w.object, objectError); err != nil {
-			t.Fatal(err)
-		}
+		w.f.RunObject(id, w.object, "Failed", objectError)
 	}
 	return id
 }
@@ -123,10 +110,10 @@ func TestMatching(t *testing.T) {
 		{"window: until is exclusive", func(*world) rule { return rule{level: "global", until: &runAt} }, "Failed", "", "", false, false},
 		{"window: from is inclusive", func(*world) rule { return rule{level: "global", from: &runAt} }, "Failed", "", "", false, true},
 		{"window: not yet", func(*world) rule { return rule{level: "global", from: &late} }, "Failed", "", "", false, false},
-		{"object level: the job", func(w *world) rule { return rule{level: "object", job: w.veeam} }, "Failed", "", "", false, true},
-		{"object level: another job", func(w *world) rule { return rule{level: "object", job: w.veeam} }, "Failed", "", "", true, false},
-		{"object level: the object", func(w *world) rule { return rule{level: "object", job: w.veeam, object: "SRV-APP01"} }, "Failed", "", "x", false, true},
-		{"object level: object not in run", func(w *world) rule { return rule{level: "object", job: w.veeam, object: "srv-db01"} }, "Failed", "", "x", false, false},
+		{"object level: the job", func(w *world) rule { return rule{level: "object", job: w.veeam.ID} }, "Failed", "", "", false, true},
+		{"object level: another job", func(w *world) rule { return rule{level: "object", job: w.veeam.ID} }, "Failed", "", "", true, false},
+		{"object level: the object", func(w *world) rule { return rule{level: "object", job: w.veeam.ID, object: "SRV-APP01"} }, "Failed", "", "x", false, true},
+		{"object level: object not in run", func(w *world) rule { return rule{level: "object", job: w.veeam.ID, object: "srv-db01"} }, "Failed", "", "x", false, false},
 		{"missed runs", func(*world) rule { return rule{level: "global", status: "Missed"} }, "Missed", "", "", false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +123,7 @@ func TestMatching(t *testing.T) {
 				job = w.nas
 			}
 			id := w.override(t, tc.rule(w))
-			run := w.run(t, job, tc.status, tc.message, tc.objErr)
+			run := w.run(job, tc.status, tc.message, tc.objErr)
 			if _, err := overrides.Apply(ctx, w.d.Bun, []int64{run}); err != nil {
 				t.Fatal(err)
 			}
@@ -152,9 +139,9 @@ func TestMatching(t *testing.T) {
 func TestPrecedenceAndReevaluation(t *testing.T) {
 	w := newWorld(t)
 	global := w.override(t, rule{level: "global"})
-	object := w.override(t, rule{level: "object", job: w.veeam})
-	run := w.run(t, w.veeam, "Failed", "boom", "")
-	reviewed := w.run(t, w.nas, "Failed", "boom", "")
+	object := w.override(t, rule{level: "object", job: w.veeam.ID})
+	run := w.run(w.veeam, "Failed", "boom", "")
+	reviewed := w.run(w.nas, "Failed", "boom", "")
 	if _, err := w.d.Bun.ExecContext(ctx, "UPDATE job_runs SET reviewed_at = now() WHERE id = ?", reviewed); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +161,7 @@ func TestPrecedenceAndReevaluation(t *testing.T) {
 		t.Helper()
 		var n int
 		var worst *string
-		if err := w.d.Bun.NewRaw("SELECT unreviewed_count, worst_unreviewed_status FROM jobs WHERE id = ?", w.veeam).Scan(ctx, &n, &worst); err != nil {
+		if err := w.d.Bun.NewRaw("SELECT unreviewed_count, worst_unreviewed_status FROM jobs WHERE id = ?", w.veeam.ID).Scan(ctx, &n, &worst); err != nil {
 			t.Fatal(err)
 		}
 		if worst == nil {

@@ -61,19 +61,19 @@ func TestSuggestMatch(t *testing.T) {
 // of the job failing otherwise, nor one after its end.
 func TestSuggestForRun(t *testing.T) {
 	w := newWorld(t)
-	run := w.run(t, w.veeam, "Failed", "", "Snapshot removal failed")
+	run := w.run(w.veeam, "Failed", "", "Snapshot removal failed")
 	loc, _ := time.LoadLocation("Europe/Amsterdam")
 	now := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC) // 3 March in Amsterdam
 	sg, err := overrides.SuggestForRun(ctx, w.d.Bun, run, loc, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := overrides.Input{Level: "object", JobID: itoa(w.veeam), ObjectName: "srv-app01", MatchStatus: "Failed",
+	want := overrides.Input{Level: "object", JobID: itoa(w.veeam.ID), ObjectName: "srv-app01", MatchStatus: "Failed",
 		MatchText: "Snapshot removal failed", MatchMode: overrides.ModeContains, ValidUntil: "2026-04-02", TreatAsSuccess: true}
 	if sg.Input != want || sg.JobLabel != "Acme / Daily VMs" {
 		t.Fatalf("suggestion %+v %q, want %+v", sg.Input, sg.JobLabel, want)
 	}
-	other := w.run(t, w.veeam, "Failed", "Repository offline", "")
+	other := w.run(w.veeam, "Failed", "Repository offline", "")
 	if _, err := overrides.Create(ctx, w.d.Bun, audit.Actor{Name: "test"}, sg.Input, loc, now); err != nil {
 		t.Fatal(err)
 	}

@@ -97,33 +97,22 @@ func TestQueueFilters(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	var acme, globex, gone int64
-	for name, id := range map[string]*int64{"Acme": &acme, "Globex 100%_off": &globex, "Gone": &gone} {
-		if err := d.Bun.NewRaw("INSERT INTO customers (name, active) VALUES (?, ?) RETURNING id", name, name != "Gone").Scan(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	job := func(customer int64, name, software, typ string, archived bool) int64 {
-		t.Helper()
-		var id int64
+	f := dbtest.Fixture(t, d)
+	acme, globex := f.Customer("Acme"), f.Customer("Globex 100%_off")
+	gone := f.AddCustomer(dbtest.Customer{Name: "Gone", Inactive: true})
+	job := func(customer *dbtest.CustomerRef, name, software, typ string, archived bool) *dbtest.JobRef {
 		var archivedAt *time.Time
 		if archived {
 			archivedAt = &now
 		}
-		if err := d.Bun.NewRaw(`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, archived_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, customer, name, software, typ, archivedAt).Scan(ctx, &id); err != nil {
-			t.Fatal(err)
-		}
-		return id
+		return customer.Job(dbtest.Job{Name: name, Software: software, Type: typ, ArchivedAt: archivedAt})
 	}
-	run := func(jobID int64, status string, hoursAgo int, message string, reviewed bool) {
-		t.Helper()
+	run := func(job *dbtest.JobRef, status string, hoursAgo int, message string, reviewed bool) {
 		var reviewedAt *time.Time
 		if reviewed {
 			reviewedAt = &now
 		}
-		exec("INSERT INTO job_runs (job_id, status, source_type, run_at, message, reviewed_at) VALUES (?, ?, 'email', ?, ?, ?)",
-			jobID, status, now.Add(-time.Duration(hoursAgo)*time.Hour), message, reviewedAt)
+		job.Run(dbtest.Run{Status: status, At: now.Add(-time.Duration(hoursAgo) * time.Hour), Message: message, ReviewedAt: reviewedAt})
 	}
 	nightly := job(acme, "Nightly", "Veeam", "Backup Job", false)
 	run(nightly, "Success", 30, "ok", false)
@@ -140,11 +129,11 @@ func TestQueueFilters(t *testing.T) {
 	run(inactive, "Failed", 1, "", false)
 	update := job(globex, "PBX", "3CX", "Update", false)
 	run(update, "Warning", 1, "update available", false)
-	if err := review.RecountJobSummaries(ctx, d.Bun, []int64{nightly, weekly, hyper, done, archived, inactive, update}); err != nil {
+	if err := review.RecountJobSummaries(ctx, d.Bun, []int64{nightly.ID, weekly.ID, hyper.ID, done.ID, archived.ID, inactive.ID, update.ID}); err != nil {
 		t.Fatal(err)
 	}
 	exec("INSERT INTO tickets (ticket_code) VALUES ('T1')")
-	exec("INSERT INTO ticket_scopes (ticket_id, scope_type, job_id) SELECT id, 'job', ? FROM tickets", weekly)
+	exec("INSERT INTO ticket_scopes (ticket_id, scope_type, job_id) SELECT id, 'job', ? FROM tickets", weekly.ID)
 
 	from := now.Add(-10 * time.Hour)
 	for _, tc := range []struct {
@@ -154,22 +143,22 @@ func TestQueueFilters(t *testing.T) {
 		runs  int // runs listed in all groups
 		total int
 	}{
-		{"worst first, then newest", review.QueueFilter{}, []int64{nightly, weekly, hyper}, 4, 3},
-		{"customer", review.QueueFilter{CustomerID: globex}, []int64{hyper}, 1, 1},
-		{"status narrows jobs and runs", review.QueueFilter{Status: "Failed"}, []int64{nightly}, 1, 1},
-		{"status of reviewed runs too", review.QueueFilter{Status: "Failed", IncludeReviewed: true, Software: "Synology"}, []int64{done}, 1, 1},
+		{"worst first, then newest", review.QueueFilter{}, []int64{nightly.ID, weekly.ID, hyper.ID}, 4, 3},
+		{"customer", review.QueueFilter{CustomerID: globex.ID}, []int64{hyper.ID}, 1, 1},
+		{"status narrows jobs and runs", review.QueueFilter{Status: "Failed"}, []int64{nightly.ID}, 1, 1},
+		{"status of reviewed runs too", review.QueueFilter{Status: "Failed", IncludeReviewed: true, Software: "Synology"}, []int64{done.ID}, 1, 1},
 		{"unknown status", review.QueueFilter{Status: "Failed' OR true --"}, nil, 0, 0},
-		{"software", review.QueueFilter{Software: "Synology"}, []int64{hyper}, 1, 1},
-		{"type", review.QueueFilter{Type: "Backup Copy Job"}, []int64{weekly}, 1, 1},
-		{"from", review.QueueFilter{From: &from}, []int64{nightly, weekly, hyper}, 3, 3},
-		{"to", review.QueueFilter{To: &from}, []int64{nightly}, 1, 1},
-		{"text in job name", review.QueueFilter{Text: "hyper"}, []int64{hyper}, 1, 1},
-		{"text in customer, wildcards literal", review.QueueFilter{Text: "100%_off"}, []int64{hyper}, 1, 1},
+		{"software", review.QueueFilter{Software: "Synology"}, []int64{hyper.ID}, 1, 1},
+		{"type", review.QueueFilter{Type: "Backup Copy Job"}, []int64{weekly.ID}, 1, 1},
+		{"from", review.QueueFilter{From: &from}, []int64{nightly.ID, weekly.ID, hyper.ID}, 3, 3},
+		{"to", review.QueueFilter{To: &from}, []int64{nightly.ID}, 1, 1},
+		{"text in job name", review.QueueFilter{Text: "hyper"}, []int64{hyper.ID}, 1, 1},
+		{"text in customer, wildcards literal", review.QueueFilter{Text: "100%_off"}, []int64{hyper.ID}, 1, 1},
 		{"a wildcard is not one", review.QueueFilter{Text: "1%0"}, nil, 0, 0},
-		{"text in an unreviewed message", review.QueueFilter{Text: "DISK"}, []int64{nightly}, 2, 1},
-		{"include reviewed", review.QueueFilter{IncludeReviewed: true, Software: "Synology"}, []int64{done, hyper}, 2, 2},
-		{"first page", review.QueueFilter{PerPage: 2}, []int64{nightly, weekly}, 3, 3},
-		{"second page", review.QueueFilter{PerPage: 2, Page: 2}, []int64{hyper}, 1, 3},
+		{"text in an unreviewed message", review.QueueFilter{Text: "DISK"}, []int64{nightly.ID}, 2, 1},
+		{"include reviewed", review.QueueFilter{IncludeReviewed: true, Software: "Synology"}, []int64{done.ID, hyper.ID}, 2, 2},
+		{"first page", review.QueueFilter{PerPage: 2}, []int64{nightly.ID, weekly.ID}, 3, 3},
+		{"second page", review.QueueFilter{PerPage: 2, Page: 2}, []int64{hyper.ID}, 1, 3},
 		{"past the last page", review.QueueFilter{PerPage: 2, Page: 5}, nil, 0, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,18 +15,18 @@ import (
 // is listed on its run days as not expected.
 func TestDayShowsHistoryBeforeCreation(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	cust := f.customer("Acme", true)
+	f := newFixture(t, d)
+	cust := f.Customer("Acme")
 	created := at(date(2026, 12, 3), 9, 0, ams)
-	backlog := f.job(cust, jobSpec{name: "backlog", learned: daily22, createdAt: created})
-	f.run(backlog, at(date(2026, 11, 17), 22, 5, ams), "Failed")
-	f.run(backlog, at(date(2026, 11, 19), 22, 3, ams), "Success")
-	unscheduled := f.job(cust, jobSpec{name: "unscheduled", createdAt: created})
-	f.run(unscheduled, at(date(2026, 11, 18), 3, 0, ams), "Warning")
-	hidden := f.job(cust, jobSpec{name: "informational", informational: true, createdAt: created})
-	f.run(hidden, at(date(2026, 11, 18), 4, 0, ams), "Failed")
-	gone := f.job(f.customer("Gone", false), jobSpec{name: "inactive customer", createdAt: created})
-	f.run(gone, at(date(2026, 11, 18), 5, 0, ams), "Failed")
+	backlog := cust.Job(dbtest.Job{Name: "backlog", LearnedSchedule: daily22, CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 17), 22, 5, ams), Status: "Failed"},
+		dbtest.Run{At: at(date(2026, 11, 19), 22, 3, ams), Status: "Success"}).ID
+	unscheduled := cust.Job(dbtest.Job{Name: "unscheduled", CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 18), 3, 0, ams), Status: "Warning"}).ID
+	cust.Job(dbtest.Job{Name: "informational", Informational: true, CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 18), 4, 0, ams), Status: "Failed"})
+	f.AddCustomer(dbtest.Customer{Name: "Gone", Inactive: true}).Job(dbtest.Job{Name: "inactive customer", CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 18), 5, 0, ams), Status: "Failed"})
 	now := at(date(2026, 12, 3), 12, 0, ams)
 
 	type row struct {
@@ -81,15 +81,15 @@ func TestDayShowsHistoryBeforeCreation(t *testing.T) {
 // jobs, expected or not, and counts per status only them.
 func TestDayCustomerFilter(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	acme, globex := f.customer("Acme", true), f.customer("Globex", true)
+	f := dbtest.Fixture(t, d)
+	acme, globex := f.Customer("Acme"), f.Customer("Globex")
 	created := at(date(2026, 11, 1), 9, 0, ams)
-	nightly := f.job(acme, jobSpec{name: "nightly", learned: daily22, createdAt: created})
-	f.run(nightly, at(date(2026, 11, 17), 22, 5, ams), "Failed")
-	adhoc := f.job(acme, jobSpec{name: "ad hoc", createdAt: created})
-	f.run(adhoc, at(date(2026, 11, 17), 3, 0, ams), "Warning")
-	other := f.job(globex, jobSpec{name: "other", learned: daily22, createdAt: created})
-	f.run(other, at(date(2026, 11, 17), 22, 1, ams), "Failed")
+	nightly := acme.Job(dbtest.Job{Name: "nightly", LearnedSchedule: daily22, CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 17), 22, 5, ams), Status: "Failed"}).ID
+	adhoc := acme.Job(dbtest.Job{Name: "ad hoc", CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 17), 3, 0, ams), Status: "Warning"}).ID
+	other := globex.Job(dbtest.Job{Name: "other", LearnedSchedule: daily22, CreatedAt: created}).Runs(
+		dbtest.Run{At: at(date(2026, 11, 17), 22, 1, ams), Status: "Failed"}).ID
 	now := at(date(2026, 12, 3), 12, 0, ams)
 
 	for _, tc := range []struct {
@@ -99,9 +99,9 @@ func TestDayCustomerFilter(t *testing.T) {
 		failed int
 	}{
 		{"all", schedule.DayFilter{PerPage: 50}, []int64{nightly, other, adhoc}, 2},
-		{"Acme", schedule.DayFilter{CustomerID: acme, PerPage: 50}, []int64{nightly, adhoc}, 1},
-		{"Acme's failures", schedule.DayFilter{CustomerID: acme, Status: "Failed", PerPage: 50}, []int64{nightly}, 1},
-		{"Globex", schedule.DayFilter{CustomerID: globex, PerPage: 50}, []int64{other}, 1},
+		{"Acme", schedule.DayFilter{CustomerID: acme.ID, PerPage: 50}, []int64{nightly, adhoc}, 1},
+		{"Acme's failures", schedule.DayFilter{CustomerID: acme.ID, Status: "Failed", PerPage: 50}, []int64{nightly}, 1},
+		{"Globex", schedule.DayFilter{CustomerID: globex.ID, PerPage: 50}, []int64{other}, 1},
 		{"no such customer", schedule.DayFilter{CustomerID: 999, PerPage: 50}, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

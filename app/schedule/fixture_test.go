@@ -2,22 +2,31 @@ package schedule_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/db"
+	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 var ctx = context.Background()
 
-// fixture inserts customers, jobs and runs with plain SQL.
+// fixture is the shared test fixture (dbtest.Fixture: customers, jobs, runs) plus
+// this package's queries.
 type fixture struct {
+	*dbtest.Fixtures
 	t *testing.T
 	d *db.DB
 }
+
+func newFixture(t *testing.T, d *db.DB) fixture {
+	return fixture{Fixtures: dbtest.Fixture(t, d), t: t, d: d}
+}
+
+// longAgo is when jobs were created that existed before every day a test looks at.
+var longAgo = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (f fixture) exec(query string, args ...any) {
 	f.t.Helper()
@@ -33,64 +42,6 @@ func (f fixture) int(query string, args ...any) int64 {
 		f.t.Fatalf("%s: %v", query, err)
 	}
 	return n
-}
-
-func (f fixture) customer(name string, active bool) int64 {
-	f.t.Helper()
-	return f.int("INSERT INTO customers (name, active) VALUES (?, ?) RETURNING id", name, active)
-}
-
-// jobSpec is a job's columns that matter here; zero values are the usual job.
-type jobSpec struct {
-	name          string
-	backupType    string
-	learned       *schedule.Schedule
-	manual        *schedule.Schedule
-	locked        bool
-	grace         *int
-	informational bool
-	inactive      bool
-	archived      bool
-	createdAt     time.Time
-}
-
-func jsonOrNil(s *schedule.Schedule) any {
-	if s == nil {
-		return nil
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-func (f fixture) job(customerID int64, j jobSpec) int64 {
-	f.t.Helper()
-	if j.name == "" {
-		j.name = fmt.Sprintf("Job %d", time.Now().UnixNano())
-	}
-	if j.backupType == "" {
-		j.backupType = "Backup Job"
-	}
-	if j.createdAt.IsZero() {
-		j.createdAt = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
-	var archivedAt any
-	if j.archived {
-		archivedAt = j.createdAt
-	}
-	return f.int(`INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, learned_schedule,
-			manual_schedule, schedule_locked, schedule_grace_minutes, informational, active, archived_at, created_at)
-		VALUES (?, ?, 'Veeam', ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		customerID, j.name, j.backupType, jsonOrNil(j.learned), jsonOrNil(j.manual), j.locked, j.grace,
-		j.informational, !j.inactive, archivedAt, j.createdAt)
-}
-
-func (f fixture) run(jobID int64, at time.Time, status string) int64 {
-	f.t.Helper()
-	return f.int(`INSERT INTO job_runs (job_id, status, source_type, external_id, run_at)
-		VALUES (?, ?, 'email', ?, ?) RETURNING id`, jobID, status, fmt.Sprintf("test:%d:%d", jobID, at.UnixNano()), at)
 }
 
 // missed returns a job's missed runs as "local date@UTC instant", superseded ones

@@ -21,18 +21,18 @@ var (
 func intp(n int) *int { return &n }
 
 // dailyRuns adds Success runs at h:m local on the given June 2025 days.
-func (f fixture) dailyRuns(jobID int64, h, m int, days ...int) {
-	f.t.Helper()
+func dailyRuns(job *dbtest.JobRef, h, m int, days ...int) {
 	for _, d := range days {
-		f.run(jobID, at(date(2025, 6, d), h, m, ams), "Success")
+		job.Run(dbtest.Run{At: at(date(2025, 6, d), h, m, ams), Status: "Success"})
 	}
 }
 
 func TestGenerateMissedRunsIsIdempotent(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	job := f.job(f.customer("Acme", true), jobSpec{learned: daily22})
-	f.dailyRuns(job, 22, 0, 23, 24, 25, 26, 27)
+	f := newFixture(t, d)
+	nightly := f.Customer("Acme").Job(dbtest.Job{LearnedSchedule: daily22, CreatedAt: longAgo})
+	dailyRuns(nightly, 22, 0, 23, 24, 25, 26, 27)
+	job := nightly.ID
 
 	if n := generate(t, d, ams, june30); n != 2 {
 		t.Fatalf("first pass created %d missed runs, want 2", n)
@@ -65,10 +65,10 @@ func TestGenerateMissedRunsIsIdempotent(t *testing.T) {
 
 func TestLateRunSupersedesMissedRun(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	cust := f.customer("Acme", true)
-	job := f.job(cust, jobSpec{learned: daily22})
-	f.dailyRuns(job, 22, 0, 23, 24, 25, 26, 27)
+	f := newFixture(t, d)
+	nightly := f.Customer("Acme").Job(dbtest.Job{LearnedSchedule: daily22, CreatedAt: longAgo})
+	dailyRuns(nightly, 22, 0, 23, 24, 25, 26, 27)
+	job := nightly.ID
 	// An open ticket on the job is linked to the new missed runs.
 	ticket := f.int("INSERT INTO tickets (ticket_code) VALUES ('T1') RETURNING id")
 	f.exec("INSERT INTO ticket_scopes (ticket_id, scope_type, job_id) VALUES (?, 'job', ?)", ticket, job)
@@ -80,7 +80,7 @@ func TestLateRunSupersedesMissedRun(t *testing.T) {
 
 	// 28 June's report arrives: the run started 13 hours late, so it counts for 29 June
 	// (within 12 hours before that slot), not for 28 June.
-	f.run(job, at(date(2025, 6, 29), 11, 0, ams), "Warning")
+	nightly.Run(dbtest.Run{At: at(date(2025, 6, 29), 11, 0, ams), Status: "Warning"})
 	generate(t, d, ams, june30.Add(15*time.Minute))
 	want := []string{"2025-06-28@20:00Z", "2025-06-29@20:00Z (superseded)"}
 	if got := f.missed(job); !slices.Equal(got, want) {
@@ -88,7 +88,7 @@ func TestLateRunSupersedesMissedRun(t *testing.T) {
 	}
 
 	// A run 40 minutes late for 28 June supersedes that one too.
-	f.run(job, at(date(2025, 6, 28), 22, 40, ams), "Success")
+	nightly.Run(dbtest.Run{At: at(date(2025, 6, 28), 22, 40, ams), Status: "Success"})
 	generate(t, d, ams, june30.Add(30*time.Minute))
 	want = []string{"2025-06-28@20:00Z (superseded)", "2025-06-29@20:00Z (superseded)"}
 	if got := f.missed(job); !slices.Equal(got, want) {
@@ -116,34 +116,37 @@ func TestLateRunSupersedesMissedRun(t *testing.T) {
 
 func TestMissedRunsOnlyForEligibleJobs(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	active := f.customer("Active", true)
-	inactive := f.customer("Inactive", false)
+	f := newFixture(t, d)
+	active := f.Customer("Active")
+	inactive := f.AddCustomer(dbtest.Customer{Name: "Inactive", Inactive: true})
 	none := &schedule.Schedule{Kind: schedule.KindNone}
 	irregular := &schedule.Schedule{Kind: schedule.KindIrregular}
 	for _, tc := range []struct {
 		name     string
-		customer int64
-		spec     jobSpec
+		customer *dbtest.CustomerRef
+		spec     dbtest.Job
 		want     int
 	}{
-		{"plain daily job", active, jobSpec{learned: daily22}, 7},
-		{"informational", active, jobSpec{learned: daily22, informational: true}, 0},
-		{"archived", active, jobSpec{learned: daily22, archived: true}, 0},
-		{"inactive job", active, jobSpec{learned: daily22, inactive: true}, 0},
-		{"inactive customer", inactive, jobSpec{learned: daily22}, 0},
-		{"Cove workstation", active, jobSpec{learned: daily22, backupType: "Cove Workstation"}, 0},
-		{"Cove workstation with a locked schedule", active, jobSpec{manual: daily22, locked: true, backupType: "Cove Workstation"}, 7},
-		{"no schedule learned", active, jobSpec{learned: none}, 0},
-		{"irregular", active, jobSpec{learned: irregular}, 0},
-		{"nothing stored", active, jobSpec{}, 0},
-		{"created on 28 June at 23:00", active, jobSpec{learned: daily22, createdAt: at(date(2025, 6, 28), 23, 0, ams)}, 1},
-		{"learned since 27 June", active, jobSpec{learned: &schedule.Schedule{Kind: "daily", Time: "22:00", Since: "2025-06-27"}}, 3},
-		{"malformed schedule", active, jobSpec{learned: &schedule.Schedule{Kind: "monthly_nth", Time: "25:99"}}, 0},
+		{"plain daily job", active, dbtest.Job{LearnedSchedule: daily22}, 7},
+		{"informational", active, dbtest.Job{LearnedSchedule: daily22, Informational: true}, 0},
+		{"archived", active, dbtest.Job{LearnedSchedule: daily22, ArchivedAt: &longAgo}, 0},
+		{"inactive job", active, dbtest.Job{LearnedSchedule: daily22, Inactive: true}, 0},
+		{"inactive customer", inactive, dbtest.Job{LearnedSchedule: daily22}, 0},
+		{"Cove workstation", active, dbtest.Job{LearnedSchedule: daily22, Type: "Cove Workstation"}, 0},
+		{"Cove workstation with a locked schedule", active, dbtest.Job{ManualSchedule: daily22, Locked: true, Type: "Cove Workstation"}, 7},
+		{"no schedule learned", active, dbtest.Job{LearnedSchedule: none}, 0},
+		{"irregular", active, dbtest.Job{LearnedSchedule: irregular}, 0},
+		{"nothing stored", active, dbtest.Job{}, 0},
+		{"created on 28 June at 23:00", active, dbtest.Job{LearnedSchedule: daily22, CreatedAt: at(date(2025, 6, 28), 23, 0, ams)}, 1},
+		{"learned since 27 June", active, dbtest.Job{LearnedSchedule: &schedule.Schedule{Kind: "daily", Time: "22:00", Since: "2025-06-27"}}, 3},
+		{"malformed schedule", active, dbtest.Job{LearnedSchedule: &schedule.Schedule{Kind: "monthly_nth", Time: "25:99"}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.spec.name = tc.name
-			job := f.job(tc.customer, tc.spec)
+			tc.spec.Name = tc.name
+			if tc.spec.CreatedAt.IsZero() {
+				tc.spec.CreatedAt = longAgo
+			}
+			job := tc.customer.Job(tc.spec).ID
 			generate(t, d, ams, june30)
 			if got := f.missed(job); len(got) != tc.want {
 				t.Fatalf("missed runs %q, want %d", got, tc.want)
@@ -168,13 +171,13 @@ func TestMissedRunWaitsForGrace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := dbtest.New(t)
-			f := fixture{t, d}
-			job := f.job(f.customer("Acme", true), jobSpec{
-				learned: &schedule.Schedule{Kind: "daily", Time: time.Date(0, 1, 1, tc.slot, 0, 0, 0, time.UTC).Format("15:04")},
-				grace:   tc.grace})
-			f.dailyRuns(job, tc.slot, 0, 23, 24, 25, 26, 27, 28, 29)
+			f := newFixture(t, d)
+			job := f.Customer("Acme").Job(dbtest.Job{
+				LearnedSchedule: &schedule.Schedule{Kind: "daily", Time: time.Date(0, 1, 1, tc.slot, 0, 0, 0, time.UTC).Format("15:04")},
+				GraceMinutes:    tc.grace, CreatedAt: longAgo})
+			dailyRuns(job, tc.slot, 0, 23, 24, 25, 26, 27, 28, 29)
 			generate(t, d, ams, tc.now)
-			got := f.missed(job)
+			got := f.missed(job.ID)
 			if tc.wantToday != (len(got) == 1) || len(got) > 1 {
 				t.Fatalf("missed runs %q, want today's: %v", got, tc.wantToday)
 			}
@@ -184,11 +187,11 @@ func TestMissedRunWaitsForGrace(t *testing.T) {
 
 func TestLockedManualScheduleWins(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	cust := f.customer("Acme", true)
-	locked := f.job(cust, jobSpec{name: "locked", learned: daily22, manual: mondays08, locked: true})
-	unlocked := f.job(cust, jobSpec{name: "unlocked", learned: daily22, manual: mondays08})
-	nothingLearned := f.job(cust, jobSpec{name: "nothing learned", learned: &schedule.Schedule{Kind: "none"}, manual: mondays08})
+	f := newFixture(t, d)
+	cust := f.Customer("Acme")
+	locked := cust.Job(dbtest.Job{Name: "locked", LearnedSchedule: daily22, ManualSchedule: mondays08, Locked: true, CreatedAt: longAgo}).ID
+	unlocked := cust.Job(dbtest.Job{Name: "unlocked", LearnedSchedule: daily22, ManualSchedule: mondays08, CreatedAt: longAgo}).ID
+	nothingLearned := cust.Job(dbtest.Job{Name: "nothing learned", LearnedSchedule: &schedule.Schedule{Kind: "none"}, ManualSchedule: mondays08, CreatedAt: longAgo}).ID
 	generate(t, d, ams, june30)
 	mondays := []string{"2025-06-23@06:00Z", "2025-06-30@06:00Z"}
 	if got := f.missed(locked); !slices.Equal(got, mondays) {
@@ -222,8 +225,8 @@ func TestMissedRunsOnDSTDays(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := dbtest.New(t)
-			f := fixture{t, d}
-			job := f.job(f.customer("Acme", true), jobSpec{learned: &schedule.Schedule{Kind: "daily", Time: tc.time}})
+			f := newFixture(t, d)
+			job := f.Customer("Acme").Job(dbtest.Job{LearnedSchedule: &schedule.Schedule{Kind: "daily", Time: tc.time}, CreatedAt: longAgo}).ID
 			generate(t, d, ams, tc.now)
 			got := f.missed(job)
 			if len(got) < len(tc.want) || !slices.Equal(got[len(got)-len(tc.want):], tc.want) {
@@ -295,13 +298,13 @@ func TestExpectedAtAgreesWithSQL(t *testing.T) {
 
 func TestExpectedOn(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
-	cust := f.customer("Acme", true)
-	daily := f.job(cust, jobSpec{name: "daily", learned: daily22, grace: intp(30)})
-	monday := f.job(cust, jobSpec{name: "monday", manual: mondays08, locked: true})
-	f.job(cust, jobSpec{name: "tuesday", learned: &schedule.Schedule{Kind: "weekly", Weekdays: []int{2}, Time: "08:00"}})
-	f.job(cust, jobSpec{name: "informational", learned: daily22, informational: true})
-	f.job(f.customer("Gone", false), jobSpec{name: "inactive customer", learned: daily22})
+	f := dbtest.Fixture(t, d)
+	cust := f.Customer("Acme")
+	daily := cust.Job(dbtest.Job{Name: "daily", LearnedSchedule: daily22, GraceMinutes: intp(30), CreatedAt: longAgo}).ID
+	monday := cust.Job(dbtest.Job{Name: "monday", ManualSchedule: mondays08, Locked: true, CreatedAt: longAgo}).ID
+	cust.Job(dbtest.Job{Name: "tuesday", LearnedSchedule: &schedule.Schedule{Kind: "weekly", Weekdays: []int{2}, Time: "08:00"}, CreatedAt: longAgo})
+	cust.Job(dbtest.Job{Name: "informational", LearnedSchedule: daily22, Informational: true, CreatedAt: longAgo})
+	f.AddCustomer(dbtest.Customer{Name: "Gone", Inactive: true}).Job(dbtest.Job{Name: "inactive customer", LearnedSchedule: daily22, CreatedAt: longAgo})
 
 	got, err := schedule.ExpectedOn(ctx, d.Bun, date(2025, 6, 30), ams)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // jitter and missing runs, and finds the schedules they were generated from.
 func TestRelearn(t *testing.T) {
 	d := dbtest.New(t)
-	f := fixture{t, d}
+	f := newFixture(t, d)
 	today := date(2025, 6, 30)
 	seed(t, d, 100, 1100, 120, today)
 	type row struct {
@@ -27,17 +27,18 @@ func TestRelearn(t *testing.T) {
 	}
 	f.exec("UPDATE jobs SET learned_schedule = NULL")
 	// Jobs that are never learned, though they have runs.
-	cust := f.customer("Acme", true)
-	skipped := []int64{
-		f.job(cust, jobSpec{name: "informational", informational: true}),
-		f.job(cust, jobSpec{name: "workstation", backupType: "Cove Workstation"}),
-		f.job(cust, jobSpec{name: "archived", archived: true}),
-		f.job(f.customer("Gone", false), jobSpec{name: "inactive customer"}),
-	}
-	for _, id := range skipped {
+	cust := f.Customer("Acme")
+	var skipped []int64
+	for _, job := range []*dbtest.JobRef{
+		cust.Job(dbtest.Job{Name: "informational", Informational: true, CreatedAt: longAgo}),
+		cust.Job(dbtest.Job{Name: "workstation", Type: "Cove Workstation", CreatedAt: longAgo}),
+		cust.Job(dbtest.Job{Name: "archived", ArchivedAt: &longAgo, CreatedAt: longAgo}),
+		f.AddCustomer(dbtest.Customer{Name: "Gone", Inactive: true}).Job(dbtest.Job{Name: "inactive customer", CreatedAt: longAgo}),
+	} {
 		for day := 1; day < 30; day++ {
-			f.run(id, at(date(2025, 6, day), 22, 0, ams), "Success")
+			job.Run(dbtest.Run{At: at(date(2025, 6, day), 22, 0, ams), Status: "Success"})
 		}
+		skipped = append(skipped, job.ID)
 	}
 
 	now := at(today, 12, 0, ams)

@@ -16,38 +16,22 @@ import (
 func TestRunsAlerts(t *testing.T) {
 	d := dbtest.New(t)
 	now := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
-	scan := func(q string, args ...any) int64 {
-		t.Helper()
-		var id int64
-		if err := d.Bun.NewRaw(q, args...).Scan(ctx, &id); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return id
-	}
-	acme := scan("INSERT INTO customers (name) VALUES ('Acme') RETURNING id")
-	globex := scan("INSERT INTO customers (name) VALUES ('Globex') RETURNING id")
-	job := func(cust int64, name string) int64 {
-		return scan("INSERT INTO jobs (customer_id, job_name, backup_software, backup_type) VALUES (?, ?, 'Veeam', 'Backup') RETURNING id", cust, name)
-	}
-	nightly, weekly, other := job(acme, "Nightly"), job(acme, "Weekly"), job(globex, "Nightly")
-	vm01 := scan("INSERT INTO customer_objects (customer_id, object_name, object_type) VALUES (?, 'vm01', 'VM') RETURNING id", acme)
-	if _, err := d.Bun.ExecContext(ctx, "INSERT INTO job_object_links (job_id, customer_object_id) VALUES (?, ?)", nightly, vm01); err != nil {
-		t.Fatal(err)
-	}
-	run := func(job int64, withVM01 bool) int64 {
-		id := scan("INSERT INTO job_runs (job_id, status, source_type, run_at) VALUES (?, 'Failed', 'email', ?) RETURNING id", job, now)
+	f := dbtest.Fixture(t, d)
+	acmeRef, globex := f.Customer("Acme"), f.Customer("Globex")
+	nightlyRef, weeklyRef, otherRef := acmeRef.Job(dbtest.Job{Name: "Nightly", Type: "Backup"}),
+		acmeRef.Job(dbtest.Job{Name: "Weekly", Type: "Backup"}), globex.Job(dbtest.Job{Name: "Nightly", Type: "Backup"})
+	acme, nightly, weekly, other := acmeRef.ID, nightlyRef.ID, weeklyRef.ID, otherRef.ID
+	vm01 := acmeRef.Object("vm01", "VM")
+	nightlyRef.LinkObject(vm01)
+	run := func(job *dbtest.JobRef, withVM01 bool, reviewedAt *time.Time) int64 {
+		id := job.Run(dbtest.Run{Status: "Failed", At: now, ReviewedAt: reviewedAt})
 		if withVM01 {
-			if _, err := d.Bun.ExecContext(ctx, "INSERT INTO run_object_links (job_run_id, customer_object_id, status) VALUES (?, ?, 'Failed')", id, vm01); err != nil {
-				t.Fatal(err)
-			}
+			f.RunObject(id, vm01, "Failed", "")
 		}
 		return id
 	}
 	ops := audit.Actor{Name: "ops"}
-	first := run(nightly, true)
-	if _, err := d.Bun.ExecContext(ctx, "UPDATE job_runs SET reviewed_at = ? WHERE id = ?", now, first); err != nil {
-		t.Fatal(err)
-	}
+	first := run(nightlyRef, true, &now)
 	resolved, resolvedCode, err := tickets.Create(ctx, d.Bun, ops, tickets.Input{Kind: tickets.KindTicket, Code: "PSA-1", Text: "Disk full", JobID: nightly, RunID: first}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +46,7 @@ func TestRunsAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Open ones come before resolved ones. Runs that came after, not linked yet: the open scopes cover them.
-	withObject, withoutObject, ofWeekly, ofOther := run(nightly, true), run(nightly, false), run(weekly, false), run(other, false)
+	withObject, withoutObject, ofWeekly, ofOther := run(nightlyRef, true, nil), run(nightlyRef, false, nil), run(weeklyRef, false, nil), run(otherRef, false, nil)
 
 	got, err := tickets.RunsAlerts(ctx, d.Bun, []int64{first, withObject, withoutObject, ofWeekly, ofOther})
 	if err != nil {
