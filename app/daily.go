@@ -123,10 +123,10 @@ func (a *App) dailyJobRuns(c *fiber.Ctx) error {
 // dailyCheckNow runs the missed-run pass at once; the page refreshes itself when it
 // has created missed runs (live "runs" events).
 func (a *App) dailyCheckNow(c *fiber.Ctx) error {
-	if a.jobs == nil {
+	if a.queue == nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
 	}
-	if err := a.jobs.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
+	if err := a.queue.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
 		return err
 	}
 	return a.redirectWithFlash(c, "/daily?date="+c.FormValue("date"), view.Flash{Kind: "info",

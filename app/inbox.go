@@ -500,10 +500,10 @@ func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
 }
 
 func (a *App) reparseAll(c *fiber.Ctx) error {
-	if a.jobs == nil {
+	if a.queue == nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
 	}
-	id, err := a.jobs.StartMailReparse(c.UserContext(), currentUser(c).ID)
+	id, err := a.queue.StartMailReparse(c.UserContext(), currentUser(c).ID)
 	if err != nil {
 		return err
 	}

@@ -147,13 +147,13 @@ func (a *App) checkImports(ctx context.Context, im settings.Imports, typed bool)
 
 // settingsImportsRun starts "Import now" and shows its progress.
 func (a *App) settingsImportsRun(c *fiber.Ctx) error {
-	if a.jobs == nil {
+	if a.queue == nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
 	}
 	if state(c).settings.MailSource == settings.MailSourceNone {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose and save a mail source first.")
 	}
-	id, err := a.jobs.StartMailImport(c.UserContext(), currentUser(c).ID)
+	id, err := a.queue.StartMailImport(c.UserContext(), currentUser(c).ID)
 	if err != nil {
 		return err
 	}
