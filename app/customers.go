@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -130,17 +129,9 @@ func (a *App) customerCreate(c *fiber.Ctx) error {
 	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, customerAccess(c)), flash)
 }
 
-func customerID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
 // customerRow shows one row read-only (Cancel of an edit).
 func (a *App) customerRow(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -153,7 +144,7 @@ func (a *App) customerRow(c *fiber.Ctx) error {
 
 // customerEdit turns a row into a form.
 func (a *App) customerEdit(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -165,7 +156,7 @@ func (a *App) customerEdit(c *fiber.Ctx) error {
 }
 
 func (a *App) customerUpdate(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -198,7 +189,7 @@ func (a *App) customerActivate(c *fiber.Ctx) error   { return a.customerSetActiv
 // customerSetActive is the row's Deactivate / Activate: what a customer with jobs gets
 // instead of Delete.
 func (a *App) customerSetActive(c *fiber.Ctx, active bool) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -219,7 +210,7 @@ func (a *App) customerSetActive(c *fiber.Ctx, active bool) error {
 }
 
 func (a *App) customerDelete(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

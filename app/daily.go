@@ -93,7 +93,7 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 
 // dailyJobRuns is the dialog with one job's runs on the day.
 func (a *App) dailyJobRuns(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -123,10 +123,11 @@ func (a *App) dailyJobRuns(c *fiber.Ctx) error {
 // dailyCheckNow runs the missed-run pass at once; the page refreshes itself when it
 // has created missed runs (live "runs" events).
 func (a *App) dailyCheckNow(c *fiber.Ctx) error {
-	if a.queue == nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
+	q, err := a.background()
+	if err != nil {
+		return err
 	}
-	if err := a.queue.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
+	if err := q.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
 		return err
 	}
 	return a.redirectWithFlash(c, "/daily?date="+c.FormValue("date"), view.Flash{Kind: "info",

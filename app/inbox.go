@@ -28,6 +28,7 @@ import (
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
+	riverjobs "github.com/backupchecks/backupchecks/jobs"
 )
 
 const inboxPerPage = 50
@@ -63,10 +64,8 @@ func (a *App) inboxPage(c *fiber.Ctx) error {
 	}
 	l.Upload = uploadLimits()
 	if l.IsAdmin {
-		if t, err := tasks.Latest(c.UserContext(), a.db.Bun, tasks.KindMailReparse); err != nil {
+		if l.Task, err = a.latestTask(c, tasks.KindMailReparse, 0); err != nil {
 			return err
-		} else if t != nil && t.FinishedAt == nil {
-			l.Task = taskView(t)
 		}
 	}
 	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return inboxview.Page(v, l) },
@@ -80,14 +79,6 @@ func (a *App) deletedPage(c *fiber.Ctx) error {
 	}
 	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return inboxview.DeletedPage(v, l) },
 		inboxview.DeletedTable(a.view(c), l))
-}
-
-func (a *App) mailParam(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
 }
 
 // mailDetail builds the dialog's view model.
@@ -131,7 +122,7 @@ func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
 }
 
 func (a *App) mailModal(c *fiber.Ctx) error {
-	id, err := a.mailParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -147,7 +138,7 @@ func (a *App) mailModal(c *fiber.Ctx) error {
 }
 
 func (a *App) mailEML(c *fiber.Ctx) error {
-	id, err := a.mailParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -169,7 +160,7 @@ func (a *App) mailEML(c *fiber.Ctx) error {
 // served as one; anything else (an SVG can hold script) is a download, and neither may
 // run anything if opened directly.
 func (a *App) mailCID(c *fiber.Ctx) error {
-	id, err := a.mailParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -216,7 +207,7 @@ func (a *App) customerTypeahead(c *fiber.Ctx) error {
 }
 
 func (a *App) mailApprove(c *fiber.Ctx) error {
-	id, err := a.mailParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -301,22 +292,10 @@ func (a *App) approveForm(c *fiber.Ctx, d inboxview.Detail, typed, choice string
 	return f, nil
 }
 
-func formIDs(c *fiber.Ctx) []int64 {
-	var ids []int64
-	for _, raw := range c.Request().PostArgs().PeekMulti("mail_ids") {
-		for _, part := range strings.Split(string(raw), ",") {
-			if id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64); err == nil && id > 0 {
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids
-}
-
 func (a *App) mailDelete(c *fiber.Ctx) error {
-	ids := formIDs(c)
-	if len(ids) == 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "Select at least one mail.")
+	ids, err := formIDs(c, "mail_ids", "mail")
+	if err != nil {
+		return err
 	}
 	n, err := inbox.Delete(c.UserContext(), a.db.Bun, a.actor(c), ids, a.now())
 	if err != nil {
@@ -347,9 +326,9 @@ func becameRuns(n int) string {
 }
 
 func (a *App) deletedAction(c *fiber.Ctx, verb string, act func(context.Context, bun.IDB, audit.Actor, []int64) (int, error)) error {
-	ids := formIDs(c)
-	if len(ids) == 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "Select at least one mail.")
+	ids, err := formIDs(c, "mail_ids", "mail")
+	if err != nil {
+		return err
 	}
 	n, err := act(c.UserContext(), a.db.Bun, a.actor(c), ids)
 	if err != nil {
@@ -499,39 +478,9 @@ func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
 	return view.Flash{Kind: "warning", Message: msg + " Not imported: " + strings.Join(refused, ". ") + "."}
 }
 
+// reparseAll starts "Re-parse all" and shows its progress.
 func (a *App) reparseAll(c *fiber.Ctx) error {
-	if a.queue == nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
-	}
-	id, err := a.queue.StartMailReparse(c.UserContext(), currentUser(c).ID)
-	if err != nil {
-		return err
-	}
-	t, err := tasks.Get(c.UserContext(), a.db.Bun, id)
-	if err != nil {
-		return err
-	}
-	return a.renderFragment(c, fiber.StatusOK, ui.TaskProgress(taskView(t)))
-}
-
-// taskProgress re-renders a task's progress (live updates).
-func (a *App) taskProgress(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return fiber.ErrNotFound
-	}
-	t, err := tasks.Get(c.UserContext(), a.db.Bun, id)
-	if errors.Is(err, db.ErrNotFound) {
-		return fiber.ErrNotFound
-	} else if err != nil {
-		return err
-	}
-	return a.renderFragment(c, fiber.StatusOK, ui.TaskProgress(taskView(t)))
-}
-
-func taskView(t *db.BackgroundTask) *ui.Task {
-	return &ui.Task{ID: t.ID, Kind: t.Kind, Status: t.Status, Done: t.Done, Total: t.Total,
-		Message: t.Message, Finished: t.FinishedAt != nil, Interrupted: t.Interrupted}
+	return a.startTask(c, (*riverjobs.Queue).StartMailReparse)
 }
 
 func deref(s *string) string {
@@ -557,5 +506,3 @@ func fileSafe(s string) string {
 	}
 	return strings.Trim(b.String(), "_")
 }
-
-func uiTaskProgress(t *db.BackgroundTask) templ.Component { return ui.TaskProgress(taskView(t)) }

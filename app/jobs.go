@@ -90,16 +90,8 @@ func (a *App) customerChoices(c *fiber.Ctx) (*ui.OptionList, error) {
 func (a *App) jobsPage(c *fiber.Ctx) error         { return a.jobsList(c, false) }
 func (a *App) archivedJobsPage(c *fiber.Ctx) error { return a.jobsList(c, true) }
 
-func (a *App) jobParam(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
 func (a *App) jobDetail(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -175,7 +167,7 @@ func (a *App) jobArchive(c *fiber.Ctx) error   { return a.jobSetArchived(c, true
 func (a *App) jobUnarchive(c *fiber.Ctx) error { return a.jobSetArchived(c, false) }
 
 func (a *App) jobSetArchived(c *fiber.Ctx, archived bool) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -193,7 +185,7 @@ func (a *App) jobSetArchived(c *fiber.Ctx, archived bool) error {
 }
 
 func (a *App) jobDelete(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (a *App) matchingModel(c *fiber.Ctx, j *jobs.Row) (jobsview.MatchingModel, 
 }
 
 func (a *App) jobMatchingView(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (a *App) jobMatchingView(c *fiber.Ctx) error {
 }
 
 func (a *App) jobMatchingEdit(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (a *App) jobMatchingEdit(c *fiber.Ctx) error {
 }
 
 func (a *App) jobMatchingSave(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func scheduleModel(j *jobs.Row, isAdmin bool) jobsview.ScheduleModel {
 }
 
 func (a *App) jobScheduleView(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (a *App) jobScheduleView(c *fiber.Ctx) error {
 }
 
 func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
 }
 
 func (a *App) jobScheduleSave(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

@@ -61,9 +61,9 @@ func (a *App) overrideNew(c *fiber.Ctx) error {
 }
 
 func (a *App) overrideEdit(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c)
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	o, err := overrides.Get(c.UserContext(), a.db.Bun, id)
 	if err != nil {
@@ -95,13 +95,12 @@ func (a *App) overrideSave(c *fiber.Ctx) error {
 	in := overrideInput(c)
 	loc := settings.Location(state(c).settings)
 	var id int64
-	if raw := c.Params("id"); raw != "" { // PUT /overrides/:id edits; POST /overrides creates
-		var err error
-		if id, err = strconv.ParseInt(raw, 10, 64); err != nil || id <= 0 {
-			return fiber.ErrNotFound
+	var err error
+	if c.Params("id") != "" { // PUT /overrides/:id edits; POST /overrides creates
+		if id, err = pathID(c); err != nil {
+			return err
 		}
 	}
-	var err error
 	if id == 0 {
 		_, err = overrides.Create(c.UserContext(), a.db.Bun, a.actor(c), in, loc, a.now())
 	} else {
@@ -135,9 +134,9 @@ func formFromInput(id int64, in overrides.Input, jobLabel string, errs map[strin
 }
 
 func (a *App) overrideDelete(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c)
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	if err := overrides.Delete(c.UserContext(), a.db.Bun, a.actor(c), id, a.now()); err != nil {
 		return err

@@ -147,17 +147,11 @@ func (a *App) runChecksReview(c *fiber.Ctx) error   { return a.runChecksChange(c
 func (a *App) runChecksUnreview(c *fiber.Ctx) error { return a.runChecksChange(c, false) }
 
 func (a *App) runChecksChange(c *fiber.Ctx, reviewed bool) error {
-	var ids []int64
-	for _, raw := range c.Request().PostArgs().PeekMulti("run_ids") {
-		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil && id > 0 {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "Select at least one run.")
+	ids, err := formIDs(c, "run_ids", "run")
+	if err != nil {
+		return err
 	}
 	var n int
-	var err error
 	if reviewed {
 		n, err = review.ReviewRuns(c.UserContext(), a.db.Bun, a.actor(c), ids, a.now())
 	} else {
@@ -213,18 +207,18 @@ func orSomeone(name string) string {
 
 // runChecksRun is the run dialog.
 func (a *App) runChecksRun(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	return a.renderRunModal(c, id, false)
 }
 
 // runChecksMarkSuccess treats a run as successful by hand and offers an override.
 func (a *App) runChecksMarkSuccess(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	changed, err := overrides.MarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
 	if err != nil {
@@ -239,9 +233,9 @@ func (a *App) runChecksMarkSuccess(c *fiber.Ctx) error {
 
 // runChecksUndoSuccess takes back a "Mark as Success" from the run's dialog.
 func (a *App) runChecksUndoSuccess(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	changed, err := overrides.UndoMarkSuccess(c.UserContext(), a.db.Bun, a.actor(c), id, a.now())
 	if err != nil {
@@ -258,9 +252,9 @@ func (a *App) runChecksUndoSuccess(c *fiber.Ctx) error {
 // asked again by an open dialog when the queue changed, so that a review or a "Mark
 // as Success" by a colleague shows without reopening it.
 func (a *App) runChecksRunFooter(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	d, err := review.GetRunState(c.UserContext(), a.db.Bun, id)
 	if err != nil {
@@ -272,9 +266,9 @@ func (a *App) runChecksRunFooter(c *fiber.Ctx) error {
 // runView is a run read-only (GET /runs/:id), for every reader: what the run dialog
 // shows, without review, override or ticket actions. A dialog for htmx, else a page.
 func (a *App) runView(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	m, err := a.runDialogModel(c, id, true)
 	if err != nil {
@@ -344,9 +338,9 @@ func (a *App) renderRunModal(c *fiber.Ctx, id int64, askOverride bool, flashes .
 
 // runChecksAutotaskTicket raises (or reuses) the job's Autotask ticket for a run.
 func (a *App) runChecksAutotaskTicket(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	client, err := a.autotaskClient(c)
 	if err != nil {

@@ -187,9 +187,9 @@ func (a *App) ticketSetResolved(c *fiber.Ctx, resolved bool) error {
 // runAlerts is GET /api/job-runs/{id}/alerts: a run's tickets and remarks, as an HTML
 // fragment or, with Accept: application/json, as JSON.
 func (a *App) runAlerts(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c)
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	alerts, err := tickets.Alerts(c.UserContext(), a.db.Bun, id)
 	if err != nil {
@@ -230,11 +230,8 @@ func ticketParams(c *fiber.Ctx) (string, int64, error) {
 	if kind != tickets.KindTicket && kind != tickets.KindRemark {
 		return "", 0, fiber.ErrNotFound
 	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return "", 0, fiber.ErrNotFound
-	}
-	return kind, id, nil
+	id, err := pathID(c)
+	return kind, id, err
 }
 
 // ticketEdit is the edit form of a ticket or remark, in the modal.
