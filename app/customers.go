@@ -19,21 +19,13 @@ import (
 	customersview "github.com/backupchecks/backupchecks/components/customers"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const customersPerPage = 50
 
-func customerAccess(c *fiber.Ctx) customersview.Access {
-	u := currentUser(c)
-	edit := u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator
-	return customersview.Access{
-		Autotask: edit && state(c).settings.AutotaskEnabled,
-		Edit:     u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator,
-		Delete:   u.ActiveRole == db.RoleAdmin,
-		Import:   u.ActiveRole == db.RoleAdmin,
-	}
-}
+// autotaskOn reports whether the Autotask integration is enabled: the rows offer their
+// mapping (to whoever may map, which the buttons ask the route table).
+func autotaskOn(c *fiber.Ctx) bool { return state(c).settings.AutotaskEnabled }
 
 func customerRowView(r customers.Row) customersview.Row {
 	v := customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount, AllJobs: r.AllJobs}
@@ -80,7 +72,7 @@ func (a *App) customersList(c *fiber.Ctx, f customers.Filter) (customersview.Lis
 	if len(q) > 0 {
 		base += q.Encode() + "&"
 	}
-	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Access: customerAccess(c),
+	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Autotask: autotaskOn(c),
 		Pager: ui.Pager{Page: f.Page, PerPage: f.PerPage, Total: p.Total, BaseURL: base}}
 	for _, r := range p.Rows {
 		l.Rows = append(l.Rows, customerRowView(r))
@@ -126,7 +118,7 @@ func (a *App) customerCreate(c *fiber.Ctx) error {
 	}
 	row := customersview.Row{ID: cu.ID, Name: cu.Name, Active: cu.Active}
 	fresh := customersview.CreateForm{Active: true, Autofocus: true}
-	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, customerAccess(c)), flash)
+	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, autotaskOn(c)), flash)
 }
 
 // customerRow shows one row read-only (Cancel of an edit).
@@ -139,7 +131,7 @@ func (a *App) customerRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false))
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false))
 }
 
 // customerEdit turns a row into a form.
@@ -179,7 +171,7 @@ func (a *App) customerUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false),
 		success(fmt.Sprintf("Customer %s saved.", r.Name)))
 }
 
@@ -205,7 +197,7 @@ func (a *App) customerSetActive(c *fiber.Ctx, active bool) error {
 	if !active {
 		msg = "Customer %s deactivated: its jobs are no longer monitored; their history stays."
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false),
 		success(fmt.Sprintf(msg, r.Name)))
 }
 

@@ -161,5 +161,5 @@ func (a *App) customerRowWithFlash(c *fiber.Ctx, id int64, msg string) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false), success(msg))
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false), success(msg))
 }

@@ -15,7 +15,6 @@ import (
 	dailyview "github.com/backupchecks/backupchecks/components/daily"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const dailyPerPage = 100
@@ -54,8 +53,7 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 		return err
 	}
 	m := dailyview.Model{Date: d.String(), Prev: d.AddDays(-1).String(), Next: d.AddDays(1).String(), Today: today.String(),
-		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
-		CanCheck: canWriteInbox(currentUser(c))}
+		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, ShowReviews: seesReviews(c)}
 	if !isHTMX(c) {
 		if m.Customers, err = a.customerChoices(c); err != nil {
 			return err

@@ -33,17 +33,12 @@ import (
 
 const inboxPerPage = 50
 
-func canWriteInbox(u *db.User) bool {
-	return u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator
-}
-
 func (a *App) inboxList(c *fiber.Ctx, location string, page int) (inboxview.List, error) {
 	p, err := inbox.List(c.UserContext(), a.db.Bun, location, page, inboxPerPage)
 	if err != nil {
 		return inboxview.List{}, err
 	}
-	u := currentUser(c)
-	l := inboxview.List{CanWrite: canWriteInbox(u), IsAdmin: u.ActiveRole == db.RoleAdmin}
+	var l inboxview.List
 	base := "/inbox?"
 	if location == db.LocationDeleted {
 		base = "/inbox/deleted?"
@@ -63,7 +58,7 @@ func (a *App) inboxPage(c *fiber.Ctx) error {
 		return err
 	}
 	l.Upload = uploadLimits()
-	if l.IsAdmin {
+	if a.can(c, "POST", "/inbox/reparse") { // who may start one sees it run
 		if l.Task, err = a.latestTask(c, tasks.KindMailReparse, 0); err != nil {
 			return err
 		}
@@ -95,7 +90,7 @@ func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
 			Status: deref(m.ParsedStatus), Parser: deref(m.ParserName), ParseError: deref(m.ParseError)},
 		MessageID: deref(m.MessageID), Source: m.Source, Size: m.Size, Location: m.Location,
 		Host: deref(m.ParsedHost), Message: deref(m.ParsedMessage), StartedAt: m.ParsedStartedAt, EndedAt: m.ParsedEndedAt,
-		CanWrite: canWriteInbox(currentUser(c)), Approvable: d.Approvable(), NeedsJobName: d.NeedsJobName(),
+		Approvable: d.Approvable(), NeedsJobName: d.NeedsJobName(),
 		TimeNote: deref(m.ParsedTimeNote),
 	}
 	for _, o := range d.Objects {
@@ -273,7 +268,7 @@ const approveCustomers = 8
 // name and subject pattern suggested from its subject.
 func (a *App) approveForm(c *fiber.Ctx, d inboxview.Detail, typed, choice string) (inboxview.ApproveForm, error) {
 	f := inboxview.ApproveForm{MailID: d.ID, CustomerName: typed, CustomerID: choice}
-	if !d.CanWrite || d.Approvable != "" || d.ExistingJob != "" {
+	if !a.can(c, "POST", "/inbox/:id/approve") || d.Approvable != "" || d.ExistingJob != "" {
 		return f, nil // no customer to pick
 	}
 	if d.NeedsJobName {

@@ -19,7 +19,6 @@ import (
 	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const (
@@ -48,7 +47,7 @@ func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
 	if !slices.Contains(jobs.SortKeys(), f.Sort) {
 		f.Sort = "customer"
 	}
-	l := jobsview.List{Sort: f.Sort, Archived: archived, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin}
+	l := jobsview.List{Sort: f.Sort, Archived: archived}
 	if !archived {
 		f.Query, f.IncludeInactive = strings.TrimSpace(c.Query("q")), c.Query("inactive") != ""
 		l.Query, l.IncludeInactive = f.Query, f.IncludeInactive
@@ -113,16 +112,11 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
+	d := jobsview.Detail{Job: jobRow(*j), ShowReviews: seesReviews(c),
 		Pager: ui.Pager{Page: page, PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
-	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
+	d.ScheduleSection = scheduleModel(j)
 	if d.MatchingSection, err = a.matchingModel(c, j); err != nil {
 		return err
-	}
-	// Operators open a run in the Run Checks dialog; viewers read it (GET /runs/:id).
-	d.RunPath = "/runs/%d"
-	if role := currentUser(c).ActiveRole; role == db.RoleAdmin || role == db.RoleOperator {
-		d.RunPath = "/runchecks/runs/%d"
 	}
 	open, err := tickets.OpenForJob(ctx, a.db.Bun, id)
 	if err != nil {
@@ -139,7 +133,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if d.IsAdmin {
+	if d.ShowReviews {
 		events, err := review.History(ctx, a.db.Bun, id, 20)
 		if err != nil {
 			return err

@@ -17,8 +17,7 @@ func (a *App) matchingModel(c *fiber.Ctx, j *jobs.Row) (jobsview.MatchingModel, 
 	if err != nil {
 		return jobsview.MatchingModel{}, err
 	}
-	out := jobsview.MatchingModel{JobID: j.ID, FromAddress: m.FromAddress, Software: j.BackupSoftware, JobName: j.JobName,
-		CanEdit: canWriteInbox(currentUser(c))}
+	out := jobsview.MatchingModel{JobID: j.ID, FromAddress: m.FromAddress, Software: j.BackupSoftware, JobName: j.JobName}
 	if m.Rule != nil {
 		out.Rule, out.RuleFrom, out.Pattern = true, m.Rule.FromAddress, m.Rule.SubjectPattern
 	}

@@ -34,9 +34,9 @@ func describe(s *schedule.Schedule) string {
 }
 
 // scheduleModel builds the job's schedule section.
-func scheduleModel(j *jobs.Row, isAdmin bool) jobsview.ScheduleModel {
+func scheduleModel(j *jobs.Row) jobsview.ScheduleModel {
 	learned, manual := decodeSchedule(j.LearnedSchedule), decodeSchedule(j.ManualSchedule)
-	m := jobsview.ScheduleModel{JobID: j.ID, Learned: describe(learned), Locked: j.ScheduleLocked, CanEdit: isAdmin}
+	m := jobsview.ScheduleModel{JobID: j.ID, Learned: describe(learned), Locked: j.ScheduleLocked}
 	if manual != nil {
 		m.Manual = manual.Describe()
 	}
@@ -60,7 +60,7 @@ func (a *App) jobScheduleView(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, true)))
+	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j)))
 }
 
 func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
@@ -129,6 +129,6 @@ func (a *App) jobScheduleSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, true)),
+	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j)),
 		success(fmt.Sprintf("Schedule of %s saved.", j.JobName)))
 }

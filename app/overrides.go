@@ -13,7 +13,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/validation"
 	overridesview "github.com/backupchecks/backupchecks/components/overrides"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 func (a *App) overrideRows(c *fiber.Ctx) ([]overridesview.Row, error) {
@@ -39,10 +38,8 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	role := currentUser(c).ActiveRole
-	canEdit, canDelete := role == db.RoleAdmin || role == db.RoleOperator, role == db.RoleAdmin
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows, canEdit, canDelete) },
-		overridesview.Table(a.view(c), rows, canEdit, canDelete))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows) },
+		overridesview.Table(a.view(c), rows))
 }
 
 func (a *App) overrideNew(c *fiber.Ctx) error {
@@ -154,8 +151,7 @@ func (a *App) overridesRefresh(c *fiber.Ctx, msg string) error {
 		trigger(c, map[string]any{"closeModal": true})
 	}
 	retarget(c, "#overrides-table", "outerHTML")
-	role := currentUser(c).ActiveRole
-	return a.renderFragment(c, fiber.StatusOK, overridesview.Table(a.view(c), rows, true, role == db.RoleAdmin), success(msg))
+	return a.renderFragment(c, fiber.StatusOK, overridesview.Table(a.view(c), rows), success(msg))
 }
 
 // overrideJobs is the job type-ahead of the form.

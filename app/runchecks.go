@@ -22,7 +22,6 @@ import (
 	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const runChecksPerPage = 25
@@ -32,7 +31,7 @@ const runChecksPerPage = 25
 func (a *App) runChecksFilter(c *fiber.Ctx, q url.Values) (review.QueueFilter, runchecksview.Filter, string) {
 	f := runchecksview.Filter{CustomerID: q.Get("customer_id"), Status: q.Get("status"), Software: q.Get("software"),
 		Type: q.Get("type"), Text: q.Get("q"), From: q.Get("from"), To: q.Get("to"),
-		IncludeReviewed: q.Get("include_reviewed") == "on" && currentUser(c).ActiveRole == db.RoleAdmin}
+		IncludeReviewed: q.Get("include_reviewed") == "on" && seesReviews(c)}
 	qf := review.QueueFilter{Status: f.Status, Software: f.Software, Type: f.Type, Text: f.Text,
 		IncludeReviewed: f.IncludeReviewed, Page: pageNumber(q.Get("page")), PerPage: runChecksPerPage}
 	qf.CustomerID, _ = strconv.ParseInt(f.CustomerID, 10, 64)
@@ -68,7 +67,7 @@ func (a *App) runChecksModel(c *fiber.Ctx, q url.Values) (runchecksview.Model, e
 	if err != nil {
 		return runchecksview.Model{}, err
 	}
-	m := runchecksview.Model{Filter: f, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin, Query: query,
+	m := runchecksview.Model{Filter: f, ShowReviews: seesReviews(c), Query: query,
 		Pager: ui.Pager{Page: qf.Page, PerPage: runChecksPerPage, Total: total, BaseURL: "/runchecks?" + query + "&"}}
 	if query == "" {
 		m.Pager.BaseURL = "/runchecks?"

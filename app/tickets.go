@@ -41,9 +41,7 @@ func (a *App) ticketsModel(c *fiber.Ctx, kind, state string) (ticketsview.Model,
 	if err != nil {
 		return ticketsview.Model{}, err
 	}
-	role := currentUser(c).ActiveRole
-	m := ticketsview.Model{Kind: kind, State: state, CanEdit: role == db.RoleAdmin || role == db.RoleOperator,
-		Query: f.Query, JobID: f.JobID, CustomerID: f.CustomerID}
+	m := ticketsview.Model{Kind: kind, State: state, Query: f.Query, JobID: f.JobID, CustomerID: f.CustomerID}
 	// Name what an id filter narrows to, so the page says what it shows.
 	switch {
 	case f.JobID != 0:
