@@ -2,7 +2,6 @@ package app
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -224,20 +223,4 @@ var reviewWatchers = adminOnly
 func seesReviews(c *fiber.Ctx) bool {
 	u := currentUser(c)
 	return u != nil && slices.Contains(reviewWatchers, u.ActiveRole)
-}
-
-// redirectToLogin sends an anonymous visitor to the login page, remembering the page
-// asked for in next when it is a plain local path (the raw request line is the
-// visitor's to choose, so it passes the same check as a next given to /login).
-func (a *App) redirectToLogin(c *fiber.Ctx) error {
-	next := c.OriginalURL()
-	target := "/login"
-	if c.Method() == fiber.MethodGet && next != "/" && !strings.HasPrefix(next, "/login") && isLocalPath(next) {
-		target += "?next=" + urlQueryEscape(next)
-	}
-	if isHTMX(c) {
-		c.Set("HX-Redirect", target)
-		return c.SendStatus(fiber.StatusUnauthorized)
-	}
-	return c.Redirect(target, fiber.StatusSeeOther)
 }
