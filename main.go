@@ -204,7 +204,7 @@ func cmdServe(args []string, web bool) error {
 		hub := live.NewHub(d.Pool)
 		go hub.Run(ctx)
 		serveErr = app.New(cfg, d, app.Options{Version: version, Hub: hub, Registry: registry,
-			Jobs: &jobs.Enqueuer{DB: d, Client: river}}).Serve(ctx, ln)
+			Queue: &jobs.Queue{DB: d, Client: river}}).Serve(ctx, ln)
 	} else {
 		<-ctx.Done()
 	}

@@ -1,5 +1,10 @@
 // Package app is the web application: the Fiber app, every route, the middleware and
 // the thin handlers that call the capabilities in app/<capability>.
+//
+// Names: `jobs` in this package is always the backup-job capability (app/jobs); River's
+// background jobs (top-level package jobs) are imported as riverjobs and reached
+// through App.queue. A page-area component package is imported as <area>view
+// (jobsview, ticketsview, …).
 package app
 
 import (
@@ -24,7 +29,7 @@ import (
 	"github.com/backupchecks/backupchecks/components/layout"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
-	"github.com/backupchecks/backupchecks/jobs"
+	riverjobs "github.com/backupchecks/backupchecks/jobs"
 )
 
 // App is the web application.
@@ -43,7 +48,7 @@ type App struct {
 	setupDone atomic.Bool // once a user exists it never goes back
 
 	hub      *live.Hub
-	jobs     *jobs.Enqueuer
+	queue    *riverjobs.Queue // River: starts background work; nil when none runs here
 	registry *parsers.Registry
 	done     chan struct{} // closed when the server shuts down (ends SSE streams)
 
@@ -58,8 +63,8 @@ type Options struct {
 	Version  string
 	Now      func() time.Time
 	Throttle *auth.Throttle
-	Hub      *live.Hub      // live events; nil disables /events
-	Jobs     *jobs.Enqueuer // background work; nil disables Import now / Re-parse
+	Hub      *live.Hub        // live events; nil disables /events
+	Queue    *riverjobs.Queue // background work; nil disables Import now, Re-parse all, Check now
 	Registry *parsers.Registry
 }
 
@@ -74,7 +79,7 @@ func New(cfg *config.Config, d *db.DB, opt Options) *App {
 		throttle: auth.DefaultThrottle,
 		sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout},
 		hub:      opt.Hub,
-		jobs:     opt.Jobs,
+		queue:    opt.Queue,
 		registry: opt.Registry,
 		done:     make(chan struct{}),
 

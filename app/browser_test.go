@@ -545,11 +545,11 @@ func TestBrowserSecurityCSP(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A re-parse under way shows its progress bar in the Inbox.
-	task, err := tasks.Create(t.Context(), h.db.Bun, tasks.KindMailReparse, 1)
+	taskID, err := tasks.Insert(t.Context(), h.db.Pool, tasks.KindMailReparse, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tasks.Progress(t.Context(), h.db.Bun, task.ID, 1, 4, "Re-parsing…"); err != nil {
+	if err := tasks.Progress(t.Context(), h.db.Bun, taskID, 1, 4, "Re-parsing…"); err != nil {
 		t.Fatal(err)
 	}
 

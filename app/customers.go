@@ -1,16 +1,10 @@
 package app
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"mime"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -18,23 +12,16 @@ import (
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/validation"
 	customersview "github.com/backupchecks/backupchecks/components/customers"
+	inboxview "github.com/backupchecks/backupchecks/components/inbox"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const customersPerPage = 50
 
-func customerAccess(c *fiber.Ctx) customersview.Access {
-	u := currentUser(c)
-	edit := u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator
-	return customersview.Access{
-		Autotask: edit && state(c).settings.AutotaskEnabled,
-		Edit:     u.ActiveRole == db.RoleAdmin || u.ActiveRole == db.RoleOperator,
-		Delete:   u.ActiveRole == db.RoleAdmin,
-		Import:   u.ActiveRole == db.RoleAdmin,
-	}
-}
+// autotaskOn reports whether the Autotask integration is enabled: the rows offer their
+// mapping (to whoever may map, which the buttons ask the route table).
+func autotaskOn(c *fiber.Ctx) bool { return state(c).settings.AutotaskEnabled }
 
 func customerRowView(r customers.Row) customersview.Row {
 	v := customersview.Row{ID: r.ID, Name: r.Name, Active: r.Active, JobCount: r.JobCount, AllJobs: r.AllJobs}
@@ -81,7 +68,7 @@ func (a *App) customersList(c *fiber.Ctx, f customers.Filter) (customersview.Lis
 	if len(q) > 0 {
 		base += q.Encode() + "&"
 	}
-	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Access: customerAccess(c),
+	l := customersview.List{Query: f.Query, ShowInactive: f.IncludeInactive, Autotask: autotaskOn(c),
 		Pager: ui.Pager{Page: f.Page, PerPage: f.PerPage, Total: p.Total, BaseURL: base}}
 	for _, r := range p.Rows {
 		l.Rows = append(l.Rows, customerRowView(r))
@@ -127,20 +114,12 @@ func (a *App) customerCreate(c *fiber.Ctx) error {
 	}
 	row := customersview.Row{ID: cu.ID, Name: cu.Name, Active: cu.Active}
 	fresh := customersview.CreateForm{Active: true, Autofocus: true}
-	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, customerAccess(c)), flash)
-}
-
-func customerID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
+	return a.renderFragment(c, fiber.StatusOK, customersview.Created(a.view(c), fresh, row, autotaskOn(c)), flash)
 }
 
 // customerRow shows one row read-only (Cancel of an edit).
 func (a *App) customerRow(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -148,12 +127,12 @@ func (a *App) customerRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false))
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false))
 }
 
 // customerEdit turns a row into a form.
 func (a *App) customerEdit(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -165,7 +144,7 @@ func (a *App) customerEdit(c *fiber.Ctx) error {
 }
 
 func (a *App) customerUpdate(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -188,7 +167,7 @@ func (a *App) customerUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false),
 		success(fmt.Sprintf("Customer %s saved.", r.Name)))
 }
 
@@ -198,7 +177,7 @@ func (a *App) customerActivate(c *fiber.Ctx) error   { return a.customerSetActiv
 // customerSetActive is the row's Deactivate / Activate: what a customer with jobs gets
 // instead of Delete.
 func (a *App) customerSetActive(c *fiber.Ctx, active bool) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -214,12 +193,12 @@ func (a *App) customerSetActive(c *fiber.Ctx, active bool) error {
 	if !active {
 		msg = "Customer %s deactivated: its jobs are no longer monitored; their history stays."
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false),
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false),
 		success(fmt.Sprintf(msg, r.Name)))
 }
 
 func (a *App) customerDelete(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -235,69 +214,20 @@ func (a *App) customerDelete(c *fiber.Ctx) error {
 	return a.renderFragment(c, fiber.StatusOK, templ.NopComponent, success(fmt.Sprintf("Customer %s deleted.", cu.Name)))
 }
 
-// customersExport streams every customer as CSV, page by page.
-func (a *App) customersExport(c *fiber.Ctx) error {
-	name := fmt.Sprintf("customers-%s.csv", a.now().Format("2006-01-02"))
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	bdb, reqID := a.db.Bun, requestID(c)
-	// The writer runs after this handler returns, when c is no longer valid.
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		if err := customers.ExportCSV(ctx, bdb, w); err != nil {
-			slog.Warn("web: customers export ended early", "err", err, "request_id", reqID)
-			return
-		}
-		_ = w.Flush()
-	})
-	return nil
-}
-
-// customersImport upserts customers from an uploaded CSV file (all or nothing).
-func (a *App) customersImport(c *fiber.Ctx) error {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return a.customersImportRejected(c, []string{"Choose a CSV file to import."})
-	}
-	if fh.Size > customers.MaxImportBytes {
-		return a.customersImportRejected(c, []string{fmt.Sprintf("The file is larger than %d MB.", customers.MaxImportBytes>>20)})
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return fmt.Errorf("import %s: %w", fh.Filename, err)
-	}
-	defer f.Close()
-	res, err := customers.ImportCSV(c.UserContext(), a.db.Bun, a.actor(c), f)
-	var rejected customers.ImportError
-	if errors.As(err, &rejected) {
-		msgs := make([]string, len(rejected))
-		for i, le := range rejected {
-			msgs[i] = le.String()
-		}
-		return a.customersImportRejected(c, msgs)
-	}
+// customerTypeahead answers the approve form's customer field.
+func (a *App) customerTypeahead(c *fiber.Ctx) error {
+	q := strings.TrimSpace(c.Query("customer_name"))
+	found, err := customers.Search(c.UserContext(), a.db.Bun, q, approveCustomers+1)
 	if err != nil {
 		return err
 	}
-	flash := success(fmt.Sprintf("Customers imported from %s: %d created, %d updated, %d unchanged.", fh.Filename, res.Created, res.Updated, res.Unchanged))
-	if !isHTMX(c) {
-		return a.redirectWithFlash(c, "/customers", flash)
+	more := len(found) > approveCustomers
+	if more {
+		found = found[:approveCustomers]
 	}
-	l, err := a.customersList(c, customerFilter(c))
-	if err != nil {
-		return err
+	opts := make([]inboxview.CustomerOption, len(found))
+	for i, cu := range found {
+		opts[i] = inboxview.CustomerOption{ID: cu.ID, Name: cu.Name}
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.Imported(a.view(c), l), flash)
-}
-
-// customersImportRejected shows why a file was not imported, beside the file field.
-func (a *App) customersImportRejected(c *fiber.Ctx, msgs []string) error {
-	f := customersview.ImportForm{Errors: msgs}
-	if !isHTMX(c) {
-		return a.renderCustomersPage(c, fiber.StatusUnprocessableEntity, customersview.Model{Create: customersview.CreateForm{Active: true}, Import: f}, nil)
-	}
-	retarget(c, "#customers-import", "outerHTML")
-	return a.renderFragment(c, fiber.StatusUnprocessableEntity, customersview.Import(a.view(c), f, false))
+	return a.renderFragment(c, fiber.StatusOK, inboxview.CustomerOptions(q, opts, "", more))
 }

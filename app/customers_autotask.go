@@ -34,7 +34,7 @@ func autotaskFail(err error) string {
 // customerAutotask shows a customer's mapping in place of its row; with q it also
 // searches Autotask's companies.
 func (a *App) customerAutotask(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (a *App) customerAutotask(c *fiber.Ctx) error {
 // customerAutotaskMap maps the customer to the chosen company, read again from
 // Autotask so the stored name and state are Autotask's own.
 func (a *App) customerAutotaskMap(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (a *App) customerAutotaskMap(c *fiber.Ctx) error {
 }
 
 func (a *App) customerAutotaskClear(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (a *App) customerAutotaskClear(c *fiber.Ctx) error {
 }
 
 func (a *App) customerAutotaskRefresh(c *fiber.Ctx) error {
-	id, err := customerID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -161,5 +161,5 @@ func (a *App) customerRowWithFlash(c *fiber.Ctx, id int64, msg string) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), customerAccess(c), false), success(msg))
+	return a.renderFragment(c, fiber.StatusOK, customersview.RowView(a.view(c), customerRowView(r), autotaskOn(c), false), success(msg))
 }

@@ -15,7 +15,6 @@ import (
 	dailyview "github.com/backupchecks/backupchecks/components/daily"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const dailyPerPage = 100
@@ -54,8 +53,7 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 		return err
 	}
 	m := dailyview.Model{Date: d.String(), Prev: d.AddDays(-1).String(), Next: d.AddDays(1).String(), Today: today.String(),
-		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
-		CanCheck: canWriteInbox(currentUser(c))}
+		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, ShowReviews: seesReviews(c)}
 	if !isHTMX(c) {
 		if m.Customers, err = a.customerChoices(c); err != nil {
 			return err
@@ -93,7 +91,7 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 
 // dailyJobRuns is the dialog with one job's runs on the day.
 func (a *App) dailyJobRuns(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -123,10 +121,11 @@ func (a *App) dailyJobRuns(c *fiber.Ctx) error {
 // dailyCheckNow runs the missed-run pass at once; the page refreshes itself when it
 // has created missed runs (live "runs" events).
 func (a *App) dailyCheckNow(c *fiber.Ctx) error {
-	if a.jobs == nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
+	q, err := a.background()
+	if err != nil {
+		return err
 	}
-	if err := a.jobs.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
+	if err := q.CheckMissedRuns(c.UserContext(), a.now()); err != nil {
 		return err
 	}
 	return a.redirectWithFlash(c, "/daily?date="+c.FormValue("date"), view.Flash{Kind: "info",

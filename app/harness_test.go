@@ -25,7 +25,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
-	"github.com/backupchecks/backupchecks/jobs"
+	riverjobs "github.com/backupchecks/backupchecks/jobs"
 )
 
 const testPassword = "correct horse battery"
@@ -56,7 +56,7 @@ func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *h
 	if opt.Registry == nil {
 		opt.Registry = parsers.Default()
 	}
-	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: 2, Registry: opt.Registry,
+	river, err := riverjobs.NewClient(d, riverjobs.Config{MaxWorkers: 2, Registry: opt.Registry,
 		Keys: secrets.NewKeyring(cfg.SecretKey), Sessions: auth.SessionPolicy{MaxAge: time.Hour, IdleTimeout: time.Hour},
 		Logger: slog.Default(), Sources: mailbox.Options{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL},
 		AutotaskZoneURLs: cfg.AutotaskZoneURLs,
@@ -69,7 +69,7 @@ func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *h
 	if err := river.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	opt.Jobs = &jobs.Enqueuer{DB: d, Client: river}
+	opt.Queue = &riverjobs.Queue{DB: d, Client: river}
 	a := New(cfg, d, opt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,7 +82,7 @@ func newHarness(t *testing.T, opt Options, configure ...func(*config.Config)) *h
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		jobs.Stop(river, 10*time.Second)
+		riverjobs.Stop(river, 10*time.Second)
 	})
 	return &harness{t: t, app: a, db: d, url: "http://" + ln.Addr().String()}
 }

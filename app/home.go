@@ -17,7 +17,7 @@ func (a *App) home(c *fiber.Ctx) error {
 		return err
 	}
 	d := homeview.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed,
-		ReviewJobs: f.ReviewJobs, SettingsPath: "/settings"}
+		ReviewJobs: f.ReviewJobs}
 	if f.Jobs > 0 {
 		loc := settings.Location(state(c).settings)
 		today := schedule.DateOf(a.now().In(loc))

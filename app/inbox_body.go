@@ -27,7 +27,7 @@ func mailCIDURL(mailID int64, contentID string) string {
 // frame. It is a document of its own rather than a srcdoc because a srcdoc frame
 // inherits the page's CSP, which forbids the inline styles backup reports are made of.
 func (a *App) mailBody(c *fiber.Ctx) error {
-	id, err := a.mailParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,6 @@ import (
 	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 const (
@@ -48,7 +47,7 @@ func (a *App) jobsList(c *fiber.Ctx, archived bool) error {
 	if !slices.Contains(jobs.SortKeys(), f.Sort) {
 		f.Sort = "customer"
 	}
-	l := jobsview.List{Sort: f.Sort, Archived: archived, IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin}
+	l := jobsview.List{Sort: f.Sort, Archived: archived}
 	if !archived {
 		f.Query, f.IncludeInactive = strings.TrimSpace(c.Query("q")), c.Query("inactive") != ""
 		l.Query, l.IncludeInactive = f.Query, f.IncludeInactive
@@ -90,16 +89,8 @@ func (a *App) customerChoices(c *fiber.Ctx) (*ui.OptionList, error) {
 func (a *App) jobsPage(c *fiber.Ctx) error         { return a.jobsList(c, false) }
 func (a *App) archivedJobsPage(c *fiber.Ctx) error { return a.jobsList(c, true) }
 
-func (a *App) jobParam(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
 func (a *App) jobDetail(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -121,16 +112,11 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := jobsview.Detail{Job: jobRow(*j), IsAdmin: currentUser(c).ActiveRole == db.RoleAdmin,
+	d := jobsview.Detail{Job: jobRow(*j), ShowReviews: seesReviews(c),
 		Pager: ui.Pager{Page: page, PerPage: runsPerPage, Total: total, BaseURL: fmt.Sprintf("/jobs/%d?", id)}}
-	d.ScheduleSection = scheduleModel(j, d.IsAdmin)
+	d.ScheduleSection = scheduleModel(j)
 	if d.MatchingSection, err = a.matchingModel(c, j); err != nil {
 		return err
-	}
-	// Operators open a run in the Run Checks dialog; viewers read it (GET /runs/:id).
-	d.RunPath = "/runs/%d"
-	if role := currentUser(c).ActiveRole; role == db.RoleAdmin || role == db.RoleOperator {
-		d.RunPath = "/runchecks/runs/%d"
 	}
 	open, err := tickets.OpenForJob(ctx, a.db.Bun, id)
 	if err != nil {
@@ -147,7 +133,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if d.IsAdmin {
+	if d.ShowReviews {
 		events, err := review.History(ctx, a.db.Bun, id, 20)
 		if err != nil {
 			return err
@@ -175,7 +161,7 @@ func (a *App) jobArchive(c *fiber.Ctx) error   { return a.jobSetArchived(c, true
 func (a *App) jobUnarchive(c *fiber.Ctx) error { return a.jobSetArchived(c, false) }
 
 func (a *App) jobSetArchived(c *fiber.Ctx, archived bool) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -193,7 +179,7 @@ func (a *App) jobSetArchived(c *fiber.Ctx, archived bool) error {
 }
 
 func (a *App) jobDelete(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

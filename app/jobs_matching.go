@@ -17,8 +17,7 @@ func (a *App) matchingModel(c *fiber.Ctx, j *jobs.Row) (jobsview.MatchingModel, 
 	if err != nil {
 		return jobsview.MatchingModel{}, err
 	}
-	out := jobsview.MatchingModel{JobID: j.ID, FromAddress: m.FromAddress, Software: j.BackupSoftware, JobName: j.JobName,
-		CanEdit: canWriteInbox(currentUser(c))}
+	out := jobsview.MatchingModel{JobID: j.ID, FromAddress: m.FromAddress, Software: j.BackupSoftware, JobName: j.JobName}
 	if m.Rule != nil {
 		out.Rule, out.RuleFrom, out.Pattern = true, m.Rule.FromAddress, m.Rule.SubjectPattern
 	}
@@ -26,7 +25,7 @@ func (a *App) matchingModel(c *fiber.Ctx, j *jobs.Row) (jobsview.MatchingModel, 
 }
 
 func (a *App) jobMatchingView(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -42,7 +41,7 @@ func (a *App) jobMatchingView(c *fiber.Ctx) error {
 }
 
 func (a *App) jobMatchingEdit(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -59,7 +58,7 @@ func (a *App) jobMatchingEdit(c *fiber.Ctx) error {
 }
 
 func (a *App) jobMatchingSave(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

@@ -34,9 +34,9 @@ func describe(s *schedule.Schedule) string {
 }
 
 // scheduleModel builds the job's schedule section.
-func scheduleModel(j *jobs.Row, isAdmin bool) jobsview.ScheduleModel {
+func scheduleModel(j *jobs.Row) jobsview.ScheduleModel {
 	learned, manual := decodeSchedule(j.LearnedSchedule), decodeSchedule(j.ManualSchedule)
-	m := jobsview.ScheduleModel{JobID: j.ID, Learned: describe(learned), Locked: j.ScheduleLocked, CanEdit: isAdmin}
+	m := jobsview.ScheduleModel{JobID: j.ID, Learned: describe(learned), Locked: j.ScheduleLocked}
 	if manual != nil {
 		m.Manual = manual.Describe()
 	}
@@ -52,7 +52,7 @@ func scheduleModel(j *jobs.Row, isAdmin bool) jobsview.ScheduleModel {
 }
 
 func (a *App) jobScheduleView(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -60,11 +60,11 @@ func (a *App) jobScheduleView(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, true)))
+	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j)))
 }
 
 func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
 }
 
 func (a *App) jobScheduleSave(c *fiber.Ctx) error {
-	id, err := a.jobParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -129,6 +129,6 @@ func (a *App) jobScheduleSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j, true)),
+	return a.renderFragment(c, fiber.StatusOK, jobsview.ScheduleView(a.view(c), scheduleModel(j)),
 		success(fmt.Sprintf("Schedule of %s saved.", j.JobName)))
 }

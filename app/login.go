@@ -7,7 +7,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/settings"
 	authview "github.com/backupchecks/backupchecks/components/auth"
@@ -90,25 +89,4 @@ func ceilMinute(t time.Time) time.Time {
 		return m.Add(time.Minute)
 	}
 	return m
-}
-
-func (a *App) logout(c *fiber.Ctx) error {
-	u := currentUser(c)
-	if err := auth.DeleteSession(c.UserContext(), a.db.Bun, c.Cookies(sessionCookie)); err != nil {
-		return err
-	}
-	if err := audit.Record(c.UserContext(), a.db.Bun, a.actor(c), audit.Logout, "user:"+u.Username, nil); err != nil {
-		return err
-	}
-	a.clearCookie(c, sessionCookie)
-	return a.redirectWithFlash(c, "/login", view.Flash{Kind: "info", Message: "You are logged out."})
-}
-
-// actor is the current user as an audit actor.
-func (a *App) actor(c *fiber.Ctx) audit.Actor {
-	act := audit.Actor{IP: c.IP()}
-	if u := currentUser(c); u != nil {
-		act.ID, act.Name = u.ID, u.Username
-	}
-	return act
 }

@@ -4,16 +4,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
+	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/assets"
@@ -209,50 +207,11 @@ func (a *App) clearCookie(c *fiber.Ctx, name string) {
 		Secure: a.secure(c), Expires: time.Unix(1, 0)})
 }
 
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-// safeNext keeps a post-login redirect on this site: it returns next only when it is
-// plainly a path on this host, else "/". Nothing is removed to make a value fit (a
-// browser strips tabs and newlines and reads "\" as "/", so "/\t/evil" or "/\\evil"
-// is "//evil", another host): any doubt is a refusal.
-func safeNext(next string) string {
-	if !isLocalPath(next) {
-		return "/"
+// actor is the current user as an audit actor.
+func (a *App) actor(c *fiber.Ctx) audit.Actor {
+	act := audit.Actor{IP: c.IP()}
+	if u := currentUser(c); u != nil {
+		act.ID, act.Name = u.ID, u.Username
 	}
-	return next
-}
-
-// maxNextLength bounds a redirect target; no page of the app needs more.
-const maxNextLength = 2048
-
-func isLocalPath(next string) bool {
-	if next == "" || len(next) > maxNextLength || next[0] != '/' || !utf8.ValidString(next) {
-		return false
-	}
-	if strings.Contains(next, "\\") || !plainRunes(next) {
-		return false
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return false
-	}
-	// The decoded path too: something down the line may decode "%2F%2F" or "%5C" before
-	// it redirects again.
-	for _, p := range []string{u.EscapedPath(), u.Path} {
-		if strings.Contains(p, "//") || strings.Contains(p, "\\") || !plainRunes(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// plainRunes reports whether s has no control, space or invisible formatting
-// characters (tab, CR/LF, NUL, NBSP, U+2028, zero-width space, bidi overrides …).
-func plainRunes(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
-			return false
-		}
-	}
-	return true
+	return act
 }

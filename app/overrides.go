@@ -13,7 +13,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/validation"
 	overridesview "github.com/backupchecks/backupchecks/components/overrides"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 func (a *App) overrideRows(c *fiber.Ctx) ([]overridesview.Row, error) {
@@ -39,10 +38,8 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	role := currentUser(c).ActiveRole
-	canEdit, canDelete := role == db.RoleAdmin || role == db.RoleOperator, role == db.RoleAdmin
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows, canEdit, canDelete) },
-		overridesview.Table(a.view(c), rows, canEdit, canDelete))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows) },
+		overridesview.Table(a.view(c), rows))
 }
 
 func (a *App) overrideNew(c *fiber.Ctx) error {
@@ -61,9 +58,9 @@ func (a *App) overrideNew(c *fiber.Ctx) error {
 }
 
 func (a *App) overrideEdit(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c)
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	o, err := overrides.Get(c.UserContext(), a.db.Bun, id)
 	if err != nil {
@@ -95,13 +92,12 @@ func (a *App) overrideSave(c *fiber.Ctx) error {
 	in := overrideInput(c)
 	loc := settings.Location(state(c).settings)
 	var id int64
-	if raw := c.Params("id"); raw != "" { // PUT /overrides/:id edits; POST /overrides creates
-		var err error
-		if id, err = strconv.ParseInt(raw, 10, 64); err != nil || id <= 0 {
-			return fiber.ErrNotFound
+	var err error
+	if c.Params("id") != "" { // PUT /overrides/:id edits; POST /overrides creates
+		if id, err = pathID(c); err != nil {
+			return err
 		}
 	}
-	var err error
 	if id == 0 {
 		_, err = overrides.Create(c.UserContext(), a.db.Bun, a.actor(c), in, loc, a.now())
 	} else {
@@ -135,9 +131,9 @@ func formFromInput(id int64, in overrides.Input, jobLabel string, errs map[strin
 }
 
 func (a *App) overrideDelete(c *fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c)
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	if err := overrides.Delete(c.UserContext(), a.db.Bun, a.actor(c), id, a.now()); err != nil {
 		return err
@@ -155,8 +151,7 @@ func (a *App) overridesRefresh(c *fiber.Ctx, msg string) error {
 		trigger(c, map[string]any{"closeModal": true})
 	}
 	retarget(c, "#overrides-table", "outerHTML")
-	role := currentUser(c).ActiveRole
-	return a.renderFragment(c, fiber.StatusOK, overridesview.Table(a.view(c), rows, true, role == db.RoleAdmin), success(msg))
+	return a.renderFragment(c, fiber.StatusOK, overridesview.Table(a.view(c), rows), success(msg))
 }
 
 // overrideJobs is the job type-ahead of the form.

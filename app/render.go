@@ -134,3 +134,10 @@ func retarget(c *fiber.Ctx, selector, swap string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

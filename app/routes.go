@@ -2,7 +2,6 @@ package app
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -206,18 +205,22 @@ func (a *App) allowed(role string) func(method, pattern string) bool {
 	}
 }
 
-// redirectToLogin sends an anonymous visitor to the login page, remembering the page
-// asked for in next when it is a plain local path (the raw request line is the
-// visitor's to choose, so it passes the same check as a next given to /login).
-func (a *App) redirectToLogin(c *fiber.Ctx) error {
-	next := c.OriginalURL()
-	target := "/login"
-	if c.Method() == fiber.MethodGet && next != "/" && !strings.HasPrefix(next, "/login") && isLocalPath(next) {
-		target += "?next=" + urlQueryEscape(next)
-	}
-	if isHTMX(c) {
-		c.Set("HX-Redirect", target)
-		return c.SendStatus(fiber.StatusUnauthorized)
-	}
-	return c.Redirect(target, fiber.StatusSeeOther)
+// can reports whether the request's user may call the route method pattern, for what
+// a handler loads only for those who may use it (e.g. the Inbox loads a running
+// re-parse for whoever may start one). Components ask v.Can instead.
+func (a *App) can(c *fiber.Ctx, method, pattern string) bool {
+	u := currentUser(c)
+	return u != nil && a.allowed(u.ActiveRole)(method, pattern)
+}
+
+// reviewWatchers may see who reviewed which run: the Reviewed columns of Daily Jobs and
+// a job's page, its review history, and reviewed runs in Run Checks ("Include
+// reviewed"). This is what pages show, not something a role does, so no route stands
+// for it; it is named here, beside the table, so that roles are still set in one file.
+var reviewWatchers = adminOnly
+
+// seesReviews reports whether the request's user may see who reviewed which run.
+func seesReviews(c *fiber.Ctx) bool {
+	u := currentUser(c)
+	return u != nil && slices.Contains(reviewWatchers, u.ActiveRole)
 }

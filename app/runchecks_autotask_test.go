@@ -16,7 +16,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/db"
-	"github.com/backupchecks/backupchecks/jobs"
+	riverjobs "github.com/backupchecks/backupchecks/jobs"
 )
 
 func TestRunChecksAutotaskTicket(t *testing.T) {
@@ -165,7 +165,7 @@ func TestRunChecksAutotaskTicket(t *testing.T) {
 	fake.Remove("Tickets", firstID)
 	// The first ticket's mirror is resolved already; reopen it so the sync looks at it.
 	wantStatus(t, ops.hx("POST", fmt.Sprintf("/tickets/ticket/%d/reopen", internalID), nil), http.StatusOK)
-	worker := &jobs.AutotaskSyncWorker{DB: h.db.Bun, Keys: h.app.keys, ZoneURLs: fake.Config().ZoneLookupURLs, Now: time.Now}
+	worker := &riverjobs.AutotaskSyncWorker{DB: h.db.Bun, Keys: h.app.keys, ZoneURLs: fake.Config().ZoneLookupURLs, Now: time.Now}
 	if err := worker.Work(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -51,17 +51,17 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		"job_id": {fmt.Sprint(jobID)}, "text": {"Disk full"}}), http.StatusOK)
 	wantStatus(t, c.hx("POST", "/overrides", url.Values{"level": {"object"}, "job_id": {fmt.Sprint(jobID)},
 		"match_status": {"Failed"}, "match_mode": {"contains"}, "match_text": {"note"}, "treat_as_success": {"on"}}), http.StatusOK)
-	task, err := tasks.Create(context.Background(), h.db.Bun, tasks.KindMailReparse, admin.ID)
+	taskID, err := tasks.Insert(context.Background(), h.db.Pool, tasks.KindMailReparse, admin.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tasks.Finish(context.Background(), h.db.Bun, task.ID, "Re-parsed 0 mails.", nil); err != nil {
+	if err := tasks.Finish(context.Background(), h.db.Bun, taskID, "Re-parsed 0 mails.", nil); err != nil {
 		t.Fatal(err)
 	}
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
-		"daily": jobID, "jobs": jobID, "tasks": task.ID, "users": target.ID,
+		"daily": jobID, "jobs": jobID, "tasks": taskID, "users": target.ID,
 	}}
 }
 

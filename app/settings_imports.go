@@ -16,6 +16,7 @@ import (
 	settingsview "github.com/backupchecks/backupchecks/components/settings"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
+	riverjobs "github.com/backupchecks/backupchecks/jobs"
 )
 
 func importsModel(s *db.SystemSettings) settingsview.Imports {
@@ -36,12 +37,10 @@ func importsModel(s *db.SystemSettings) settingsview.Imports {
 
 func (a *App) settingsImportsPage(c *fiber.Ctx) error {
 	m := importsModel(state(c).settings)
-	t, err := tasks.Latest(c.UserContext(), a.db.Bun, tasks.KindMailImport)
-	if err != nil {
+	// A finished import stays on the page for a while, so its result can be read.
+	var err error
+	if m.Task, err = a.latestTask(c, tasks.KindMailImport, 10*time.Minute); err != nil {
 		return err
-	}
-	if t != nil && (t.FinishedAt == nil || a.now().Sub(*t.FinishedAt) < 10*time.Minute) {
-		m.Task = taskView(t)
 	}
 	return a.renderPage(c, func(v view.Ctx) templ.Component { return settingsview.ImportsPage(v, m) })
 }
@@ -147,21 +146,10 @@ func (a *App) checkImports(ctx context.Context, im settings.Imports, typed bool)
 
 // settingsImportsRun starts "Import now" and shows its progress.
 func (a *App) settingsImportsRun(c *fiber.Ctx) error {
-	if a.jobs == nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "Background work is not running in this process.")
-	}
 	if state(c).settings.MailSource == settings.MailSourceNone {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose and save a mail source first.")
 	}
-	id, err := a.jobs.StartMailImport(c.UserContext(), currentUser(c).ID)
-	if err != nil {
-		return err
-	}
-	t, err := tasks.Get(c.UserContext(), a.db.Bun, id)
-	if err != nil {
-		return err
-	}
-	return a.renderFragment(c, fiber.StatusOK, uiTaskProgress(t))
+	return a.startTask(c, (*riverjobs.Queue).StartMailImport)
 }
 
 func (a *App) sourceOptions() mailbox.Options {

@@ -20,20 +20,20 @@ func TestSecurityInterruptedImportShown(t *testing.T) {
 	c.login("admin")
 
 	ctx := context.Background()
-	task, err := tasks.Create(ctx, h.db.Bun, tasks.KindMailImport, 0)
+	taskID, err := tasks.Insert(ctx, h.db.Pool, tasks.KindMailImport, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tasks.Progress(ctx, h.db.Bun, task.ID, 120, -1, "Importing: 120 fetched"); err != nil {
+	if err := tasks.Progress(ctx, h.db.Bun, taskID, 120, -1, "Importing: 120 fetched"); err != nil {
 		t.Fatal(err)
 	}
-	path := fmt.Sprintf("/tasks/%d", task.ID)
+	path := fmt.Sprintf("/tasks/%d", taskID)
 	if st, _ := c.hx("GET", path, nil).doc.Find("[data-task-status]").Attr("data-task-status"); st != "running" {
 		t.Fatalf("live task: status %q, want running", st)
 	}
 	// The worker dies: no more heartbeats.
 	if _, err := h.db.Bun.ExecContext(ctx, "UPDATE background_tasks SET heartbeat_at = now() - interval '5 minutes', "+
-		"updated_at = now() - interval '5 minutes' WHERE id = ?", task.ID); err != nil {
+		"updated_at = now() - interval '5 minutes' WHERE id = ?", taskID); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []*response{c.hx("GET", path, nil), c.get("/settings/imports")} {

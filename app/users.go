@@ -197,9 +197,9 @@ func (a *App) userUnlock(c *fiber.Ctx) error {
 }
 
 func (a *App) userParam(c *fiber.Ctx) (*db.User, error) {
-	id, err := c.ParamsInt("id")
+	id, err := pathID(c)
 	if err != nil {
-		return nil, fiber.ErrNotFound
+		return nil, err
 	}
-	return auth.GetUser(c.UserContext(), a.db.Bun, int64(id))
+	return auth.GetUser(c.UserContext(), a.db.Bun, id)
 }

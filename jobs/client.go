@@ -1,5 +1,11 @@
-// Package jobs holds the River background jobs (one file per kind: Args + Worker)
-// and builds the River client that `serve` and `worker` run.
+// Package jobs holds the River background jobs (one file per kind: Args + Worker),
+// builds the River client that `serve` and `worker` run, and offers the web app its
+// Queue to start work from a page.
+//
+// "jobs" means two things in this module. This package is River's (the top-level
+// layout is fixed); the backup jobs an MSP monitors are the capability app/jobs. In
+// package app, which uses both, `jobs` is always app/jobs and this package is
+// imported as riverjobs (the field App.queue holds its *Queue).
 package jobs
 
 import (

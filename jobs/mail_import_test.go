@@ -147,14 +147,14 @@ func TestMailImportWorkerManual(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	recent := now.Add(-time.Minute)
 	useGraph(t, d, fake, false, &recent)
-	task, err := tasks.Create(ctx, d.Bun, tasks.KindMailImport, 0)
+	taskID, err := tasks.Insert(ctx, d.Pool, tasks.KindMailImport, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	work(t, d, importWorker(t, d, fake, now), jobs.MailImportArgs{TaskID: task.ID})
+	work(t, d, importWorker(t, d, fake, now), jobs.MailImportArgs{TaskID: taskID})
 
-	got, err := tasks.Get(ctx, d.Bun, task.ID)
+	got, err := tasks.Get(ctx, d.Bun, taskID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,16 +35,16 @@ func TestMailReparseWorker(t *testing.T) {
 	if _, err := ingest.StoreBatch(ctx, d.Bun, parserstest.Registry(), db.SourceCLI, msgs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	task, err := tasks.Create(ctx, d.Bun, tasks.KindMailReparse, 0)
+	taskID, err := tasks.Insert(ctx, d.Pool, tasks.KindMailReparse, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	w := rivertest.NewWorker(t, riverpgxv5.New(d.Pool), &river.Config{},
 		&jobs.MailReparseWorker{DB: d, Registry: parserstest.Registry(), Now: time.Now})
-	work(t, d, w, jobs.MailReparseArgs{TaskID: task.ID})
+	work(t, d, w, jobs.MailReparseArgs{TaskID: taskID})
 
-	got, err := tasks.Get(ctx, d.Bun, task.ID)
+	got, err := tasks.Get(ctx, d.Bun, taskID)
 	if err != nil {
 		t.Fatal(err)
 	}

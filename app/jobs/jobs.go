@@ -1,6 +1,10 @@
-// Package jobs is the capability behind the Jobs pages: listing, one job's detail
-// (history, heat strip, objects), archiving and deleting. (The River background jobs
-// live in the top-level jobs package; this one is about backup jobs.)
+// Package jobs is the capability behind the Jobs pages: backup jobs, as an MSP monitors
+// them (listing, one job's detail with history, heat strip and objects, archiving,
+// deleting, schedules and match rules).
+//
+// "jobs" means two things in this module: this package is about backup jobs; River's
+// background jobs are the top-level package jobs. In package app, which uses both,
+// `jobs` is always this package and River's is imported as riverjobs.
 package jobs
 
 import (

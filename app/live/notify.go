@@ -33,15 +33,26 @@ const maxIDs = 200
 
 // Notify queues ev; it is delivered when idb's transaction commits (at once outside one).
 func Notify(ctx context.Context, idb bun.IDB, ev Event) error {
+	payload, err := Encode(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", Channel, payload); err != nil {
+		return fmt.Errorf("live: notify %s: %w", ev.Topic, err)
+	}
+	return nil
+}
+
+// Encode is ev as the NOTIFY payload on Channel, for a writer that cannot use Notify
+// (it holds a pgx transaction, not bun): an event with more than maxIDs ids carries
+// none, and listeners reload.
+func Encode(ev Event) (string, error) {
 	if len(ev.IDs) > maxIDs {
 		ev.IDs = nil
 	}
 	b, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("live: encode event: %w", err)
+		return "", fmt.Errorf("live: encode event: %w", err)
 	}
-	if _, err := idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", Channel, string(b)); err != nil {
-		return fmt.Errorf("live: notify %s: %w", ev.Topic, err)
-	}
-	return nil
+	return string(b), nil
 }

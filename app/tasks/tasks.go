@@ -1,5 +1,7 @@
 // Package tasks records the progress of long-running work started from the UI (Import
-// now, Re-parse all) so that live views can show it; the work itself is a River job.
+// now, Re-parse all) so that live views can show it; the work itself is a River job
+// (top-level package jobs), which inserts the task row with Insert and reports on it
+// with Progress, Heartbeat and Finish.
 package tasks
 
 import (
@@ -8,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/live"
@@ -20,16 +24,35 @@ const (
 	KindMailReparse = "mail_reparse"
 )
 
-// Create records a queued task and returns it.
-func Create(ctx context.Context, idb bun.IDB, kind string, startedBy int64) (*db.BackgroundTask, error) {
-	t := &db.BackgroundTask{Kind: kind, Status: "queued"}
+// Querier is what both a pgx transaction and the pool offer. Insert takes it rather
+// than a bun.IDB because River enqueues with a pgx.Tx, and the task row must be
+// written in that same transaction.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Insert records a queued task of kind (startedBy 0: nobody, the system) and announces
+// it to live views, in q: the transaction that also enqueues the task's River job, so
+// a task is never shown without the job behind it.
+func Insert(ctx context.Context, q Querier, kind string, startedBy int64) (int64, error) {
+	var by *int64
 	if startedBy != 0 {
-		t.StartedBy = &startedBy
+		by = &startedBy
 	}
-	if _, err := idb.NewInsert().Model(t).Column("kind", "status", "started_by").Returning("*").Exec(ctx); err != nil {
-		return nil, fmt.Errorf("tasks: create %s: %w", kind, err)
+	var id int64
+	if err := q.QueryRow(ctx, "INSERT INTO background_tasks (kind, status, started_by) VALUES ($1, 'queued', $2) RETURNING id",
+		kind, by).Scan(&id); err != nil {
+		return 0, fmt.Errorf("tasks: insert %s: %w", kind, err)
 	}
-	return t, live.Notify(ctx, idb, live.Event{Topic: live.TopicTasks, IDs: []int64{t.ID}})
+	payload, err := live.Encode(live.Event{Topic: live.TopicTasks, IDs: []int64{id}})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := q.Exec(ctx, "SELECT pg_notify($1, $2)", live.Channel, payload); err != nil {
+		return 0, fmt.Errorf("tasks: insert %s: notify: %w", kind, err)
+	}
+	return id, nil
 }
 
 // Progress records how far a task is (total < 0 leaves the total as it is).

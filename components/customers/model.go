@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
 )
 
 // Row is one customer in the table.
@@ -18,15 +19,6 @@ type Row struct {
 
 	AutotaskCompany string // mapped company's name as mapped; empty = not mapped
 	AutotaskStatus  string // ok | renamed | missing | invalid
-}
-
-// Access is what the active role may do on the page.
-type Access struct {
-	Edit   bool // admin, operator: create and edit
-	Delete bool // admin
-	Import bool // admin
-
-	Autotask bool // the Autotask integration is enabled and the role may edit
 }
 
 // Company is an Autotask company offered when mapping a customer.
@@ -51,7 +43,7 @@ type List struct {
 	Query        string
 	ShowInactive bool
 	Pager        ui.Pager
-	Access       Access
+	Autotask     bool // the Autotask integration is enabled: mapping buttons
 }
 
 // CreateForm is the inline "new customer" form.
@@ -111,8 +103,14 @@ func formID(id int64) string        { return fmt.Sprintf("customer-%d-form", id)
 func nameInputID(id int64) string   { return fmt.Sprintf("customer-%d-name", id) }
 func activeInputID(id int64) string { return fmt.Sprintf("customer-%d-active", id) }
 
-func (l List) columns() string {
-	if l.Access.Edit {
+// hasActions reports whether the table has an Actions column: the role may use a
+// row's buttons (each button asks for its own route).
+func hasActions(v view.Ctx) bool {
+	return v.Can("GET", "/customers/:id/edit") || v.Can("POST", "/customers/:id/deactivate") || v.Can("POST", "/customers/:id/delete")
+}
+
+func columns(v view.Ctx) string {
+	if hasActions(v) {
 		return "4"
 	}
 	return "3"

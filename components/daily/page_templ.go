@@ -52,9 +52,9 @@ type Model struct {
 	Summary    map[string]int
 	Rows       []Row
 	Pager      ui.Pager
-	IsAdmin    bool
-	CanCheck   bool // admin or operator: "Check now"
-	OpenJob    int64
+	// ShowReviews: the role may see who reviewed which run (the Reviewed column).
+	ShowReviews bool
+	OpenJob     int64
 }
 
 // Run is one run in the day dialog.
@@ -257,7 +257,7 @@ func Page(v view.Ctx, m Model) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if m.CanCheck {
+			if v.Can("POST", "/daily/check") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<form method=\"post\" action=\"/daily/check\" class=\"d-inline\"><input type=\"hidden\" name=\"_csrf\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -605,7 +605,7 @@ func List(v view.Ctx, m Model) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.IsAdmin {
+			if m.ShowReviews {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<th>Reviewed</th>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -905,7 +905,7 @@ func List(v view.Ctx, m Model) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if m.IsAdmin {
+				if m.ShowReviews {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<td class=\"small\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

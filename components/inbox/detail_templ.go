@@ -51,7 +51,7 @@ func DetailModal(v view.Ctx, d Detail, form ApproveForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if d.CanWrite && d.Location == "inbox" {
+			if v.Can("POST", "/inbox/:id/approve") && d.Location == "inbox" {
 				if d.Approvable != "" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<div class=\"alert alert-secondary small\" id=\"not-approvable\">Cannot approve: ")
 					if templ_7745c5c3_Err != nil {
@@ -560,7 +560,7 @@ func DetailModal(v view.Ctx, d Detail, form ApproveForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if d.CanWrite && d.Location == "inbox" {
+			if v.Can("POST", "/inbox/delete") && d.Location == "inbox" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<button type=\"button\" class=\"btn btn-outline-danger btn-sm\" hx-post=\"/inbox/delete\" hx-vals=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

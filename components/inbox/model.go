@@ -26,12 +26,10 @@ type Row struct {
 
 // List is a page of mails.
 type List struct {
-	Rows     []Row
-	Pager    ui.Pager
-	CanWrite bool // admin or operator: upload, approve, delete
-	IsAdmin  bool // re-parse all, deleted mails
-	Task     *ui.Task
-	Upload   UploadLimits // shown in the upload box
+	Rows   []Row
+	Pager  ui.Pager
+	Task   *ui.Task     // a re-parse under way
+	Upload UploadLimits // shown in the upload box
 }
 
 // UploadLimits are the limits of one upload, in bytes.
@@ -74,7 +72,6 @@ type Detail struct {
 	BodyURL     string // the sanitised HTML body's address for the sandboxed iframe, "" when none
 	TextBody    string // shown when there is no HTML
 	Skipped     []string
-	CanWrite    bool
 	Approvable  string // "" when it can be approved, else why not
 	ExistingJob string // "customer / job" when approving only adds to an existing job
 	// NeedsJobName: no parser knows the product; approving names the job and its

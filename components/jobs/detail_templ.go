@@ -62,7 +62,7 @@ func DetailPage(v view.Ctx, d Detail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ArchiveButtons(v, d.Job, d.IsAdmin).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ArchiveButtons(v, d.Job).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -420,7 +420,7 @@ func DetailPage(v view.Ctx, d Detail) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if d.IsAdmin {
+				if d.ShowReviews {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<th>Reviewed</th>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -471,9 +471,9 @@ func DetailPage(v view.Ctx, d Detail) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var24 string
-						templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(fmt.Sprintf(d.RunPath, r.ID)).Resolve(ctx)
+						templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(runURL(v, r.ID)).Resolve(ctx)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/jobs/detail.templ`, Line: 86, Col: 58}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/jobs/detail.templ`, Line: 86, Col: 45}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 						if templ_7745c5c3_Err != nil {
@@ -698,7 +698,7 @@ func DetailPage(v view.Ctx, d Detail) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if d.IsAdmin {
+					if d.ShowReviews {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "<td class=\"small\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -750,7 +750,7 @@ func DetailPage(v view.Ctx, d Detail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if d.IsAdmin && len(d.Reviews) > 0 {
+			if d.ShowReviews && len(d.Reviews) > 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 70, "<h2 class=\"h5 mt-4\">Review history</h2><table class=\"table table-sm small\" id=\"review-history\"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Run</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -9,6 +9,7 @@ import (
 
 	ticketsview "github.com/backupchecks/backupchecks/components/tickets"
 	"github.com/backupchecks/backupchecks/components/ui"
+	"github.com/backupchecks/backupchecks/components/view"
 )
 
 // Row is one job in a list.
@@ -41,7 +42,6 @@ type List struct {
 	HiddenInactive  int  // jobs of inactive customers left out
 	Customers       *ui.OptionList
 	Archived        bool
-	IsAdmin         bool
 }
 
 // values is the list's filter as a query string, sorted by sort.
@@ -126,13 +126,23 @@ type Detail struct {
 	Pager   ui.Pager
 	Days    []Day
 	Objects []Object
-	IsAdmin bool
+	// ShowReviews: the role may see who reviewed which run (a Reviewed column and the
+	// review history).
+	ShowReviews bool
 
 	ScheduleSection ScheduleModel
 	MatchingSection MatchingModel // how its mails are recognised
 	Reviews         []ReviewEvent
 	Alerts          []JobAlert // open tickets and remarks on the job, its customer or its objects
-	RunPath         string     // the run dialog's address, a format with the run's id
+}
+
+// runURL is where a run of the history opens: the Run Checks dialog for whoever may
+// review, else the read-only run.
+func runURL(v view.Ctx, id int64) string {
+	if v.CanOpen("/runchecks/runs/:id") {
+		return fmt.Sprintf("/runchecks/runs/%d", id)
+	}
+	return fmt.Sprintf("/runs/%d", id)
 }
 
 // JobAlert is an open ticket or remark whose scope covers the job.

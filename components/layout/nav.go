@@ -1,6 +1,10 @@
 package layout
 
-import "github.com/backupchecks/backupchecks/components/view"
+import (
+	"slices"
+
+	"github.com/backupchecks/backupchecks/components/view"
+)
 
 // NavItem is one navbar link.
 type NavItem struct {
@@ -32,6 +36,10 @@ var (
 		{"Overrides", "/overrides"},
 	}
 )
+
+// NavItems is every item the navbar may show (TestControlsNameRoutes checks that each
+// path is a page of the route table).
+func NavItems() []NavItem { return slices.Concat(primaryNav, adminNav, moreNav) }
 
 func visible(v view.Ctx, items []NavItem) []NavItem {
 	var out []NavItem

@@ -61,7 +61,7 @@ type JobOption struct {
 var statuses = []string{"Warning", "Failed", "Missed", "Success", "Info"}
 var modes = [][2]string{{"contains", "contains"}, {"exact", "is exactly"}, {"starts_with", "starts with"}, {"ends_with", "ends with"}}
 
-func Page(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
+func Page(v view.Ctx, rows []Row) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -94,7 +94,7 @@ func Page(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if canEdit {
+			if v.CanOpen("/overrides/new") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<button type=\"button\" class=\"btn btn-primary btn-sm\" hx-get=\"/overrides/new\" hx-target=\"#modal-dialog\" hx-swap=\"innerHTML\" id=\"new-override\">New override</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -104,7 +104,7 @@ func Page(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Table(v, rows, canEdit, canDelete).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Table(v, rows).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -118,7 +118,7 @@ func Page(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
 	})
 }
 
-func Table(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
+func Table(v view.Ctx, rows []Row) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -393,7 +393,7 @@ func Table(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if canEdit {
+				if v.CanOpen("/overrides/:id/edit") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<button type=\"button\" class=\"btn btn-sm btn-outline-primary\" hx-get=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -412,7 +412,7 @@ func Table(v view.Ctx, rows []Row, canEdit, canDelete bool) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				if canDelete {
+				if v.Can("POST", "/overrides/:id/delete") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<button type=\"button\" class=\"btn btn-sm btn-outline-danger\" hx-post=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -61,14 +61,14 @@ type Filter struct {
 
 // Model is the page.
 type Model struct {
-	Filter    Filter
-	Groups    []Group
-	Pager     ui.Pager
-	IsAdmin   bool
-	Customers *ui.OptionList // rendered once per refresh of the cached choices
-	Softwares []string
-	Types     []string
-	Query     string // the filter as a query string, for refreshes and actions
+	Filter      Filter
+	Groups      []Group
+	Pager       ui.Pager
+	ShowReviews bool           // the role may see reviewed runs ("Include reviewed")
+	Customers   *ui.OptionList // rendered once per refresh of the cached choices
+	Softwares   []string
+	Types       []string
+	Query       string // the filter as a query string, for refreshes and actions
 }
 
 var statuses = []string{"Failed", "Missed", "Warning", "Success", "Info"}
@@ -417,7 +417,7 @@ func Filters(v view.Ctx, m Model) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if m.IsAdmin {
+		if m.ShowReviews {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div class=\"form-check mb-0\"><input class=\"form-check-input\" type=\"checkbox\" id=\"filter-include_reviewed\" name=\"include_reviewed\" value=\"on\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -44,7 +44,7 @@ type Ctx struct {
 }
 
 // Can reports whether the current user may call the route method pattern, named as in
-// the route table: v.CanOpen("POST", "/customers/:id/delete"). Buttons, links and menu
+// the route table: v.Can("POST", "/customers/:id/delete"). Buttons, links and menu
 // entries that depend on the role ask this instead of checking roles by hand.
 func (v Ctx) Can(method, pattern string) bool { return v.Allowed != nil && v.Allowed(method, pattern) }
 
