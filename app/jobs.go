@@ -166,7 +166,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 		d.Days = append(d.Days, jobsview.Day{Date: dd.Date, Status: dd.Status, Runs: dd.Runs})
 	}
 	for _, o := range objs {
-		d.Objects = append(d.Objects, jobsview.Object{Name: o.Name, Type: o.Type, LastStatus: o.LastStatus, LastError: o.LastError, LastSeenAt: o.LastSeenAt})
+		d.Objects = append(d.Objects, ui.Object{Name: o.Name, Type: o.Type, Status: o.LastStatus, Message: o.LastError, SeenAt: o.LastSeenAt})
 	}
 	return a.renderPage(c, func(v view.Ctx) templ.Component { return jobsview.DetailPage(v, d) })
 }

@@ -53,11 +53,6 @@ func (l UploadLimits) Text() string {
 		l.MaxFiles, mb(l.MaxFileBytes), mb(l.MaxTotalBytes))
 }
 
-// Object is one parsed object of a mail.
-type Object struct {
-	Name, Type, Status, Error string
-}
-
 // Detail is the mail dialog.
 type Detail struct {
 	Row
@@ -70,9 +65,8 @@ type Detail struct {
 	Message     string
 	StartedAt   *time.Time
 	EndedAt     *time.Time
-	Objects     []Object
-	BodyURL     string // the sanitised HTML body's address for the sandboxed iframe, "" when none
-	TextBody    string // shown when there is no HTML
+	Objects     []ui.Object
+	Body        ui.MailBody
 	Skipped     []string
 	CanWrite    bool
 	Approvable  string // "" when it can be approved, else why not
@@ -102,8 +96,6 @@ type CustomerOption struct {
 }
 
 func mailURL(id int64, suffix string) string { return fmt.Sprintf("/inbox/%d%s", id, suffix) }
-
-func statusClass(s string) string { return ui.StatusClass(s) }
 
 func sizeText(n int64) string {
 	switch {
