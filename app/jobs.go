@@ -12,7 +12,6 @@ import (
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/review"
-	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
@@ -29,10 +28,9 @@ const (
 )
 
 func jobRow(r jobs.Row) jobsview.Row {
-	learned, manual := decodeSchedule(r.LearnedSchedule), decodeSchedule(r.ManualSchedule)
-	eff := schedule.Effective(learned, manual, r.ScheduleLocked)
+	eff := db.EffectiveSchedule(r.LearnedSchedule, r.ManualSchedule, r.ScheduleLocked)
 	sched := describe(eff)
-	if eff != nil && eff == manual {
+	if eff != nil && eff == r.ManualSchedule {
 		sched += " (set)"
 	}
 	if r.Informational {

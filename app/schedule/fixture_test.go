@@ -44,8 +44,8 @@ func (f fixture) customer(name string, active bool) int64 {
 type jobSpec struct {
 	name          string
 	backupType    string
-	learned       *schedule.Schedule
-	manual        *schedule.Schedule
+	learned       *db.Schedule
+	manual        *db.Schedule
 	locked        bool
 	grace         *int
 	informational bool
@@ -54,7 +54,7 @@ type jobSpec struct {
 	createdAt     time.Time
 }
 
-func jsonOrNil(s *schedule.Schedule) any {
+func jsonOrNil(s *db.Schedule) any {
 	if s == nil {
 		return nil
 	}
