@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,10 +76,9 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 		m.OpenJob = id
 	}
 	for _, r := range rows {
-		var s schedule.Schedule
 		sched := "not learned yet"
-		if r.Schedule != "" && json.Unmarshal([]byte(r.Schedule), &s) == nil {
-			sched = s.Describe()
+		if r.Schedule != nil {
+			sched = r.Schedule.Describe()
 		}
 		m.Rows = append(m.Rows, dailyview.Row{JobID: r.JobID, CustomerName: r.CustomerName, Software: r.BackupSoftware,
 			Type: r.BackupType, JobName: r.JobName, Schedule: sched, ExpectedAt: r.ExpectedAt, LastRunAt: r.LastRunAt,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/inbox"
 	"github.com/backupchecks/backupchecks/app/mail"
+	"github.com/backupchecks/backupchecks/components/ui"
 )
 
 // mailBodyCSP is the mail frame's own policy: the sanitised mail may style itself and
@@ -18,6 +19,15 @@ const mailBodyCSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe
 	"sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
 
 func mailBodyURL(mailID int64) string { return fmt.Sprintf("/inbox/%d/body", mailID) }
+
+// mailBodyView is what the dialogs show of a stored mail's body (ui.MailFrame): its
+// sanitised HTML document when it has HTML, else its text.
+func mailBodyView(mailID int64, html, text string) ui.MailBody {
+	if html != "" {
+		return ui.MailBody{URL: mailBodyURL(mailID)}
+	}
+	return ui.MailBody{Text: text}
+}
 
 func mailCIDURL(mailID int64, contentID string) string {
 	return fmt.Sprintf("/inbox/%d/cid/%s", mailID, url.PathEscape(contentID))

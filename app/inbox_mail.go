@@ -12,6 +12,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/inbox"
 	"github.com/backupchecks/backupchecks/app/mail"
 	inboxview "github.com/backupchecks/backupchecks/components/inbox"
+	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -33,18 +34,14 @@ func (a *App) mailDetail(c *fiber.Ctx, id int64) (inboxview.Detail, error) {
 		TimeNote: deref(m.ParsedTimeNote),
 	}
 	for _, o := range d.Objects {
-		out.Objects = append(out.Objects, inboxview.Object{Name: o.ObjectName, Type: o.ObjectType, Status: deref(o.Status), Error: deref(o.ErrorMessage)})
+		out.Objects = append(out.Objects, ui.Object{Name: o.ObjectName, Type: o.ObjectType, Status: deref(o.Status), Message: deref(o.ErrorMessage)})
 	}
 	for _, s := range m.SkippedAttachments {
 		if p, ok := s.(map[string]any); ok {
 			out.Skipped = append(out.Skipped, fmt.Sprintf("%v (%v, %v bytes) was over the attachment limit", p["filename"], p["content_type"], p["size"]))
 		}
 	}
-	if deref(m.HTMLBody) != "" {
-		out.BodyURL = mailBodyURL(m.ID)
-	} else {
-		out.TextBody = deref(m.TextBody)
-	}
+	out.Body = mailBodyView(m.ID, deref(m.HTMLBody), deref(m.TextBody))
 	if d.ExistingJob != nil {
 		cust, err := customers.Get(ctx, a.db.Bun, d.ExistingJob.CustomerID)
 		if err != nil {

@@ -12,13 +12,13 @@ import (
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/review"
-	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tickets"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
 	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
+	"github.com/backupchecks/backupchecks/db"
 )
 
 const (
@@ -28,10 +28,9 @@ const (
 )
 
 func jobRow(r jobs.Row) jobsview.Row {
-	learned, manual := decodeSchedule(r.LearnedSchedule), decodeSchedule(r.ManualSchedule)
-	eff := schedule.Effective(learned, manual, r.ScheduleLocked)
+	eff := db.EffectiveSchedule(r.LearnedSchedule, r.ManualSchedule, r.ScheduleLocked)
 	sched := describe(eff)
-	if eff != nil && eff == manual {
+	if eff != nil && eff == r.ManualSchedule {
 		sched += " (set)"
 	}
 	if r.Informational {
@@ -152,7 +151,7 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 		d.Days = append(d.Days, jobsview.Day{Date: dd.Date, Status: dd.Status, Runs: dd.Runs})
 	}
 	for _, o := range objs {
-		d.Objects = append(d.Objects, jobsview.Object{Name: o.Name, Type: o.Type, LastStatus: o.LastStatus, LastError: o.LastError, LastSeenAt: o.LastSeenAt})
+		d.Objects = append(d.Objects, ui.Object{Name: o.Name, Type: o.Type, Status: o.LastStatus, Message: o.LastError, SeenAt: o.LastSeenAt})
 	}
 	return a.renderPage(c, func(v view.Ctx) templ.Component { return jobsview.DetailPage(v, d) })
 }

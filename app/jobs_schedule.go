@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,20 +12,10 @@ import (
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
 	jobsview "github.com/backupchecks/backupchecks/components/jobs"
+	"github.com/backupchecks/backupchecks/db"
 )
 
-func decodeSchedule(raw json.RawMessage) *schedule.Schedule {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var s schedule.Schedule
-	if json.Unmarshal(raw, &s) != nil {
-		return nil
-	}
-	return &s
-}
-
-func describe(s *schedule.Schedule) string {
+func describe(s *db.Schedule) string {
 	if s == nil {
 		return "No schedule learned"
 	}
@@ -35,12 +24,12 @@ func describe(s *schedule.Schedule) string {
 
 // scheduleModel builds the job's schedule section.
 func scheduleModel(j *jobs.Row) jobsview.ScheduleModel {
-	learned, manual := decodeSchedule(j.LearnedSchedule), decodeSchedule(j.ManualSchedule)
+	learned, manual := j.LearnedSchedule, j.ManualSchedule
 	m := jobsview.ScheduleModel{JobID: j.ID, Learned: describe(learned), Locked: j.ScheduleLocked}
 	if manual != nil {
 		m.Manual = manual.Describe()
 	}
-	m.Effective = describe(schedule.Effective(learned, manual, j.ScheduleLocked))
+	m.Effective = describe(db.EffectiveSchedule(learned, manual, j.ScheduleLocked))
 	if j.Informational {
 		m.Effective = "None: informational jobs are never missed"
 	}
@@ -77,9 +66,9 @@ func (a *App) jobScheduleEdit(c *fiber.Ctx) error {
 		f.Grace = strconv.Itoa(*j.GraceMinutes)
 	}
 	// Start from what is set, else from what was learned.
-	s := decodeSchedule(j.ManualSchedule)
+	s := j.ManualSchedule
 	if s == nil {
-		s = decodeSchedule(j.LearnedSchedule)
+		s = j.LearnedSchedule
 	} else {
 		f.Kind = s.Kind
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/settings"
 	parsersview "github.com/backupchecks/backupchecks/components/parsers"
+	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 )
 
@@ -58,7 +59,7 @@ func (a *App) parserPlayground(c *fiber.Ctx) error {
 		r.Software, r.Type, r.JobName, r.Status = run.BackupSoftware, run.BackupType, run.JobName, run.Status
 		r.StartedAt, r.EndedAt, r.Host, r.Message, r.Informational = run.StartedAt, run.EndedAt, run.Host, run.Message, run.Informational
 		for _, o := range run.Objects {
-			r.Objects = append(r.Objects, parsersview.Object{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
+			r.Objects = append(r.Objects, ui.Object{Name: o.Name, Type: o.Type, Status: o.Status, Message: o.Error})
 		}
 	}
 	return a.renderFragment(c, fiber.StatusOK, parsersview.ResultView(a.view(c), r))

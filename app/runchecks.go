@@ -68,7 +68,7 @@ func (a *App) runChecksModel(c *fiber.Ctx, q url.Values) (runchecksview.Model, e
 	}
 	for _, g := range groups {
 		vg := runchecksview.Group{JobID: g.JobID, CustomerID: g.CustomerID, CustomerName: g.CustomerName, JobName: g.JobName,
-			Software: g.Software, Type: g.Type, Schedule: describe(decodeSchedule(g.Schedule)), Worst: g.Worst,
+			Software: g.Software, Type: g.Type, Schedule: describe(g.Schedule), Worst: g.Worst,
 			Unreviewed: g.Unreviewed, Ticket: g.Ticket, Tickets: g.Tickets, Remark: g.Remark}
 		for _, r := range g.Runs {
 			vg.Runs = append(vg.Runs, runchecksview.Run{ID: r.ID, Status: r.Status, Overridden: r.Overridden, Source: r.Source,

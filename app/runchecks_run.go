@@ -13,6 +13,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/tickets"
 	"github.com/backupchecks/backupchecks/components/layout"
 	runchecksview "github.com/backupchecks/backupchecks/components/runchecks"
+	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 )
 
@@ -137,13 +138,11 @@ func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (runchecksvi
 		return runchecksview.RunModel{}, err
 	}
 	m := a.runModel(c, d, readOnly)
-	if d.MailHTML != "" && d.MailID != nil {
-		m.BodyURL = mailBodyURL(*d.MailID)
-	} else {
-		m.Text = d.MailText
+	if d.MailID != nil {
+		m.Body = mailBodyView(*d.MailID, d.MailHTML, d.MailText)
 	}
 	for _, o := range d.Objects {
-		m.Objects = append(m.Objects, runchecksview.RunObject{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
+		m.Objects = append(m.Objects, ui.Object{Name: o.Name, Type: o.Type, Status: o.Status, Message: o.Error})
 	}
 	if !readOnly {
 		for _, e := range d.Events {

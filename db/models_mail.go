@@ -100,6 +100,13 @@ type Job struct {
 	ArchivedAt     *time.Time `bun:"archived_at"`
 	Informational  bool       `bun:"informational"`
 
+	// The schedule (typed jsonb, see Schedule); nil: nothing learned / none set.
+	LearnedSchedule      *Schedule  `bun:"learned_schedule,type:jsonb"`
+	ScheduleLearnedAt    *time.Time `bun:"schedule_learned_at"`
+	ManualSchedule       *Schedule  `bun:"manual_schedule,type:jsonb"`
+	ScheduleLocked       bool       `bun:"schedule_locked"` // the manual schedule applies whatever is learned
+	ScheduleGraceMinutes *int       `bun:"schedule_grace_minutes"`
+
 	UnreviewedCount       int        `bun:"unreviewed_count"`
 	WorstUnreviewedStatus *string    `bun:"worst_unreviewed_status"`
 	LastRunAt             *time.Time `bun:"last_run_at"`

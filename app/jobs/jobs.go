@@ -9,7 +9,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,22 +22,22 @@ import (
 
 // Row is one job in a list.
 type Row struct {
-	ID              int64           `bun:"id"`
-	CustomerID      int64           `bun:"customer_id"`
-	CustomerName    string          `bun:"customer_name"`
-	CustomerActive  bool            `bun:"customer_active"`
-	JobName         string          `bun:"job_name"`
-	BackupSoftware  string          `bun:"backup_software"`
-	BackupType      string          `bun:"backup_type"`
-	Informational   bool            `bun:"informational"`
-	LearnedSchedule json.RawMessage `bun:"learned_schedule"`
-	ManualSchedule  json.RawMessage `bun:"manual_schedule"`
-	ScheduleLocked  bool            `bun:"schedule_locked"`
-	GraceMinutes    *int            `bun:"schedule_grace_minutes"`
-	LastRunAt       *time.Time      `bun:"last_run_at"`
-	LastRunStatus   string          `bun:"last_run_status"`
-	Unreviewed      int             `bun:"unreviewed_count"`
-	ArchivedAt      *time.Time      `bun:"archived_at"`
+	ID              int64        `bun:"id"`
+	CustomerID      int64        `bun:"customer_id"`
+	CustomerName    string       `bun:"customer_name"`
+	CustomerActive  bool         `bun:"customer_active"`
+	JobName         string       `bun:"job_name"`
+	BackupSoftware  string       `bun:"backup_software"`
+	BackupType      string       `bun:"backup_type"`
+	Informational   bool         `bun:"informational"`
+	LearnedSchedule *db.Schedule `bun:"learned_schedule"` // nil: nothing learned yet
+	ManualSchedule  *db.Schedule `bun:"manual_schedule"`  // nil: none set
+	ScheduleLocked  bool         `bun:"schedule_locked"`
+	GraceMinutes    *int         `bun:"schedule_grace_minutes"`
+	LastRunAt       *time.Time   `bun:"last_run_at"`
+	LastRunStatus   string       `bun:"last_run_status"`
+	Unreviewed      int          `bun:"unreviewed_count"`
+	ArchivedAt      *time.Time   `bun:"archived_at"`
 }
 
 // Filter selects and orders a list of jobs.

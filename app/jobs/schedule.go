@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
-	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -31,7 +29,7 @@ type ScheduleForm struct {
 
 // ScheduleSetting is what an admin set on a job.
 type ScheduleSetting struct {
-	Manual       *schedule.Schedule
+	Manual       *db.Schedule
 	Locked       bool
 	GraceMinutes *int
 }
@@ -54,9 +52,9 @@ func ParseScheduleForm(f ScheduleForm) (ScheduleSetting, error) {
 		}
 		return out, errs.Err()
 	}
-	s := schedule.Schedule{Kind: f.Kind, Time: strings.TrimSpace(f.Time)}
+	s := db.Schedule{Kind: f.Kind, Time: strings.TrimSpace(f.Time)}
 	switch f.Kind {
-	case schedule.KindWeekly:
+	case db.ScheduleWeekly:
 		for _, w := range f.Weekdays {
 			n, err := strconv.Atoi(w)
 			if err != nil {
@@ -65,7 +63,7 @@ func ParseScheduleForm(f ScheduleForm) (ScheduleSetting, error) {
 			}
 			s.Weekdays = append(s.Weekdays, n)
 		}
-	case schedule.KindMonthlyDays:
+	case db.ScheduleMonthlyDays:
 		for _, part := range strings.FieldsFunc(f.MonthDays, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 			n, err := strconv.Atoi(part)
 			if err != nil {
@@ -75,10 +73,10 @@ func ParseScheduleForm(f ScheduleForm) (ScheduleSetting, error) {
 			s.MonthDays = append(s.MonthDays, n)
 		}
 		slices.Sort(s.MonthDays)
-	case schedule.KindMonthlyNth:
+	case db.ScheduleMonthlyNth:
 		s.Nth, _ = strconv.Atoi(f.Nth)
 		s.NthWeekday, _ = strconv.Atoi(f.NthWeekday)
-	case schedule.KindNone:
+	case db.ScheduleNone:
 		s.Time = ""
 	}
 	// Every field's problem at once: Validate joins one error per problem.
@@ -100,16 +98,8 @@ func ParseScheduleForm(f ScheduleForm) (ScheduleSetting, error) {
 
 // SetSchedule stores an admin's schedule, lock and grace on a job (audited).
 func SetSchedule(ctx context.Context, idb bun.IDB, actor audit.Actor, jobID int64, s ScheduleSetting) error {
-	var manual any
-	if s.Manual != nil {
-		b, err := json.Marshal(s.Manual)
-		if err != nil {
-			return err
-		}
-		manual = string(b)
-	}
 	res, err := idb.NewUpdate().Model((*db.Job)(nil)).
-		Set("manual_schedule = ?::jsonb", manual).Set("schedule_locked = ?", s.Locked).
+		Set("manual_schedule = ?::jsonb", s.Manual).Set("schedule_locked = ?", s.Locked).
 		Set("schedule_grace_minutes = ?", s.GraceMinutes).Set("updated_at = now()").
 		Where("id = ?", jobID).Exec(ctx)
 	if err != nil {
@@ -133,7 +123,7 @@ func scheduleField(kind, msg string) string {
 		return "time"
 	case strings.Contains(msg, "day of the month") || strings.Contains(msg, "days of the month"):
 		return "month_days"
-	case kind == schedule.KindMonthlyNth:
+	case kind == db.ScheduleMonthlyNth:
 		return "nth"
 	case strings.Contains(msg, "weekday"):
 		return "weekdays"

@@ -13,25 +13,25 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
-	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/db"
 )
 
 // ExportedJob is one job in a jobs export: everything needed to recreate it (with its
 // customer and set schedule) on another installation, nothing about its runs.
 type ExportedJob struct {
-	Customer       string             `json:"customer"`
-	CustomerActive bool               `json:"customer_active"`
-	JobName        string             `json:"job_name"`
-	BackupSoftware string             `json:"backup_software"`
-	BackupType     string             `json:"backup_type"`
-	FromAddress    string             `json:"from_address,omitempty"`
-	CoveAccountID  *int64             `json:"cove_account_id,omitempty"`
-	Active         bool               `json:"active"`
-	Archived       bool               `json:"archived"`
-	Informational  bool               `json:"informational"`
-	ManualSchedule *schedule.Schedule `json:"manual_schedule,omitempty"`
-	ScheduleLocked bool               `json:"schedule_locked"`
-	GraceMinutes   *int               `json:"schedule_grace_minutes,omitempty"`
+	Customer       string       `json:"customer"`
+	CustomerActive bool         `json:"customer_active"`
+	JobName        string       `json:"job_name"`
+	BackupSoftware string       `json:"backup_software"`
+	BackupType     string       `json:"backup_type"`
+	FromAddress    string       `json:"from_address,omitempty"`
+	CoveAccountID  *int64       `json:"cove_account_id,omitempty"`
+	Active         bool         `json:"active"`
+	Archived       bool         `json:"archived"`
+	Informational  bool         `json:"informational"`
+	ManualSchedule *db.Schedule `json:"manual_schedule,omitempty"`
+	ScheduleLocked bool         `json:"schedule_locked"`
+	GraceMinutes   *int         `json:"schedule_grace_minutes,omitempty"`
 }
 
 // exportFormat identifies the file; Import refuses anything else.
@@ -51,7 +51,6 @@ func Export(ctx context.Context, idb bun.IDB, w io.Writer, now time.Time) (int, 
 		var rows []struct {
 			ID int64 `bun:"id"`
 			ExportedJob
-			ManualRaw json.RawMessage `bun:"manual_schedule"`
 		}
 		err := idb.NewRaw(`
 			SELECT j.id, c.name AS customer, c.active AS customer_active, j.job_name, j.backup_software, j.backup_type,
@@ -64,14 +63,7 @@ func Export(ctx context.Context, idb bun.IDB, w io.Writer, now time.Time) (int, 
 			return n, fmt.Errorf("jobs: export: %w", err)
 		}
 		for _, r := range rows {
-			j := r.ExportedJob
-			if len(r.ManualRaw) > 0 && string(r.ManualRaw) != "null" {
-				var s schedule.Schedule
-				if json.Unmarshal(r.ManualRaw, &s) == nil {
-					j.ManualSchedule = &s
-				}
-			}
-			b, err := json.Marshal(j)
+			b, err := json.Marshal(r.ExportedJob)
 			if err != nil {
 				return n, err
 			}
@@ -154,11 +146,6 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 			if created {
 				res.CustomersCreated++
 			}
-			var manual any
-			if j.ManualSchedule != nil {
-				b, _ := json.Marshal(j.ManualSchedule)
-				manual = string(b)
-			}
 			var archivedAt any
 			if j.Archived {
 				archivedAt = time.Now()
@@ -180,7 +167,7 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 					UPDATE jobs SET customer_id = ?, active = ?, informational = ?, manual_schedule = ?::jsonb,
 					       schedule_locked = ?, schedule_grace_minutes = ?,
 					       archived_at = CASE WHEN ? THEN coalesce(archived_at, now()) ELSE NULL END, updated_at = now()
-					WHERE id = ?`, custID, j.Active, j.Informational, manual, j.ScheduleLocked, j.GraceMinutes, j.Archived, jobID)
+					WHERE id = ?`, custID, j.Active, j.Informational, j.ManualSchedule, j.ScheduleLocked, j.GraceMinutes, j.Archived, jobID)
 				res.JobsUpdated++
 			default:
 				var fromArg any
@@ -192,7 +179,7 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 					                  active, informational, manual_schedule, schedule_locked, schedule_grace_minutes, archived_at)
 					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)`,
 					custID, j.JobName, j.BackupSoftware, j.BackupType, fromArg, j.CoveAccountID,
-					j.Active, j.Informational, manual, j.ScheduleLocked, j.GraceMinutes, archivedAt)
+					j.Active, j.Informational, j.ManualSchedule, j.ScheduleLocked, j.GraceMinutes, archivedAt)
 				res.JobsCreated++
 			}
 			if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/jobs"
-	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
@@ -40,9 +39,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 	acme := f.Customer("Acme")
 	gone := f.AddCustomer(dbtest.Customer{Name: "Gone BV", Inactive: true})
 	grace := 45
-	weekly := &schedule.Schedule{Kind: schedule.KindWeekly, Weekdays: []int{1, 3, 5}, Time: "22:00", Since: "2026-03-01"}
+	weekly := &db.Schedule{Kind: db.ScheduleWeekly, Weekdays: []int{1, 3, 5}, Time: "22:00", Since: "2026-03-01"}
 	acme.Job(dbtest.Job{Name: "Nightly", From: "veeam@example.com",
-		LearnedSchedule: &schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"},
+		LearnedSchedule: &db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"},
 		ManualSchedule:  weekly, Locked: true, GraceMinutes: &grace}).
 		Runs(dbtest.Run{Status: db.StatusFailed, At: at}, dbtest.Run{At: at.Add(24 * time.Hour)})
 	acme.Job(dbtest.Job{Name: "LAPTOP-07", Software: "Cove Data Protection", Type: "Workstation", CoveAccountID: 4711})

@@ -3,7 +3,6 @@ package review
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,19 +41,19 @@ type QueueRun struct {
 
 // QueueGroup is one job with its runs to review.
 type QueueGroup struct {
-	JobID        int64           `bun:"job_id"`
-	CustomerID   int64           `bun:"customer_id"`
-	CustomerName string          `bun:"customer_name"`
-	JobName      string          `bun:"job_name"`
-	Software     string          `bun:"backup_software"`
-	Type         string          `bun:"backup_type"`
-	Schedule     json.RawMessage `bun:"schedule"`
-	Worst        string          `bun:"worst"`
-	Unreviewed   int             `bun:"unreviewed_count"`
-	Ticket       bool            `bun:"ticket"`
-	Tickets      []string        `bun:"-"` // the open tickets' numbers, at most maxTicketCodes
-	Remark       bool            `bun:"remark"`
-	Runs         []QueueRun      `bun:"-"`
+	JobID        int64        `bun:"job_id"`
+	CustomerID   int64        `bun:"customer_id"`
+	CustomerName string       `bun:"customer_name"`
+	JobName      string       `bun:"job_name"`
+	Software     string       `bun:"backup_software"`
+	Type         string       `bun:"backup_type"`
+	Schedule     *db.Schedule `bun:"schedule"` // the effective schedule; nil: none
+	Worst        string       `bun:"worst"`
+	Unreviewed   int          `bun:"unreviewed_count"`
+	Ticket       bool         `bun:"ticket"`
+	Tickets      []string     `bun:"-"` // the open tickets' numbers, at most maxTicketCodes
+	Remark       bool         `bun:"remark"`
+	Runs         []QueueRun   `bun:"-"`
 }
 
 // QueueJobs is the condition on jobs j that puts a job's unreviewed runs in the Run
@@ -150,16 +149,14 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	total := 0
 	err = scanAll(rows, func() error {
 		var g QueueGroup
-		var schedule []byte
 		var codes string
 		if err := rows.Scan(&g.JobID, &g.CustomerID, &g.CustomerName, &g.JobName, &g.Software, &g.Type,
-			&schedule, &g.Worst, &g.Unreviewed, &codes, &g.Remark, &total); err != nil {
+			&g.Schedule, &g.Worst, &g.Unreviewed, &codes, &g.Remark, &total); err != nil {
 			return err
 		}
 		if codes != "" {
 			g.Tickets, g.Ticket = strings.Split(codes, "\n"), true
 		}
-		g.Schedule = schedule
 		groups = append(groups, g)
 		return nil
 	})

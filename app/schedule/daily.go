@@ -17,22 +17,22 @@ const DayStatusExpected = "Expected"
 
 // DayRow is one job on the Daily Jobs page for one local date.
 type DayRow struct {
-	JobID          int64      `bun:"job_id"`
-	CustomerID     int64      `bun:"customer_id"`
-	CustomerName   string     `bun:"customer_name"`
-	JobName        string     `bun:"job_name"`
-	BackupSoftware string     `bun:"backup_software"`
-	BackupType     string     `bun:"backup_type"`
-	Schedule       string     `bun:"schedule"`    // effective schedule, JSON
-	ExpectedAt     *time.Time `bun:"expected_at"` // nil: a run on a day the job was not expected
-	LastRunAt      *time.Time `bun:"last_run_at"`
-	Status         string     `bun:"status"`   // Success, Warning, Failed, Missed or Expected
-	Runs           int        `bun:"runs"`     // real runs that day
-	Recorded       int        `bun:"recorded"` // runs stored that day, missed ones included
-	Overridden     bool       `bun:"overridden"`
-	Unreviewed     int        `bun:"unreviewed"` // non-success runs of the day not reviewed
-	Ticket         bool       `bun:"ticket"`
-	Remark         bool       `bun:"remark"`
+	JobID          int64        `bun:"job_id"`
+	CustomerID     int64        `bun:"customer_id"`
+	CustomerName   string       `bun:"customer_name"`
+	JobName        string       `bun:"job_name"`
+	BackupSoftware string       `bun:"backup_software"`
+	BackupType     string       `bun:"backup_type"`
+	Schedule       *db.Schedule `bun:"schedule"`    // effective schedule; nil: none learned or set
+	ExpectedAt     *time.Time   `bun:"expected_at"` // nil: a run on a day the job was not expected
+	LastRunAt      *time.Time   `bun:"last_run_at"`
+	Status         string       `bun:"status"`   // Success, Warning, Failed, Missed or Expected
+	Runs           int          `bun:"runs"`     // real runs that day
+	Recorded       int          `bun:"recorded"` // runs stored that day, missed ones included
+	Overridden     bool         `bun:"overridden"`
+	Unreviewed     int          `bun:"unreviewed"` // non-success runs of the day not reviewed
+	Ticket         bool         `bun:"ticket"`
+	Remark         bool         `bun:"remark"`
 }
 
 // DayFilter narrows the Daily Jobs list.
@@ -154,7 +154,7 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 	}
 	listQuery := idb.NewRaw(base+`
 		SELECT rows.job_id, c.id AS customer_id, c.name AS customer_name, j.job_name, j.backup_software, j.backup_type,
-		       coalesce(rows.s::text, '') AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded,
+		       rows.s AS schedule, rows.expected_at, j.last_run_at, rows.status, rows.runs, rows.recorded,
 		       rows.overridden, rows.unreviewed,
 		       EXISTS (SELECT 1 FROM ticket_scopes ts JOIN tickets t ON t.id = ts.ticket_id
 		               WHERE (ts.job_id = j.id OR ts.customer_id = j.customer_id)

@@ -3,6 +3,8 @@ package schedule
 import (
 	"slices"
 	"time"
+
+	"github.com/backupchecks/backupchecks/db"
 )
 
 // How Learn reads a job's history. Everything is in local dates of the UI timezone.
@@ -64,7 +66,7 @@ const (
 // last HistoryDays before now are ignored), in loc, given the previous learned
 // schedule (nil if none). Pure: the same input gives the same schedule. The rules are
 // above.
-func Learn(runs []time.Time, loc *time.Location, now time.Time, prev *Schedule) Schedule {
+func Learn(runs []time.Time, loc *time.Location, now time.Time, prev *db.Schedule) db.Schedule {
 	nowLocal := wallClock(now.In(loc))
 	from := nowLocal.AddDate(0, 0, -HistoryDays)
 	var local []time.Time
@@ -76,7 +78,7 @@ func Learn(runs []time.Time, loc *time.Location, now time.Time, prev *Schedule) 
 	}
 	today := DateOf(nowLocal)
 	if len(local) == 0 {
-		return Schedule{Kind: KindNone, Window: HistoryDays}
+		return db.Schedule{Kind: db.ScheduleNone, Window: HistoryDays}
 	}
 	slices.SortFunc(local, time.Time.Compare)
 
@@ -108,11 +110,11 @@ func Learn(runs []time.Time, loc *time.Location, now time.Time, prev *Schedule) 
 }
 
 // keepPrevious applies the cadence guard: whether prev should stay rather than cand.
-func (e *evidence) keepPrevious(prev, cand Schedule, start int, gaps bool) bool {
+func (e *evidence) keepPrevious(prev, cand db.Schedule, start int, gaps bool) bool {
 	if cand.Expects() {
 		return e.fit(cand, start, gaps) <= e.fit(prev, start, gaps)+switchMargin
 	}
-	if prev.Kind == KindDaily || prev.Kind == KindWeekly {
+	if prev.Kind == db.ScheduleDaily || prev.Kind == db.ScheduleWeekly {
 		return e.fit(prev, max(e.end-weeklyDays+1, e.first), true) >= keepFit
 	}
 	return e.fit(prev, max(e.end-HistoryDays+1, e.first), false) >= keepFit
@@ -125,7 +127,7 @@ func wallClock(t time.Time) time.Time {
 }
 
 func clockMinutes(s string) (int, error) {
-	h, m, err := parseClock(s)
+	h, m, err := db.ParseClock(s)
 	return h*60 + m, err
 }
 
@@ -219,14 +221,14 @@ func (e *evidence) block(d int) int { return (e.end - d) / 7 }
 
 func (e *evidence) has(d int) bool { return e.ran[d-e.base] }
 
-func (e *evidence) matches(s Schedule, d int) bool {
+func (e *evidence) matches(s db.Schedule, d int) bool {
 	i := d - e.base
-	return s.matches(e.wd[i], e.dom[i], e.last[i])
+	return matches(s, e.wd[i], e.dom[i], e.last[i])
 }
 
 // fit is the F1 score of s against the days with runs from start to end:
 // 2·hits / (expected days + days with runs); gaps leaves out weeks without runs.
-func (e *evidence) fit(s Schedule, start int, gaps bool) float64 {
+func (e *evidence) fit(s db.Schedule, start int, gaps bool) float64 {
 	hits, expected, runDays := 0, 0, 0
 	for d := start; d <= e.end; d++ {
 		if gaps && !e.blockActive[e.block(d)] {
@@ -260,7 +262,7 @@ func (e *evidence) occurrences(start int) (runDays, span int) {
 
 // candidate returns the pattern the evidence shows (without the cadence guard), the
 // first day of the evidence it rests on, and whether weeks without runs were left out.
-func (e *evidence) candidate() (Schedule, int, bool) {
+func (e *evidence) candidate() (db.Schedule, int, bool) {
 	r, rStart, rOK := e.weeklyFamily(recentDays, recentActive)
 	l, lStart, lOK := e.weeklyFamily(weeklyDays, longActive)
 	switch {
@@ -280,18 +282,18 @@ func (e *evidence) candidate() (Schedule, int, bool) {
 	}
 	start := max(e.end-HistoryDays+1, e.first)
 	if runDays, span := e.occurrences(start); runDays >= irregularMinDays && span >= irregularMinSpan {
-		return Schedule{Kind: KindIrregular}, start, false
+		return db.Schedule{Kind: db.ScheduleIrregular}, start, false
 	}
-	return Schedule{Kind: KindNone}, start, false
+	return db.Schedule{Kind: db.ScheduleNone}, start, false
 }
 
 // weeklyFamily looks for Daily or Weekly in the last window days, of whose weeks at
 // least the share active must have runs.
-func (e *evidence) weeklyFamily(window int, active float64) (Schedule, int, bool) {
+func (e *evidence) weeklyFamily(window int, active float64) (db.Schedule, int, bool) {
 	start := max(e.end-window+1, e.first)
 	span := e.end - start + 1
 	if span < 7 {
-		return Schedule{}, start, false
+		return db.Schedule{}, start, false
 	}
 	blocks := (span + 6) / 7
 	withRuns := 0
@@ -301,7 +303,7 @@ func (e *evidence) weeklyFamily(window int, active float64) (Schedule, int, bool
 		}
 	}
 	if float64(withRuns) < active*float64(blocks) {
-		return Schedule{}, start, false
+		return db.Schedule{}, start, false
 	}
 	var seen, ran [8]int
 	runDays := 0
@@ -325,24 +327,24 @@ func (e *evidence) weeklyFamily(window int, active float64) (Schedule, int, bool
 		}
 	}
 	if len(on) == 0 || float64(explained) < minPrecision*float64(runDays) {
-		return Schedule{}, start, false
+		return db.Schedule{}, start, false
 	}
 	if len(on) == 7 {
-		return Schedule{Kind: KindDaily}, start, runDays >= dailyMinRunDays
+		return db.Schedule{Kind: db.ScheduleDaily}, start, runDays >= dailyMinRunDays
 	}
 	if span < 14 {
-		return Schedule{}, start, false
+		return db.Schedule{}, start, false
 	}
 	for _, wd := range on {
 		if ran[wd] < 2 {
-			return Schedule{}, start, false
+			return db.Schedule{}, start, false
 		}
 	}
-	return Schedule{Kind: KindWeekly, Weekdays: on}, start, true
+	return db.Schedule{Kind: db.ScheduleWeekly, Weekdays: on}, start, true
 }
 
 // monthly looks for days of the month or an nth weekday in the last HistoryDays.
-func (e *evidence) monthly() (Schedule, int, bool) {
+func (e *evidence) monthly() (db.Schedule, int, bool) {
 	start := max(e.end-HistoryDays+1, e.first)
 	runDays := 0
 	months := map[int]bool{}
@@ -383,7 +385,7 @@ func (e *evidence) monthly() (Schedule, int, bool) {
 		}
 	}
 	if runDays < monthlyMinHits || len(months) < 3 {
-		return Schedule{}, start, false
+		return db.Schedule{}, start, false
 	}
 
 	// Days of the month, greedily: the day that explains most runs not yet explained.
@@ -415,9 +417,9 @@ func (e *evidence) monthly() (Schedule, int, bool) {
 	}
 	slices.Sort(days)
 
-	var found Schedule
+	var found db.Schedule
 	bestFit := 0.0
-	consider := func(s Schedule, hits, exp int) {
+	consider := func(s db.Schedule, hits, exp int) {
 		if hits < monthlyMinHits || float64(hits) < monthlyMinRecall*float64(exp) ||
 			float64(hits) < minPrecision*float64(runDays) {
 			return
@@ -427,7 +429,7 @@ func (e *evidence) monthly() (Schedule, int, bool) {
 		}
 	}
 	if len(days) > 0 {
-		s := Schedule{Kind: KindMonthlyDays, MonthDays: days}
+		s := db.Schedule{Kind: db.ScheduleMonthlyDays, MonthDays: days}
 		hits, exp := 0, 0
 		for d := start; d <= e.end; d++ {
 			if e.matches(s, d) {
@@ -443,9 +445,9 @@ func (e *evidence) monthly() (Schedule, int, bool) {
 		for wd := 1; wd <= 7; wd++ {
 			n := nth
 			if nth == 6 {
-				n = LastWeek
+				n = db.ScheduleLastWeek
 			}
-			consider(Schedule{Kind: KindMonthlyNth, Nth: n, NthWeekday: wd}, nthHits[nth][wd], nthExpected[nth][wd])
+			consider(db.Schedule{Kind: db.ScheduleMonthlyNth, Nth: n, NthWeekday: wd}, nthHits[nth][wd], nthExpected[nth][wd])
 		}
 	}
 	return found, start, found.Kind != ""

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/db"
 )
 
 func mustLoad(name string) *time.Location {
@@ -62,13 +63,13 @@ func except(on func(schedule.Date) bool, from, to schedule.Date) func(schedule.D
 
 func nthWeekday(nth, wd int) func(schedule.Date) bool {
 	return func(d schedule.Date) bool {
-		return schedule.Schedule{Kind: schedule.KindMonthlyNth, Nth: nth, NthWeekday: wd}.RunsOn(d)
+		return schedule.ExpectsOn(db.Schedule{Kind: db.ScheduleMonthlyNth, Nth: nth, NthWeekday: wd}, d)
 	}
 }
 
 func monthDays(days ...int) func(schedule.Date) bool {
 	return func(d schedule.Date) bool {
-		return schedule.Schedule{Kind: schedule.KindMonthlyDays, MonthDays: days}.RunsOn(d)
+		return schedule.ExpectsOn(db.Schedule{Kind: db.ScheduleMonthlyDays, MonthDays: days}, d)
 	}
 }
 
@@ -89,7 +90,7 @@ func TestLearn(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		runs []time.Time
-		prev *schedule.Schedule
+		prev *db.Schedule
 		want string
 	}{
 		{"no runs", nil, nil, "No schedule learned"},
@@ -115,7 +116,7 @@ func TestLearn(t *testing.T) {
 		{"monthly after three months", history(ams, ago(92), yesterday, 3, 0, monthDays(1), nil), nil, "Monthly: 1st at 03:00"},
 		{"2nd Tuesday", history(ams, ago(180), yesterday, 23, 30, nthWeekday(2, 2), nil), nil,
 			"Monthly: 2nd Tuesday at 23:30"},
-		{"last Friday", history(ams, ago(180), yesterday, 20, 0, nthWeekday(schedule.LastWeek, 5), nil), nil,
+		{"last Friday", history(ams, ago(180), yesterday, 20, 0, nthWeekday(db.ScheduleLastWeek, 5), nil), nil,
 			"Monthly: last Friday at 20:00"},
 		{"irregular", history(ams, ago(120), yesterday, 14, 0, func(d schedule.Date) bool { return randomDays[d] }, nil), nil,
 			"Irregular"},
@@ -141,23 +142,23 @@ func TestLearn(t *testing.T) {
 		{"moved to a new time", append(history(ams, ago(90), ago(15), 22, 0, nil, nil), history(ams, ago(14), yesterday, 2, 0, nil, nil)...), nil,
 			"Daily at 02:00"},
 		{"stopped running: daily stays", history(ams, ago(90), ago(20), 22, 0, nil, nil),
-			&schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"}, "Daily at 22:00"},
+			&db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"}, "Daily at 22:00"},
 		{"time kept within 15 minutes", history(ams, ago(90), yesterday, 22, 10, nil, nil),
-			&schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"}, "Daily at 22:00"},
+			&db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"}, "Daily at 22:00"},
 		{"time moves beyond 15 minutes", history(ams, ago(90), yesterday, 22, 20, nil, nil),
-			&schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"}, "Daily at 22:20"},
+			&db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"}, "Daily at 22:20"},
 		{"daily, Sunday failed in two of the last three weeks", history(ams, ago(90), yesterday, 22, 0,
 			except(except(nil, ago(8), ago(8)), ago(15), ago(15)), nil), nil, "Daily at 22:00"},
 		{"the same, with a daily schedule learned before", history(ams, ago(90), yesterday, 22, 0,
 			except(except(nil, ago(8), ago(8)), ago(15), ago(15)), nil),
-			&schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"}, "Daily at 22:00"},
+			&db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"}, "Daily at 22:00"},
 		{"three weeks without runs", history(ams, ago(90), yesterday, 22, 0, except(nil, ago(21), yesterday), nil),
 			nil, "Daily at 22:00"},
 		{"a wrongly learned weekday set gives way to daily", history(ams, ago(90), yesterday, 22, 0, nil, nil),
-			&schedule.Schedule{Kind: schedule.KindWeekly, Weekdays: []int{1, 2, 3, 4, 5, 6}, Time: "22:00"}, "Daily at 22:00"},
+			&db.Schedule{Kind: db.ScheduleWeekly, Weekdays: []int{1, 2, 3, 4, 5, 6}, Time: "22:00"}, "Daily at 22:00"},
 		{"a monthly schedule stays through a missed month", history(ams, ago(180), yesterday, 3, 0,
 			except(monthDays(1), ago(40), ago(20)), nil),
-			&schedule.Schedule{Kind: schedule.KindMonthlyDays, MonthDays: []int{1}, Time: "03:00"}, "Monthly: 1st at 03:00"},
+			&db.Schedule{Kind: db.ScheduleMonthlyDays, MonthDays: []int{1}, Time: "03:00"}, "Monthly: 1st at 03:00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := schedule.Learn(tc.runs, ams, now, tc.prev)
@@ -201,7 +202,7 @@ func TestLearnScheduleChange(t *testing.T) {
 				on = func(d schedule.Date) bool { return !d.Before(change) || d.ISOWeekday() == 6 }
 			}
 			runs := history(ams, start, start.AddDays(200), 22, 0, on, nil)
-			var prev *schedule.Schedule
+			var prev *db.Schedule
 			var kinds, changes []string
 			for day := start.AddDays(1); day.Before(change.AddDays(tc.within + 30)); day = day.AddDays(1) {
 				now := at(day, 12, 0, ams)
@@ -252,10 +253,10 @@ func TestLearnDST(t *testing.T) {
 						t.Fatalf("%d days after the change: learned %q", days, s.Describe())
 					}
 				}
-				s := schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"}
+				s := db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"}
 				var offsets []int
 				for _, d := range []schedule.Date{change.AddDays(-1), change, change.AddDays(1)} {
-					e, ok := s.ExpectedAt(d, tc.loc)
+					e, ok := schedule.ExpectedAt(s, d, tc.loc)
 					if !ok {
 						t.Fatalf("not expected on %s", d)
 					}
@@ -302,26 +303,26 @@ func TestLocalInstantAtDSTChanges(t *testing.T) {
 
 func TestDescribeAndValidate(t *testing.T) {
 	for _, tc := range []struct {
-		s       schedule.Schedule
+		s       db.Schedule
 		want    string
 		invalid bool
 	}{
-		{schedule.Schedule{Kind: "daily", Time: "22:00"}, "Daily at 22:00", false},
-		{schedule.Schedule{Kind: "weekly", Weekdays: []int{1, 3, 5}, Time: "22:00"}, "Weekly: Mon, Wed, Fri at 22:00", false},
-		{schedule.Schedule{Kind: "monthly_days", MonthDays: []int{1, 15}, Time: "03:00"}, "Monthly: 1st, 15th at 03:00", false},
-		{schedule.Schedule{Kind: "monthly_days", MonthDays: []int{2, 3, 11, 22, 31}, Time: "03:00"}, "Monthly: 2nd, 3rd, 11th, 22nd, 31st at 03:00", false},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: 2, NthWeekday: 2, Time: "23:30"}, "Monthly: 2nd Tuesday at 23:30", false},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: -1, NthWeekday: 5, Time: "20:00"}, "Monthly: last Friday at 20:00", false},
-		{schedule.Schedule{Kind: "irregular"}, "Irregular", false},
-		{schedule.Schedule{Kind: "none"}, "No schedule learned", false},
-		{schedule.Schedule{}, "No schedule learned", true},
-		{schedule.Schedule{Kind: "daily"}, "Daily", true},
-		{schedule.Schedule{Kind: "daily", Time: "24:00"}, "Daily at 24:00", true},
-		{schedule.Schedule{Kind: "weekly", Time: "22:00"}, "Weekly:  at 22:00", true},
-		{schedule.Schedule{Kind: "weekly", Weekdays: []int{3, 1}, Time: "22:00"}, "Weekly: Wed, Mon at 22:00", true},
-		{schedule.Schedule{Kind: "monthly_days", MonthDays: []int{32}, Time: "22:00"}, "Monthly: 32nd at 22:00", true},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: 6, NthWeekday: 1, Time: "22:00"}, "Monthly: 6th Monday at 22:00", true},
-		{schedule.Schedule{Kind: "daily", Time: "22:00", Since: "2025-02-30"}, "Daily at 22:00", true},
+		{db.Schedule{Kind: "daily", Time: "22:00"}, "Daily at 22:00", false},
+		{db.Schedule{Kind: "weekly", Weekdays: []int{1, 3, 5}, Time: "22:00"}, "Weekly: Mon, Wed, Fri at 22:00", false},
+		{db.Schedule{Kind: "monthly_days", MonthDays: []int{1, 15}, Time: "03:00"}, "Monthly: 1st, 15th at 03:00", false},
+		{db.Schedule{Kind: "monthly_days", MonthDays: []int{2, 3, 11, 22, 31}, Time: "03:00"}, "Monthly: 2nd, 3rd, 11th, 22nd, 31st at 03:00", false},
+		{db.Schedule{Kind: "monthly_nth", Nth: 2, NthWeekday: 2, Time: "23:30"}, "Monthly: 2nd Tuesday at 23:30", false},
+		{db.Schedule{Kind: "monthly_nth", Nth: -1, NthWeekday: 5, Time: "20:00"}, "Monthly: last Friday at 20:00", false},
+		{db.Schedule{Kind: "irregular"}, "Irregular", false},
+		{db.Schedule{Kind: "none"}, "No schedule learned", false},
+		{db.Schedule{}, "No schedule learned", true},
+		{db.Schedule{Kind: "daily"}, "Daily", true},
+		{db.Schedule{Kind: "daily", Time: "24:00"}, "Daily at 24:00", true},
+		{db.Schedule{Kind: "weekly", Time: "22:00"}, "Weekly:  at 22:00", true},
+		{db.Schedule{Kind: "weekly", Weekdays: []int{3, 1}, Time: "22:00"}, "Weekly: Wed, Mon at 22:00", true},
+		{db.Schedule{Kind: "monthly_days", MonthDays: []int{32}, Time: "22:00"}, "Monthly: 32nd at 22:00", true},
+		{db.Schedule{Kind: "monthly_nth", Nth: 6, NthWeekday: 1, Time: "22:00"}, "Monthly: 6th Monday at 22:00", true},
+		{db.Schedule{Kind: "daily", Time: "22:00", Since: "2025-02-30"}, "Daily at 22:00", true},
 	} {
 		if got := tc.s.Describe(); got != tc.want {
 			t.Errorf("%+v: Describe = %q, want %q", tc.s, got, tc.want)
@@ -332,38 +333,38 @@ func TestDescribeAndValidate(t *testing.T) {
 	}
 }
 
-func TestRunsOn(t *testing.T) {
+func TestExpectsOn(t *testing.T) {
 	for _, tc := range []struct {
-		s    schedule.Schedule
+		s    db.Schedule
 		d    schedule.Date
 		want bool
 	}{
-		{schedule.Schedule{Kind: "monthly_days", MonthDays: []int{31}}, date(2025, 2, 28), true},
-		{schedule.Schedule{Kind: "monthly_days", MonthDays: []int{30, 31}}, date(2024, 2, 29), true},
-		{schedule.Schedule{Kind: "monthly_days", MonthDays: []int{31}}, date(2025, 3, 30), false},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: -1, NthWeekday: 5}, date(2025, 5, 30), true},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: 4, NthWeekday: 5}, date(2025, 5, 23), true},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: 4, NthWeekday: 5}, date(2025, 5, 30), false},
-		{schedule.Schedule{Kind: "monthly_nth", Nth: 5, NthWeekday: 5}, date(2025, 5, 30), true},
-		{schedule.Schedule{Kind: "weekly", Weekdays: []int{7}}, date(2025, 6, 29), true},
-		{schedule.Schedule{Kind: "daily", Since: "2025-06-29"}, date(2025, 6, 28), false},
-		{schedule.Schedule{Kind: "daily", Since: "2025-06-29"}, date(2025, 6, 29), true},
-		{schedule.Schedule{Kind: "irregular"}, date(2025, 6, 29), false},
+		{db.Schedule{Kind: "monthly_days", MonthDays: []int{31}}, date(2025, 2, 28), true},
+		{db.Schedule{Kind: "monthly_days", MonthDays: []int{30, 31}}, date(2024, 2, 29), true},
+		{db.Schedule{Kind: "monthly_days", MonthDays: []int{31}}, date(2025, 3, 30), false},
+		{db.Schedule{Kind: "monthly_nth", Nth: -1, NthWeekday: 5}, date(2025, 5, 30), true},
+		{db.Schedule{Kind: "monthly_nth", Nth: 4, NthWeekday: 5}, date(2025, 5, 23), true},
+		{db.Schedule{Kind: "monthly_nth", Nth: 4, NthWeekday: 5}, date(2025, 5, 30), false},
+		{db.Schedule{Kind: "monthly_nth", Nth: 5, NthWeekday: 5}, date(2025, 5, 30), true},
+		{db.Schedule{Kind: "weekly", Weekdays: []int{7}}, date(2025, 6, 29), true},
+		{db.Schedule{Kind: "daily", Since: "2025-06-29"}, date(2025, 6, 28), false},
+		{db.Schedule{Kind: "daily", Since: "2025-06-29"}, date(2025, 6, 29), true},
+		{db.Schedule{Kind: "irregular"}, date(2025, 6, 29), false},
 	} {
-		if got := tc.s.RunsOn(tc.d); got != tc.want {
+		if got := schedule.ExpectsOn(tc.s, tc.d); got != tc.want {
 			t.Errorf("%+v on %s: %v, want %v", tc.s, tc.d, got, tc.want)
 		}
 	}
 }
 
 func TestEffective(t *testing.T) {
-	learned := &schedule.Schedule{Kind: "daily", Time: "22:00"}
-	none := &schedule.Schedule{Kind: "none"}
-	manual := &schedule.Schedule{Kind: "weekly", Weekdays: []int{1}, Time: "08:00"}
+	learned := &db.Schedule{Kind: "daily", Time: "22:00"}
+	none := &db.Schedule{Kind: "none"}
+	manual := &db.Schedule{Kind: "weekly", Weekdays: []int{1}, Time: "08:00"}
 	for _, tc := range []struct {
-		learned, manual *schedule.Schedule
+		learned, manual *db.Schedule
 		locked          bool
-		want            *schedule.Schedule
+		want            *db.Schedule
 	}{
 		{learned, nil, false, learned},
 		{learned, manual, false, learned},
@@ -372,7 +373,7 @@ func TestEffective(t *testing.T) {
 		{none, manual, false, manual},
 		{nil, nil, false, nil},
 	} {
-		if got := schedule.Effective(tc.learned, tc.manual, tc.locked); got != tc.want {
+		if got := db.EffectiveSchedule(tc.learned, tc.manual, tc.locked); got != tc.want {
 			t.Errorf("Effective(%v, %v, %v) = %v, want %v", tc.learned, tc.manual, tc.locked, got, tc.want)
 		}
 	}

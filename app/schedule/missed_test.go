@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
 var (
-	daily22   = &schedule.Schedule{Kind: schedule.KindDaily, Time: "22:00"}
-	mondays08 = &schedule.Schedule{Kind: schedule.KindWeekly, Weekdays: []int{1}, Time: "08:00"}
+	daily22   = &db.Schedule{Kind: db.ScheduleDaily, Time: "22:00"}
+	mondays08 = &db.Schedule{Kind: db.ScheduleWeekly, Weekdays: []int{1}, Time: "08:00"}
 	// Monday 30 June 2025, noon in Amsterdam (10:00 UTC): the slots of 23–29 June have
 	// passed, today's 22:00 slot has not.
 	june30 = at(date(2025, 6, 30), 12, 0, ams)
@@ -119,8 +120,8 @@ func TestMissedRunsOnlyForEligibleJobs(t *testing.T) {
 	f := newFixture(t, d)
 	active := f.Customer("Active")
 	inactive := f.AddCustomer(dbtest.Customer{Name: "Inactive", Inactive: true})
-	none := &schedule.Schedule{Kind: schedule.KindNone}
-	irregular := &schedule.Schedule{Kind: schedule.KindIrregular}
+	none := &db.Schedule{Kind: db.ScheduleNone}
+	irregular := &db.Schedule{Kind: db.ScheduleIrregular}
 	for _, tc := range []struct {
 		name     string
 		customer *dbtest.CustomerRef
@@ -138,8 +139,8 @@ func TestMissedRunsOnlyForEligibleJobs(t *testing.T) {
 		{"irregular", active, dbtest.Job{LearnedSchedule: irregular}, 0},
 		{"nothing stored", active, dbtest.Job{}, 0},
 		{"created on 28 June at 23:00", active, dbtest.Job{LearnedSchedule: daily22, CreatedAt: at(date(2025, 6, 28), 23, 0, ams)}, 1},
-		{"learned since 27 June", active, dbtest.Job{LearnedSchedule: &schedule.Schedule{Kind: "daily", Time: "22:00", Since: "2025-06-27"}}, 3},
-		{"malformed schedule", active, dbtest.Job{LearnedSchedule: &schedule.Schedule{Kind: "monthly_nth", Time: "25:99"}}, 0},
+		{"learned since 27 June", active, dbtest.Job{LearnedSchedule: &db.Schedule{Kind: "daily", Time: "22:00", Since: "2025-06-27"}}, 3},
+		{"malformed schedule", active, dbtest.Job{LearnedSchedule: &db.Schedule{Kind: "monthly_nth", Time: "25:99"}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.spec.Name = tc.name
@@ -173,7 +174,7 @@ func TestMissedRunWaitsForGrace(t *testing.T) {
 			d := dbtest.New(t)
 			f := newFixture(t, d)
 			job := f.Customer("Acme").Job(dbtest.Job{
-				LearnedSchedule: &schedule.Schedule{Kind: "daily", Time: time.Date(0, 1, 1, tc.slot, 0, 0, 0, time.UTC).Format("15:04")},
+				LearnedSchedule: &db.Schedule{Kind: "daily", Time: time.Date(0, 1, 1, tc.slot, 0, 0, 0, time.UTC).Format("15:04")},
 				GraceMinutes:    tc.grace, CreatedAt: longAgo})
 			dailyRuns(job, tc.slot, 0, 23, 24, 25, 26, 27, 28, 29)
 			generate(t, d, ams, tc.now)
@@ -191,7 +192,7 @@ func TestLockedManualScheduleWins(t *testing.T) {
 	cust := f.Customer("Acme")
 	locked := cust.Job(dbtest.Job{Name: "locked", LearnedSchedule: daily22, ManualSchedule: mondays08, Locked: true, CreatedAt: longAgo}).ID
 	unlocked := cust.Job(dbtest.Job{Name: "unlocked", LearnedSchedule: daily22, ManualSchedule: mondays08, CreatedAt: longAgo}).ID
-	nothingLearned := cust.Job(dbtest.Job{Name: "nothing learned", LearnedSchedule: &schedule.Schedule{Kind: "none"}, ManualSchedule: mondays08, CreatedAt: longAgo}).ID
+	nothingLearned := cust.Job(dbtest.Job{Name: "nothing learned", LearnedSchedule: &db.Schedule{Kind: "none"}, ManualSchedule: mondays08, CreatedAt: longAgo}).ID
 	generate(t, d, ams, june30)
 	mondays := []string{"2025-06-23@06:00Z", "2025-06-30@06:00Z"}
 	if got := f.missed(locked); !slices.Equal(got, mondays) {
@@ -226,7 +227,7 @@ func TestMissedRunsOnDSTDays(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := dbtest.New(t)
 			f := newFixture(t, d)
-			job := f.Customer("Acme").Job(dbtest.Job{LearnedSchedule: &schedule.Schedule{Kind: "daily", Time: tc.time}, CreatedAt: longAgo}).ID
+			job := f.Customer("Acme").Job(dbtest.Job{LearnedSchedule: &db.Schedule{Kind: "daily", Time: tc.time}, CreatedAt: longAgo}).ID
 			generate(t, d, ams, tc.now)
 			got := f.missed(job)
 			if len(got) < len(tc.want) || !slices.Equal(got[len(got)-len(tc.want):], tc.want) {
@@ -244,20 +245,20 @@ func TestMissedRunsOnDSTDays(t *testing.T) {
 // (Lord Howe's is 30 minutes), for times in and around the changes.
 func TestExpectedAtAgreesWithSQL(t *testing.T) {
 	d := dbtest.New(t)
-	var schedules []schedule.Schedule
+	var schedules []db.Schedule
 	for _, tm := range []string{"00:00", "01:30", "02:00", "02:15", "02:30", "02:59", "03:00", "12:00", "22:00", "23:55"} {
-		schedules = append(schedules, schedule.Schedule{Kind: "daily", Time: tm})
+		schedules = append(schedules, db.Schedule{Kind: "daily", Time: tm})
 	}
 	schedules = append(schedules,
-		schedule.Schedule{Kind: "weekly", Weekdays: []int{2, 7}, Time: "02:30"},
-		schedule.Schedule{Kind: "monthly_days", MonthDays: []int{1, 15, 31}, Time: "02:30"},
-		schedule.Schedule{Kind: "monthly_days", MonthDays: []int{29}, Time: "01:30"},
-		schedule.Schedule{Kind: "monthly_nth", Nth: schedule.LastWeek, NthWeekday: 7, Time: "02:30"},
-		schedule.Schedule{Kind: "monthly_nth", Nth: 2, NthWeekday: 7, Time: "02:30"},
-		schedule.Schedule{Kind: "monthly_nth", Nth: 1, NthWeekday: 7, Time: "01:30"},
-		schedule.Schedule{Kind: "monthly_nth", Nth: 5, NthWeekday: 5, Time: "20:00"},
-		schedule.Schedule{Kind: "daily", Time: "02:30", Since: "2024-11-03"},
-		schedule.Schedule{Kind: "irregular", Time: "02:30"},
+		db.Schedule{Kind: "weekly", Weekdays: []int{2, 7}, Time: "02:30"},
+		db.Schedule{Kind: "monthly_days", MonthDays: []int{1, 15, 31}, Time: "02:30"},
+		db.Schedule{Kind: "monthly_days", MonthDays: []int{29}, Time: "01:30"},
+		db.Schedule{Kind: "monthly_nth", Nth: db.ScheduleLastWeek, NthWeekday: 7, Time: "02:30"},
+		db.Schedule{Kind: "monthly_nth", Nth: 2, NthWeekday: 7, Time: "02:30"},
+		db.Schedule{Kind: "monthly_nth", Nth: 1, NthWeekday: 7, Time: "01:30"},
+		db.Schedule{Kind: "monthly_nth", Nth: 5, NthWeekday: 5, Time: "20:00"},
+		db.Schedule{Kind: "daily", Time: "02:30", Since: "2024-11-03"},
+		db.Schedule{Kind: "irregular", Time: "02:30"},
 	)
 	first, last := date(2024, 1, 1), date(2025, 12, 31)
 	checked := 0
@@ -282,7 +283,7 @@ func TestExpectedAtAgreesWithSQL(t *testing.T) {
 				if r.Day != day.String() {
 					t.Fatalf("row %d is %s, want %s", i, r.Day, day)
 				}
-				goAt, ok := s.ExpectedAt(day, loc)
+				goAt, ok := schedule.ExpectedAt(s, day, loc)
 				switch {
 				case ok != (r.At != nil):
 					t.Errorf("%s %s on %s: Go expects %v, SQL %v", loc, s.Describe(), day, ok, r.At != nil)
@@ -302,7 +303,7 @@ func TestExpectedOn(t *testing.T) {
 	cust := f.Customer("Acme")
 	daily := cust.Job(dbtest.Job{Name: "daily", LearnedSchedule: daily22, GraceMinutes: intp(30), CreatedAt: longAgo}).ID
 	monday := cust.Job(dbtest.Job{Name: "monday", ManualSchedule: mondays08, Locked: true, CreatedAt: longAgo}).ID
-	cust.Job(dbtest.Job{Name: "tuesday", LearnedSchedule: &schedule.Schedule{Kind: "weekly", Weekdays: []int{2}, Time: "08:00"}, CreatedAt: longAgo})
+	cust.Job(dbtest.Job{Name: "tuesday", LearnedSchedule: &db.Schedule{Kind: "weekly", Weekdays: []int{2}, Time: "08:00"}, CreatedAt: longAgo})
 	cust.Job(dbtest.Job{Name: "informational", LearnedSchedule: daily22, Informational: true, CreatedAt: longAgo})
 	f.AddCustomer(dbtest.Customer{Name: "Gone", Inactive: true}).Job(dbtest.Job{Name: "inactive customer", LearnedSchedule: daily22, CreatedAt: longAgo})
 

@@ -2,11 +2,12 @@ package schedule
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/backupchecks/backupchecks/db"
 )
 
 // RelearnEvery is how old the oldest learned schedule may get before the missed_runs
@@ -32,13 +33,13 @@ const learnableJobs = `j.active AND c.active AND j.archived_at IS NULL AND NOT j
 // Returns how many jobs it learned.
 func Relearn(ctx context.Context, idb bun.IDB, loc *time.Location, now time.Time) (int, error) {
 	type jobRuns struct {
-		ID      int64           `bun:"id"`
-		Learned json.RawMessage `bun:"learned_schedule"`
-		Runs    []int64         `bun:"runs,array"` // Unix seconds, ascending
+		ID      int64        `bun:"id"`
+		Learned *db.Schedule `bun:"learned_schedule"` // the previous one: Learn's cadence guard
+		Runs    []int64      `bun:"runs,array"`       // Unix seconds, ascending
 	}
 	type learned struct {
-		ID       int64    `bun:"id"`
-		Schedule Schedule `bun:"learned_schedule,type:jsonb"`
+		ID       int64       `bun:"id"`
+		Schedule db.Schedule `bun:"learned_schedule,type:jsonb"`
 	}
 	total := 0
 	var after int64
@@ -65,19 +66,11 @@ func Relearn(ctx context.Context, idb bun.IDB, loc *time.Location, now time.Time
 		}
 		out := make([]learned, len(batch))
 		for i, j := range batch {
-			var prev *Schedule
-			if len(j.Learned) > 0 {
-				var p Schedule
-				// A learned schedule that no longer reads is learned afresh.
-				if json.Unmarshal(j.Learned, &p) == nil {
-					prev = &p
-				}
-			}
 			runs := make([]time.Time, len(j.Runs))
 			for k, s := range j.Runs {
 				runs[k] = time.Unix(s, 0)
 			}
-			out[i] = learned{ID: j.ID, Schedule: Learn(runs, loc, now, prev)}
+			out[i] = learned{ID: j.ID, Schedule: Learn(runs, loc, now, j.Learned)}
 		}
 		_, err = idb.NewUpdate().
 			With("_data", idb.NewValues(&out)).

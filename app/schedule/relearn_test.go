@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/backupchecks/backupchecks/app/schedule"
+	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
 )
 
@@ -69,7 +70,7 @@ func TestRelearn(t *testing.T) {
 	}
 	wrong := 0
 	for i, tr := range truth {
-		var want, learned schedule.Schedule
+		var want, learned db.Schedule
 		if err := json.Unmarshal(tr.Schedule, &want); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +103,7 @@ func TestRelearn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range again {
-		var before, after schedule.Schedule
+		var before, after db.Schedule
 		if json.Unmarshal(got[i].Schedule, &before) != nil || json.Unmarshal(again[i].Schedule, &after) != nil {
 			t.Fatalf("job %d: unreadable schedule", again[i].ID)
 		}
@@ -116,16 +117,16 @@ func TestRelearn(t *testing.T) {
 // minutes (the median of a few jittered monthly runs), in the 60 days from from (no
 // DST change, where 02:55 and 03:00 are an hour apart): "Mon–Fri at 23:55" and
 // "Tue–Sat at 00:00" are the same schedule.
-func equivalent(a, b schedule.Schedule, from schedule.Date) bool {
+func equivalent(a, b db.Schedule, from schedule.Date) bool {
 	if !a.Expects() || !b.Expects() {
 		return a.Kind == b.Kind
 	}
 	start, end := at(from, 12, 0, ams), at(from.AddDays(60), 12, 0, ams)
-	instants := func(s schedule.Schedule) []time.Time {
+	instants := func(s db.Schedule) []time.Time {
 		s.Since = ""
 		var out []time.Time
 		for d := from; !from.AddDays(60).Before(d); d = d.AddDays(1) {
-			if t, ok := s.ExpectedAt(d, ams); ok && !t.Before(start) && t.Before(end) {
+			if t, ok := schedule.ExpectedAt(s, d, ams); ok && !t.Before(start) && t.Before(end) {
 				out = append(out, t)
 			}
 		}

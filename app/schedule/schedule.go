@@ -2,243 +2,56 @@
 // expected, and creates Missed runs for expected runs that never came (a source of
 // runs like any other: after creating them it calls ingest.RunsCreated).
 //
-// A schedule lives in jobs.learned_schedule (what Learn found) and jobs.manual_schedule
-// (what an admin set) as the JSON form of Schedule. All times of day are wall-clock
-// times in the UI timezone; instants are resolved per date, so a 22:00 job is expected
-// at 22:00 local on both sides of a DST change. The SQL functions of migration
-// 0004_schedule mirror this package's rules so set-based queries and Go agree.
+// A schedule is a db.Schedule: it lives in jobs.learned_schedule (what Learn found) and
+// jobs.manual_schedule (what an admin set) as typed jsonb that reads and writes itself,
+// and it knows its kinds, words (Describe) and validity; this package holds the calendar
+// rules that expand it into local dates and instants (ExpectsOn, ExpectedAt). All times
+// of day are wall-clock times in the UI timezone; instants are resolved per date, so a
+// 22:00 job is expected at 22:00 local on both sides of a DST change. The SQL functions
+// of migration 0004_schedule mirror these rules so set-based queries and Go agree.
 package schedule
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/backupchecks/backupchecks/db"
 )
-
-// Schedule kinds.
-const (
-	KindDaily       = "daily"
-	KindWeekly      = "weekly"       // on a set of weekdays
-	KindMonthlyDays = "monthly_days" // on days of the month
-	KindMonthlyNth  = "monthly_nth"  // on the nth (or last) weekday of the month
-	KindIrregular   = "irregular"    // runs, but on no pattern: never missed
-	KindNone        = "none"         // too little history to tell: never missed
-)
-
-// LastWeek is the Nth that means "the last such weekday of the month".
-const LastWeek = -1
-
-// Schedule is a job's schedule: on which local dates a run is expected, and at what
-// local time of day.
-type Schedule struct {
-	Kind string `json:"kind"`
-	// Weekdays are ISO weekdays (1 = Monday … 7 = Sunday), ascending; for weekly.
-	Weekdays []int `json:"weekdays,omitempty"`
-	// MonthDays are days of the month (1…31), ascending; a day past the month's end
-	// means the month's last day. For monthly_days.
-	MonthDays []int `json:"month_days,omitempty"`
-	// Nth (1…5, or LastWeek) and NthWeekday (ISO) for monthly_nth.
-	Nth        int `json:"nth,omitempty"`
-	NthWeekday int `json:"nth_weekday,omitempty"`
-	// Time is the typical local time of day, "HH:MM".
-	Time string `json:"time,omitempty"`
-	// Since is the first local date ("YYYY-MM-DD") the schedule applies to; empty means
-	// no bound. Learn sets it when the pattern changes, so a new pattern never turns
-	// days before it was learned into missed runs.
-	Since string `json:"since,omitempty"`
-	// Occurrences and Window are the evidence of a learned schedule: how many days
-	// with runs Learn saw in how many days it looked at.
-	Occurrences int `json:"occurrences,omitempty"`
-	Window      int `json:"window,omitempty"`
-}
-
-// Expects reports whether the kind expects runs at all (irregular and none never do).
-func (s Schedule) Expects() bool {
-	switch s.Kind {
-	case KindDaily, KindWeekly, KindMonthlyDays, KindMonthlyNth:
-		return true
-	}
-	return false
-}
-
-// SamePattern reports whether s and o expect runs on the same dates (time of day,
-// since and evidence aside).
-func (s Schedule) SamePattern(o Schedule) bool {
-	if s.Kind != o.Kind {
-		return false
-	}
-	switch s.Kind {
-	case KindWeekly:
-		return slices.Equal(s.Weekdays, o.Weekdays)
-	case KindMonthlyDays:
-		return slices.Equal(s.MonthDays, o.MonthDays)
-	case KindMonthlyNth:
-		return s.Nth == o.Nth && s.NthWeekday == o.NthWeekday
-	}
-	return true
-}
-
-var weekdayNames = [...]string{"", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
-var weekdayLongNames = [...]string{"", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
-
-// Describe says the schedule in words, e.g. "Weekly: Mon, Wed, Fri at 22:00".
-func (s Schedule) Describe() string {
-	at := ""
-	if s.Time != "" {
-		at = " at " + s.Time
-	}
-	switch s.Kind {
-	case KindDaily:
-		return "Daily" + at
-	case KindWeekly:
-		names := make([]string, 0, len(s.Weekdays))
-		for _, d := range s.Weekdays {
-			if d >= 1 && d <= 7 {
-				names = append(names, weekdayNames[d])
-			}
-		}
-		return "Weekly: " + strings.Join(names, ", ") + at
-	case KindMonthlyDays:
-		days := make([]string, 0, len(s.MonthDays))
-		for _, d := range s.MonthDays {
-			days = append(days, ordinal(d))
-		}
-		return "Monthly: " + strings.Join(days, ", ") + at
-	case KindMonthlyNth:
-		nth := "last"
-		if s.Nth != LastWeek {
-			nth = ordinal(s.Nth)
-		}
-		day := "?"
-		if s.NthWeekday >= 1 && s.NthWeekday <= 7 {
-			day = weekdayLongNames[s.NthWeekday]
-		}
-		return "Monthly: " + nth + " " + day + at
-	case KindIrregular:
-		return "Irregular"
-	}
-	return "No schedule learned"
-}
-
-func ordinal(n int) string {
-	suffix := "th"
-	switch {
-	case n%100 >= 11 && n%100 <= 13:
-	case n%10 == 1:
-		suffix = "st"
-	case n%10 == 2:
-		suffix = "nd"
-	case n%10 == 3:
-		suffix = "rd"
-	}
-	return strconv.Itoa(n) + suffix
-}
-
-// Validate checks a schedule before it is stored (an admin's, or an imported one).
-func (s Schedule) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	switch s.Kind {
-	case KindDaily:
-	case KindWeekly:
-		if len(s.Weekdays) == 0 {
-			bad("choose at least one weekday")
-		}
-		if !ascendingIn(s.Weekdays, 1, 7) {
-			bad("weekdays must be distinct ISO weekdays 1 (Mon) to 7 (Sun), ascending")
-		}
-	case KindMonthlyDays:
-		if len(s.MonthDays) == 0 {
-			bad("choose at least one day of the month")
-		}
-		if !ascendingIn(s.MonthDays, 1, 31) {
-			bad("days of the month must be distinct days 1 to 31, ascending")
-		}
-	case KindMonthlyNth:
-		if s.Nth != LastWeek && (s.Nth < 1 || s.Nth > 5) {
-			bad("nth must be 1 to 5, or -1 for the last")
-		}
-		if s.NthWeekday < 1 || s.NthWeekday > 7 {
-			bad("the weekday must be 1 (Mon) to 7 (Sun)")
-		}
-	case KindIrregular, KindNone:
-	default:
-		bad("unknown schedule kind %q", s.Kind)
-	}
-	if s.Expects() || s.Time != "" {
-		if _, _, err := parseClock(s.Time); err != nil {
-			bad("time of day: %v", err)
-		}
-	}
-	if s.Since != "" {
-		if _, err := ParseDate(s.Since); err != nil {
-			bad("since: %v", err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("schedule: invalid %s schedule: %w", s.Kind, err)
-	}
-	return nil
-}
-
-func ascendingIn(xs []int, lo, hi int) bool {
-	for i, x := range xs {
-		if x < lo || x > hi || (i > 0 && x <= xs[i-1]) {
-			return false
-		}
-	}
-	return true
-}
-
-// parseClock parses "HH:MM" (00:00 … 23:59).
-func parseClock(s string) (h, m int, err error) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, 0, fmt.Errorf("%q is not HH:MM", s)
-	}
-	h, err1 := strconv.Atoi(s[:2])
-	m, err2 := strconv.Atoi(s[3:])
-	if err1 != nil || err2 != nil || h < 0 || h > 23 || m < 0 || m > 59 {
-		return 0, 0, fmt.Errorf("%q is not a time of day HH:MM", s)
-	}
-	return h, m, nil
-}
 
 func formatClock(minutes int) string {
 	return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60)
 }
 
-// RunsOn reports whether the schedule expects a run on local date d (Since included;
-// compared as text, as ISO dates sort as dates, and as the SQL does).
-func (s Schedule) RunsOn(d Date) bool {
+// ExpectsOn reports whether schedule s expects a run on local date d (Since included;
+// compared as text, as ISO dates sort as dates, and as the SQL schedule_runs_on does).
+func ExpectsOn(s db.Schedule, d Date) bool {
 	if s.Since != "" && d.String() < s.Since {
 		return false
 	}
-	return s.matches(d.ISOWeekday(), d.Day, d.MonthLastDay())
+	return matches(s, d.ISOWeekday(), d.Day, d.MonthLastDay())
 }
 
-// matches is RunsOn without Since, on a date given as ISO weekday, day of month and
+// matches is ExpectsOn without Since, on a date given as ISO weekday, day of month and
 // the month's last day (the learner precomputes those).
-func (s Schedule) matches(wd, dom, last int) bool {
+func matches(s db.Schedule, wd, dom, last int) bool {
 	switch s.Kind {
-	case KindDaily:
+	case db.ScheduleDaily:
 		return true
-	case KindWeekly:
+	case db.ScheduleWeekly:
 		return slices.Contains(s.Weekdays, wd)
-	case KindMonthlyDays:
+	case db.ScheduleMonthlyDays:
 		for _, md := range s.MonthDays {
 			if min(md, last) == dom {
 				return true
 			}
 		}
 		return false
-	case KindMonthlyNth:
+	case db.ScheduleMonthlyNth:
 		if wd != s.NthWeekday {
 			return false
 		}
-		if s.Nth == LastWeek {
+		if s.Nth == db.ScheduleLastWeek {
 			return dom+7 > last
 		}
 		return (dom-1)/7+1 == s.Nth
@@ -246,16 +59,16 @@ func (s Schedule) matches(wd, dom, last int) bool {
 	return false
 }
 
-// ExpectedAt returns the instant a run is expected on local date d in loc, and false
-// when the schedule expects none that day. The time of day is a wall-clock time, so a
+// ExpectedAt returns the instant schedule s expects a run on local date d in loc, and
+// false when it expects none that day. The time of day is a wall-clock time, so a
 // 22:00 run is expected at 22:00 local on both sides of a DST change; see LocalInstant
 // for the times a DST change skips or repeats. The SQL function schedule_expected_at
 // gives the same instant (tested).
-func (s Schedule) ExpectedAt(d Date, loc *time.Location) (time.Time, bool) {
-	if !s.Expects() || !s.RunsOn(d) {
+func ExpectedAt(s db.Schedule, d Date, loc *time.Location) (time.Time, bool) {
+	if !s.Expects() || !ExpectsOn(s, d) {
 		return time.Time{}, false
 	}
-	h, m, err := parseClock(s.Time)
+	h, m, err := db.ParseClock(s.Time)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -304,19 +117,6 @@ func LocalInstant(d Date, h, m int, loc *time.Location) time.Time {
 	}
 	start, _ := later.In(loc).ZoneBounds()
 	return start.In(loc)
-}
-
-// Effective returns the schedule that applies to a job: the manual one when locked,
-// or when set and nothing was learned (nil or kind none); else the learned one.
-// The SQL function schedule_effective is the same rule.
-func Effective(learned, manual *Schedule, locked bool) *Schedule {
-	switch {
-	case locked && manual != nil:
-		return manual
-	case manual != nil && (learned == nil || learned.Kind == KindNone):
-		return manual
-	}
-	return learned
 }
 
 // Date is a calendar date in the UI timezone (no time, no zone).

@@ -51,11 +51,6 @@ func (l UploadLimits) Text() string {
 		l.MaxFiles, mb(l.MaxFileBytes), mb(l.MaxTotalBytes))
 }
 
-// Object is one parsed object of a mail.
-type Object struct {
-	Name, Type, Status, Error string
-}
-
 // Detail is the mail dialog.
 type Detail struct {
 	Row
@@ -68,9 +63,8 @@ type Detail struct {
 	Message     string
 	StartedAt   *time.Time
 	EndedAt     *time.Time
-	Objects     []Object
-	BodyURL     string // the sanitised HTML body's address for the sandboxed iframe, "" when none
-	TextBody    string // shown when there is no HTML
+	Objects     []ui.Object
+	Body        ui.MailBody
 	Skipped     []string
 	Approvable  string // "" when it can be approved, else why not
 	ExistingJob string // "customer / job" when approving only adds to an existing job
@@ -99,8 +93,6 @@ type CustomerOption struct {
 }
 
 func mailURL(id int64, suffix string) string { return fmt.Sprintf("/inbox/%d%s", id, suffix) }
-
-func statusClass(s string) string { return ui.StatusClass(s) }
 
 func sizeText(n int64) string {
 	switch {

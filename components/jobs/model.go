@@ -113,19 +113,13 @@ type Day struct {
 	Runs   int
 }
 
-// Object is one object the job backs up.
-type Object struct {
-	Name, Type, LastStatus, LastError string
-	LastSeenAt                        time.Time
-}
-
 // Detail is a job's page.
 type Detail struct {
 	Job     Row
 	Runs    []Run
 	Pager   ui.Pager
 	Days    []Day
-	Objects []Object
+	Objects []ui.Object // each with its latest result
 	// ShowReviews: the role may see who reviewed which run (a Reviewed column and the
 	// review history).
 	ShowReviews bool
