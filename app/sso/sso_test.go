@@ -157,7 +157,12 @@ func TestEntraSignInGates(t *testing.T) {
 		gate     string // "" = signed in
 		username string // the local user signed in
 	}
-	with := func(f func(*ssotest.Account)) ssotest.Account { a := ada; a.Groups = append([]string{}, ada.Groups...); f(&a); return a }
+	with := func(f func(*ssotest.Account)) ssotest.Account {
+		a := ada
+		a.Groups = append([]string{}, ada.Groups...)
+		f(&a)
+		return a
+	}
 	cases := []tc{
 		{name: "success by username", account: ada, setup: func(en *env) { en.user("ada@contoso.com", "", db.RoleOperator) }, username: "ada@contoso.com"},
 		{name: "success by email, case-insensitive", account: with(func(a *ssotest.Account) { a.PreferredUsername = "Ada@Contoso.com"; a.Email = "" }),
