@@ -10,6 +10,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/settings"
+	"github.com/backupchecks/backupchecks/app/sso"
 	authview "github.com/backupchecks/backupchecks/components/auth"
 	"github.com/backupchecks/backupchecks/components/view"
 )
@@ -31,6 +32,11 @@ func formNext(next string) string {
 }
 
 func (a *App) renderLogin(c *fiber.Ctx, status int, m authview.Login) error {
+	es, err := sso.LoadSettings(c.UserContext(), a.db.Bun)
+	if err != nil {
+		return err
+	}
+	m.EntraEnabled, m.LocalAdminsOnly = es.Enabled, es.Enabled && es.LocalAdminsOnly
 	if state(c).settings.LoginCaptchaEnabled {
 		cp := auth.NewCaptcha(a.keys, a.now())
 		m.CaptchaQuestion, m.CaptchaToken = cp.Question, cp.Token
@@ -46,9 +52,17 @@ func (a *App) login(c *fiber.Ctx) error {
 		return a.renderLogin(c, fiber.StatusUnprocessableEntity, m)
 	}
 	ctx := c.UserContext()
-	user, err := auth.Login(ctx, a.db.Bun, a.throttle, m.Username, c.FormValue("password"), c.IP(), a.now())
+	es, err := sso.LoadSettings(ctx, a.db.Bun)
+	if err != nil {
+		return err
+	}
+	user, err := auth.LoginWith(ctx, a.db.Bun, a.throttle, m.Username, c.FormValue("password"), c.IP(), a.now(),
+		sso.LocalSignInAllowed(es))
 	var throttled *auth.ThrottledError
 	switch {
+	case errors.Is(err, sso.ErrLocalAdminsOnly):
+		m.Error = "Password sign-in is for administrators only. Use Sign in with Microsoft."
+		return a.renderLogin(c, fiber.StatusForbidden, m)
 	case errors.As(err, &throttled):
 		m.Error = lockoutMessage(throttled, settings.Location(state(c).settings))
 		c.Set(fiber.HeaderRetryAfter, itoa(int(throttled.RetryAfter.Seconds())+1))
@@ -94,13 +108,30 @@ func ceilMinute(t time.Time) time.Time {
 
 func (a *App) logout(c *fiber.Ctx) error {
 	u := currentUser(c)
-	if err := auth.DeleteSession(c.UserContext(), a.db.Bun, c.Cookies(sessionCookie)); err != nil {
+	token := c.Cookies(sessionCookie)
+	entra, err := sso.SessionOf(c.UserContext(), a.db.Bun, auth.HashToken(token))
+	if err != nil {
 		return err
 	}
-	if err := audit.Record(c.UserContext(), a.db.Bun, a.actor(c), audit.Logout, "user:"+u.Username, nil); err != nil {
+	if err := auth.DeleteSession(c.UserContext(), a.db.Bun, token); err != nil {
+		return err
+	}
+	var details map[string]any
+	if entra != nil {
+		details = map[string]any{"method": "entra"}
+	}
+	if err := audit.Record(c.UserContext(), a.db.Bun, a.actor(c), audit.Logout, "user:"+u.Username, details); err != nil {
 		return err
 	}
 	a.clearCookie(c, sessionCookie)
+	if entra != nil {
+		// A session that began at Entra continues to Entra's sign-out.
+		if done, err := a.entraLogout(c, entra); done || err != nil {
+			return err
+		}
+		return a.redirectWithFlash(c, "/login", view.Flash{Kind: "warning",
+			Message: "You are logged out of Backupchecks. Microsoft's sign-out could not be reached: sign out of your Microsoft account yourself on a shared computer."})
+	}
 	return a.redirectWithFlash(c, "/login", view.Flash{Kind: "info", Message: "You are logged out."})
 }
 
