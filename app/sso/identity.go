@@ -37,16 +37,16 @@ func (id Identity) SignInName() string {
 	return ""
 }
 
-// names are the distinct names a local user may be matched by (lower case).
-func (id Identity) names() []string {
-	var out []string
-	for _, n := range []string{id.PreferredUsername, id.UPN, id.Email} {
+// names are the distinct names a local user may be matched by (lower case): first
+// the sign-in names (preferred_username, upn), then the email claim.
+func (id Identity) names() (signIn []string, email string) {
+	for _, n := range []string{id.PreferredUsername, id.UPN} {
 		n = strings.ToLower(strings.TrimSpace(n))
-		if n != "" && !slices.Contains(out, n) {
-			out = append(out, n)
+		if n != "" && !slices.Contains(signIn, n) {
+			signIn = append(signIn, n)
 		}
 	}
-	return out
+	return signIn, strings.ToLower(strings.TrimSpace(id.Email))
 }
 
 // idClaims are the claims read from an Entra v2.0 ID token.

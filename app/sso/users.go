@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -20,7 +21,7 @@ import (
 type candidate struct {
 	ID          int64   `bun:"id"`
 	Username    string  `bun:"username"`
-	ByUsername  bool    `bun:"by_username"`
+	Rank        int     `bun:"rank"` // how well it matches: lower is better
 	EntraTenant *string `bun:"entra_tenant_id"`
 	EntraOID    *string `bun:"entra_oid"`
 }
@@ -72,23 +73,31 @@ func findUser(ctx context.Context, tx bun.Tx, cfg Config, id Identity) (*db.User
 	if !errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return nil, err
 	}
-	names := id.names()
+	// The match ranks: username = sign-in name, username = email claim, email = sign-in
+	// name, email = email claim. The best rank wins; usernames are unique, emails not.
+	signInNames, email := id.names()
+	all := append(slices.Clone(signInNames), email)
+	if email == "" {
+		all = signInNames
+	}
 	var cands []candidate
-	if len(names) > 0 {
-		if err := tx.NewRaw(`SELECT id, username, lower(username) IN (?0) AS by_username, entra_tenant_id, entra_oid
-			FROM users WHERE lower(username) IN (?0) OR (email <> '' AND lower(email) IN (?0))
-			ORDER BY by_username DESC, id`, bun.In(names)).Scan(ctx, &cands); err != nil {
+	if len(all) > 0 {
+		if err := tx.NewRaw(`SELECT id, username, entra_tenant_id, entra_oid, CASE
+				WHEN lower(username) IN (?0) THEN 0 WHEN lower(username) = ?1 THEN 1
+				WHEN lower(email) IN (?0) THEN 2 ELSE 3 END AS rank
+			FROM users WHERE lower(username) IN (?2) OR (email <> '' AND lower(email) IN (?2))
+			ORDER BY rank, id`, bun.In(orNone(signInNames)), email, bun.In(all)).Scan(ctx, &cands); err != nil {
 			return nil, err
 		}
 	}
 	switch {
 	case len(cands) == 0:
 		return provision(ctx, tx, cfg, id)
-	case !cands[0].ByUsername && len(cands) > 1:
+	case len(cands) > 1 && cands[1].Rank == cands[0].Rank:
 		return nil, refuse(GateAmbiguous, "Several users match",
-			fmt.Sprintf("%d Backupchecks users have the email of your account, so it is not clear which one is yours.", len(cands)),
+			fmt.Sprintf("%d Backupchecks users match your account equally well (by its names or email), so it is not clear which one is yours.", len(cands)),
 			"An admin can give the right user the username "+id.SignInName()+" under Users (a username match wins), or make the emails unique.").
-			with(fmt.Sprintf("%d users by email", len(cands)))
+			with(fmt.Sprintf("%d users match at rank %d", len(cands), cands[0].Rank))
 	}
 	c := cands[0]
 	if c.EntraOID != nil {
@@ -111,6 +120,14 @@ func findUser(ctx context.Context, tx bun.Tx, cfg Config, id Identity) (*db.User
 		return nil, err
 	}
 	return u, nil
+}
+
+// orNone keeps an IN list valid when it is empty.
+func orNone(l []string) []string {
+	if len(l) == 0 {
+		return []string{""}
+	}
+	return l
 }
 
 // maxUsername is the longest username CreateUser accepts.
