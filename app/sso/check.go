@@ -89,7 +89,7 @@ func (e *Entra) TestConfiguration(ctx context.Context, s *db.EntraSettings, keys
 	}
 	add("Discovery document", nil, e.Issuer(s.TenantID)+"/.well-known/openid-configuration")
 	n, kerr := e.countKeys(ctx, tc)
-	add("Signing keys", kerr, fmt.Sprintf("%d keys published", n))
+	add("Signing keys", kerr, fmt.Sprintf("%d %s published", n, plural(n, "key", "keys")))
 	switch {
 	case err != nil:
 		add("Client ID and secret", err, "")

@@ -30,7 +30,7 @@ const (
 )
 
 // settingsPlace is where an admin changes the sign-in settings.
-const settingsPlace = "Settings → Integrations → Microsoft Entra"
+const settingsPlace = "Settings → Integrations → Microsoft Entra sign-in"
 
 // Refusal is a sign-in refused at a gate, with what the user is told: what happened
 // and what an admin can do about it. Detail is the technical reason (for the audit

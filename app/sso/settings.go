@@ -103,7 +103,7 @@ func ConfigFrom(s *db.EntraSettings, keys *secrets.Keyring) (Config, error) {
 	if len(s.ClientSecret) > 0 {
 		plain, err := keys.Decrypt(s.ClientSecret)
 		if err != nil {
-			return c, fmt.Errorf("the stored client secret cannot be decrypted (%w): enter it again under Settings → Integrations → Microsoft Entra", err)
+			return c, fmt.Errorf("the stored client secret cannot be decrypted (%w): enter it again under Settings → Integrations → Microsoft Entra sign-in", err)
 		}
 		c.ClientSecret = string(plain)
 	}
