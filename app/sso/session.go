@@ -45,8 +45,8 @@ func (e *Entra) EndSessionURL(ctx context.Context, s *db.EntraSession, returnTo 
 		return "", errors.New("sso: the tenant's OpenID configuration names no end_session_endpoint")
 	}
 	u, err := url.Parse(tc.endSession)
-	if err != nil {
-		return "", fmt.Errorf("sso: end_session_endpoint: %w", err)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("sso: end_session_endpoint %q is no web address", tc.endSession)
 	}
 	q := u.Query()
 	q.Set("post_logout_redirect_uri", returnTo)
