@@ -191,7 +191,11 @@ func (e *Entra) complete(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring
 	if _, err := sess.Authorize(gp, url.Values{"code": {p.Code}, "code_verifier": {login.CodeVerifier}}); err != nil {
 		return nil, exchangeRefusal(exchangeText(err))
 	}
-	id, err := e.verifyIDToken(ctx, tc, cfg.ClientID, sess.(*openidConnect.Session).IDToken, login.Nonce)
+	gs, ok := sess.(*openidConnect.Session)
+	if !ok {
+		return nil, fmt.Errorf("sso: goth session of type %T", sess)
+	}
+	id, err := e.verifyIDToken(ctx, tc, cfg.ClientID, gs.IDToken, login.Nonce)
 	if err != nil {
 		return nil, tokenRefusal(err.Error())
 	}
