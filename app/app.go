@@ -26,6 +26,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/mail"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
+	"github.com/backupchecks/backupchecks/app/sso"
 	"github.com/backupchecks/backupchecks/components/layout"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
@@ -50,6 +51,7 @@ type App struct {
 	hub      *live.Hub
 	queue    *riverjobs.Queue // River: starts background work; nil when none runs here
 	registry *parsers.Registry
+	entra    *sso.Entra    // sign-in with Microsoft Entra ID
 	done     chan struct{} // closed when the server shuts down (ends SSE streams)
 
 	rcOptions filterOptions // Run Checks filter choices, cached briefly
@@ -92,6 +94,7 @@ func New(cfg *config.Config, d *db.DB, opt Options) *App {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.entra = sso.New(sso.Options{Authority: cfg.GraphLoginURL, GraphURL: cfg.GraphURL, Now: a.now})
 	if opt.Throttle != nil {
 		a.throttle = *opt.Throttle
 	}

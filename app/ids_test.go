@@ -137,7 +137,7 @@ func TestPageIDs(t *testing.T) {
 		"/customers":                   {fmt.Sprintf("/customers/%d/edit", f.ids["customers"])},
 		"/settings":                    {"/settings/general/edit"},
 		"/settings/imports":            {"/settings/imports/edit"},
-		"/settings/integrations":       {"/settings/integrations/autotask/edit"},
+		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/entra", "/settings/integrations/entra/edit"},
 	}
 	for page, fragments := range opened {
 		r := c.follow(t, page)

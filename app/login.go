@@ -9,6 +9,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/settings"
+	"github.com/backupchecks/backupchecks/app/sso"
 	authview "github.com/backupchecks/backupchecks/components/auth"
 	"github.com/backupchecks/backupchecks/components/view"
 )
@@ -30,6 +31,11 @@ func formNext(next string) string {
 }
 
 func (a *App) renderLogin(c *fiber.Ctx, status int, m authview.Login) error {
+	es, err := sso.LoadSettings(c.UserContext(), a.db.Bun)
+	if err != nil {
+		return err
+	}
+	m.EntraEnabled, m.LocalAdminsOnly = es.Enabled, es.Enabled && es.LocalAdminsOnly
 	if state(c).settings.LoginCaptchaEnabled {
 		cp := auth.NewCaptcha(a.keys, a.now())
 		m.CaptchaQuestion, m.CaptchaToken = cp.Question, cp.Token
@@ -45,9 +51,17 @@ func (a *App) login(c *fiber.Ctx) error {
 		return a.renderLogin(c, fiber.StatusUnprocessableEntity, m)
 	}
 	ctx := c.UserContext()
-	user, err := auth.Login(ctx, a.db.Bun, a.throttle, m.Username, c.FormValue("password"), c.IP(), a.now())
+	es, err := sso.LoadSettings(ctx, a.db.Bun)
+	if err != nil {
+		return err
+	}
+	user, err := auth.LoginWith(ctx, a.db.Bun, a.throttle, m.Username, c.FormValue("password"), c.IP(), a.now(),
+		sso.LocalSignInAllowed(es))
 	var throttled *auth.ThrottledError
 	switch {
+	case errors.Is(err, sso.ErrLocalAdminsOnly):
+		m.Error = "Password sign-in is for administrators only. Use Sign in with Microsoft."
+		return a.renderLogin(c, fiber.StatusForbidden, m)
 	case errors.As(err, &throttled):
 		m.Error = lockoutMessage(throttled, settings.Location(state(c).settings))
 		c.Set(fiber.HeaderRetryAfter, itoa(int(throttled.RetryAfter.Seconds())+1))

@@ -89,15 +89,20 @@ func (a *App) renderFragment(c *fiber.Ctx, status int, fragment templ.Component,
 // redirectWithFlash stores flashes for the next page and redirects there. For htmx
 // requests the redirect is done by htmx (HX-Redirect) so the browser loads a page.
 func (a *App) redirectWithFlash(c *fiber.Ctx, to string, flashes ...view.Flash) error {
-	if len(flashes) > 0 {
-		b, _ := json.Marshal(flashes)
-		a.setCookie(c, flashCookie, base64.RawURLEncoding.EncodeToString(b), 0)
-	}
+	a.keepFlashes(c, flashes...)
 	if c.Get("HX-Request") == "true" {
 		c.Set("HX-Redirect", to)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// keepFlashes stores flashes for the next page this browser loads.
+func (a *App) keepFlashes(c *fiber.Ctx, flashes ...view.Flash) {
+	if len(flashes) > 0 {
+		b, _ := json.Marshal(flashes)
+		a.setCookie(c, flashCookie, base64.RawURLEncoding.EncodeToString(b), 0)
+	}
 }
 
 // takeFlashes reads and clears the flash cookie.

@@ -152,6 +152,17 @@ func (a *App) routeTable() []route {
 		{"GET", "/audit", adminOnly, a.auditPage},
 		{"GET", "/parsers", adminOnly, a.parsersPage},
 		{"POST", "/parsers/playground", adminOnly, a.parserPlayground},
+
+		// Sign in with Microsoft Entra ID (issue 16): the sign-in and its callback (public:
+		// they are the way in), the settings section, and its help page (public: readable
+		// by whoever sets sign-in up or was refused at it; it shows only this site's addresses).
+		{"GET", "/auth/entra/login", public, a.entraLogin},
+		{"GET", "/auth/entra/callback", public, a.entraCallback},
+		{"GET", "/settings/integrations/entra", adminOnly, a.settingsEntraView},
+		{"GET", "/settings/integrations/entra/edit", adminOnly, a.settingsEntraEdit},
+		{"PUT", "/settings/integrations/entra", adminOnly, a.settingsEntraSave},
+		{"POST", "/settings/integrations/entra/test", adminOnly, a.settingsEntraTest},
+		{"GET", "/documentation/settings/entra-sso", public, a.documentationEntraSSO},
 	}
 }
 

@@ -34,6 +34,9 @@ type User struct {
 	CreatedAt    time.Time  `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt    time.Time  `bun:"updated_at,nullzero,default:now()"`
 	LastLoginAt  *time.Time `bun:"last_login_at"`
+	// The Entra account the user signs in with (tenant ID and object ID), once linked.
+	EntraTenantID *string `bun:"entra_tenant_id"`
+	EntraOID      *string `bun:"entra_oid"`
 }
 
 // HasRole reports whether the user holds role.

@@ -45,6 +45,13 @@ func (e *ThrottledError) Error() string {
 // Login checks username and password, throttled per account and IP, records the
 // attempt and an audit entry, and on success returns the user.
 func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip string, now time.Time) (*db.User, error) {
+	return LoginWith(ctx, idb, th, username, password, ip, now, nil)
+}
+
+// LoginWith is Login with a rule that may still refuse a user whose password is right
+// (password sign-in for admins only while sign-in with Entra is on). Its error is
+// returned as it is, recorded as a failed login with that reason.
+func LoginWith(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip string, now time.Time, allow func(*db.User) error) (*db.User, error) {
 	username = normaliseLoginName(username)
 	attempt, lock, err := th.reserve(ctx, idb, username, ip, now)
 	if err != nil {
@@ -79,6 +86,15 @@ func Login(ctx context.Context, idb bun.IDB, th Throttle, username, password, ip
 			return nil, err
 		}
 		return nil, ErrBadCredentials
+	}
+	if allow != nil {
+		if err := allow(user); err != nil {
+			if aerr := audit.Record(ctx, idb, audit.Actor{Name: username, IP: ip}, audit.LoginFailure, "user:"+username,
+				map[string]any{"reason": err.Error()}); aerr != nil {
+				return nil, aerr
+			}
+			return nil, err
+		}
 	}
 	if _, err := idb.ExecContext(ctx, "UPDATE login_attempts SET success = true WHERE id = ?", attempt); err != nil {
 		return nil, fmt.Errorf("auth: record login success: %w", err)

@@ -19,6 +19,7 @@ type Config struct {
 	SecretKey          string        // APP_SECRET_KEY (required, ≥ 32 characters)
 	ListenAddr         string        // LISTEN_ADDR, default ":8080"
 	BaseURL            *url.URL      // BASE_URL, default http://localhost:8080
+	BaseURLSet         bool          // BASE_URL was given (sign-in with Entra needs the real public address)
 	LogLevel           slog.Level    // LOG_LEVEL: debug|info|warn|error, default info
 	LogFormat          string        // LOG_FORMAT: text|json, default text
 	TrustedProxies     []*net.IPNet  // TRUSTED_PROXIES: comma-separated CIDRs
@@ -38,7 +39,7 @@ var Vars = []Var{
 	{"DATABASE_URL", "(required)", "PostgreSQL URL, e.g. postgres://user:pass@host:5432/backupchecks"},
 	{"APP_SECRET_KEY", "(required)", "at least 32 random characters; keys CSRF tokens and encrypts stored secrets"},
 	{"LISTEN_ADDR", ":8080", "address the web server listens on"},
-	{"BASE_URL", "http://localhost:8080", "public URL; https here makes cookies Secure"},
+	{"BASE_URL", "http://localhost:8080", "public URL; https here makes cookies Secure; required for sign-in with Microsoft Entra (redirect URI)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For/-Proto headers are believed"},
@@ -97,6 +98,7 @@ func load(getenv func(string) string, need Need) (*Config, error) {
 		errs = append(errs, fmt.Errorf("BASE_URL %q must be an absolute http(s) URL", get("BASE_URL", "")))
 	}
 	c.BaseURL = base
+	c.BaseURLSet = strings.TrimSpace(getenv("BASE_URL")) != ""
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}

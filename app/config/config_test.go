@@ -17,7 +17,7 @@ func TestLoad(t *testing.T) {
 			name: "defaults",
 			env:  map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": strings.Repeat("k", 32)},
 			check: func(t *testing.T, c *Config) {
-				if c.ListenAddr != ":8080" || c.SessionMaxAge != 12*time.Hour || c.SecureCookies() || c.RiverMaxWorkers != 10 {
+				if c.ListenAddr != ":8080" || c.SessionMaxAge != 12*time.Hour || c.SecureCookies() || c.RiverMaxWorkers != 10 || c.BaseURLSet {
 					t.Errorf("unexpected defaults: %+v", c)
 				}
 			},
@@ -27,7 +27,7 @@ func TestLoad(t *testing.T) {
 			env: map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": strings.Repeat("k", 40),
 				"BASE_URL": "https://backups.example.net", "TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"},
 			check: func(t *testing.T, c *Config) {
-				if !c.SecureCookies() || len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+				if !c.SecureCookies() || !c.BaseURLSet || len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.0.2.7/32" {
 					t.Errorf("unexpected: %+v", c)
 				}
 			},
