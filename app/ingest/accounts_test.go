@@ -27,7 +27,9 @@ func (accountsParser) Info() parsers.Info {
 	return parsers.Info{Name: "test_accounts", BackupSoftware: "TestAccounts", BackupTypes: []string{"Report"}, Order: 0, Enabled: true}
 }
 
-func (accountsParser) Match(m *parsers.Mail) bool { return strings.HasPrefix(m.Subject, "Accounts report") }
+func (accountsParser) Match(m *parsers.Mail) bool {
+	return strings.HasPrefix(m.Subject, "Accounts report")
+}
 
 func (accountsParser) Parse(*parsers.Mail) (*parsers.ParsedRun, error) {
 	return &parsers.ParsedRun{BackupSoftware: "TestAccounts", BackupType: "Report", JobName: "Accounts", Status: parsers.StatusWarning}, nil
