@@ -321,6 +321,9 @@ func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (runchecksvi
 	} else {
 		m.Text = d.MailText
 	}
+	if err := a.withCloudConnect(c, d, &m); err != nil {
+		return runchecksview.RunModel{}, err
+	}
 	for _, o := range d.Objects {
 		m.Objects = append(m.Objects, runchecksview.RunObject{Name: o.Name, Type: o.Type, Status: o.Status, Error: o.Error})
 	}

@@ -30,6 +30,7 @@ var (
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},
+		{"Cloud Connect", "/cloud-connect/accounts"},
 	}
 )
 
