@@ -72,6 +72,7 @@ func cloudConnectAccountView(r cloudconnect.Account) cloudconnectview.Account {
 		ReportedStatus: r.ReportedStatus, Status: r.Status, Message: r.Message, LastReportAt: r.LastResultAt,
 		Linked: r.JobID != nil, JobArchived: r.JobArchived, SuggestedJob: r.SuggestedJobName()}
 	v.UsedPercent, v.HasPercent = cloudconnect.UsedPercent(r.UsedBytes, r.QuotaBytes)
+	v.PercentText = cloudconnect.PercentText(v.UsedPercent)
 	if r.LastMailID != nil {
 		v.LastMailID = *r.LastMailID
 	}

@@ -30,6 +30,7 @@ func (a *App) withCloudConnect(c *fiber.Ctx, d *review.RunDetail, m *runchecksvi
 		}
 		acc := cloudconnectview.Account{}
 		acc.UsedPercent, acc.HasPercent = cloudconnect.UsedPercent(row.UsedBytes, row.QuotaBytes)
+		acc.PercentText = cloudconnect.PercentText(acc.UsedPercent)
 		*p = runchecksview.CloudConnectPanel{Found: true, User: row.User, Section: row.Section, RepoName: row.RepoName,
 			Repository: row.Repository, Machines: row.Machines, Quota: row.QuotaText, Used: row.UsedText, Free: row.FreeText,
 			Percent: acc.Percent(), Bar: acc.Bar(), BarClass: acc.BarClass(alert), LastActive: row.LastActive, Expiry: row.Expiry,

@@ -102,6 +102,9 @@ func usedPercent(used, quota *int64) (float64, bool) {
 // UsedPercent is the share of the quota used, when the figures are known.
 func UsedPercent(used, quota *int64) (float64, bool) { return usedPercent(used, quota) }
 
+// PercentText shows a share as the rules' messages do.
+func PercentText(p float64) string { return percentText(p) }
+
 // percentText shows a share without claiming more than it is: 89.96% is "89.9%", not
 // "90%" (sizes shown rounded, such as 1.2 TB, still give 60%).
 func percentText(p float64) string {

@@ -24,6 +24,7 @@ type Account struct {
 	Free           string
 	UsedPercent    float64 // of the quota, when HasPercent
 	HasPercent     bool
+	PercentText    string // UsedPercent as shown: "99.7%" (never rounded up to a threshold)
 	LastActive     string
 	Expiry         string
 	ReportedStatus string // Veeam's, from the row colour
@@ -53,7 +54,7 @@ func (a Account) Percent() string {
 	if !a.HasPercent {
 		return ""
 	}
-	return fmt.Sprintf("%.0f%%", min(a.UsedPercent, 999))
+	return a.PercentText
 }
 
 // Bar is the width of the usage bar (0–100).
