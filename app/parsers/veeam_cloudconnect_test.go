@@ -95,6 +95,26 @@ func TestCloudConnectColourNotations(t *testing.T) {
 			t.Errorf("%s: %s (colour %q), want %s", c.name, rows[0].Status, rows[0].Colour, c.want)
 		}
 	}
+
+	// Every colour of the report, in every notation and case.
+	colours := map[string]string{"#fb9895": StatusFailed, "#ff9999": StatusFailed, "#f4cccc": StatusFailed, "#ffb3b3": StatusFailed,
+		"#ffd96c": StatusWarning, "#fff2cc": StatusWarning, "#ffe599": StatusWarning, "#f9cb9c": StatusWarning}
+	for colour, want := range colours {
+		for _, c := range []string{colour, strings.ToUpper(colour)} {
+			for name, r := range map[string]string{
+				"row bgcolor":   row(` bgcolor="`+c+`"`, ""),
+				"row style":     row(` style="background-color:`+c+`"`, ""),
+				"cells bgcolor": row("", ` bgcolor="`+c+`"`),
+				"cells style":   row("", ` style="background-color: `+c+`;"`),
+			} {
+				h := `<p style="font-size:18px">Agent</p><table><tr><th>User</th><th>Repo Name</th><th>Total quota</th></tr>` + r + `</table>`
+				rows, err := ReadCloudConnectReport(h)
+				if err != nil || len(rows) != 1 || rows[0].Status != want || rows[0].Colour != colour {
+					t.Errorf("%s %s: %+v %v, want %s", c, name, rows, err, want)
+				}
+			}
+		}
+	}
 }
 
 func readFixture(t *testing.T, path string) *Mail {
