@@ -104,6 +104,8 @@ func cmdImport(args []string, stdout io.Writer) error {
 				fmt.Fprintf(stdout, "%s: mail %d is a copy of a report already a run of job %d\n", names[i], s.MailID, s.JobID)
 			case ingest.OutcomeRun:
 				fmt.Fprintf(stdout, "%s: mail %d became run %d of job %d\n", names[i], s.MailID, s.RunID, s.JobID)
+			case ingest.OutcomeAccountReport:
+				fmt.Fprintf(stdout, "%s: mail %d is a report on many accounts; its accounts are on their page (Cloud Connect → Accounts)\n", names[i], s.MailID)
 			case ingest.OutcomeUnparsed:
 				fmt.Fprintf(stdout, "%s: mail %d waits in the Inbox, unparsed: %s\n", names[i], s.MailID, s.Error)
 			default:

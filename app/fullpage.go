@@ -50,6 +50,12 @@ var fragmentPages = map[string]pageBehind{
 	"/tasks/:id":              {nil, fixed("/inbox")},
 	// The run dialog's footer, refreshed in an open dialog: a full load shows the run.
 	"/runchecks/runs/:id/footer": {nil, func(c *fiber.Ctx) string { return "/runchecks/runs/" + c.Params("id") }},
+	// Veeam Cloud Connect: the accounts page's dialogs and job search, the rules' section.
+	"/cloud-connect/accounts/:id/create-job":    {(*App).cloudConnectPage, fixed("/cloud-connect/accounts")},
+	"/cloud-connect/accounts/:id/link":          {(*App).cloudConnectPage, fixed("/cloud-connect/accounts")},
+	"/cloud-connect/jobs":                       {nil, fixed("/cloud-connect/accounts")},
+	"/settings/integrations/cloud-connect":      {nil, fixed("/settings/integrations")},
+	"/settings/integrations/cloud-connect/edit": {nil, fixed("/settings/integrations")},
 }
 
 func dailyBack(c *fiber.Ctx) string {

@@ -137,7 +137,9 @@ func TestPageIDs(t *testing.T) {
 		"/customers":                   {fmt.Sprintf("/customers/%d/edit", f.ids["customers"])},
 		"/settings":                    {"/settings/general/edit"},
 		"/settings/imports":            {"/settings/imports/edit"},
-		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/entra", "/settings/integrations/entra/edit"},
+		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/entra", "/settings/integrations/entra/edit", "/settings/integrations/cloud-connect/edit"},
+		"/cloud-connect/accounts": {fmt.Sprintf("/cloud-connect/accounts/%d/create-job", f.ids["cloud-connect"]),
+			fmt.Sprintf("/cloud-connect/accounts/%d/link", f.ids["cloud-connect"])},
 	}
 	for page, fragments := range opened {
 		r := c.follow(t, page)

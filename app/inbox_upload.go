@@ -139,6 +139,9 @@ func uploadSummary(stored []ingest.Stored, refused []string) view.Flash {
 	if t.Unparsed > 0 {
 		msg += fmt.Sprintf(" (%d unparsed)", t.Unparsed)
 	}
+	if t.Accounts > 0 {
+		msg += ", " + ui.Count(t.Accounts, "was a Cloud Connect report (its accounts are under Cloud Connect)", "were Cloud Connect reports (their accounts are under Cloud Connect)")
+	}
 	if t.Copies > 0 {
 		msg += ", " + ui.Count(t.Copies, "was a copy of a report already imported (e.g. forwarded) and became no second run",
 			"were copies of reports already imported (e.g. forwarded) and became no second run")

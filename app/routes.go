@@ -163,6 +163,20 @@ func (a *App) routeTable() []route {
 		{"PUT", "/settings/integrations/entra", adminOnly, a.settingsEntraSave},
 		{"POST", "/settings/integrations/entra/test", adminOnly, a.settingsEntraTest},
 		{"GET", "/documentation/settings/entra-sso", public, a.documentationEntraSSO},
+
+		// Veeam Cloud Connect (issue 15): the report's accounts, linked to jobs
+		// (cloudconnect*.go), and the rules' settings (settings_cloudconnect.go).
+		{"GET", "/cloud-connect/accounts", operators, a.cloudConnectPage},
+		{"POST", "/cloud-connect/scan", operators, a.cloudConnectScan},
+		{"GET", "/cloud-connect/jobs", operators, a.cloudConnectJobs},
+		{"GET", "/cloud-connect/accounts/:id/create-job", operators, a.cloudConnectCreateJobDialog},
+		{"POST", "/cloud-connect/accounts/:id/create-job", operators, a.cloudConnectCreateJob},
+		{"GET", "/cloud-connect/accounts/:id/link", operators, a.cloudConnectLinkDialog},
+		{"POST", "/cloud-connect/accounts/:id/link", operators, a.cloudConnectLink},
+		{"POST", "/cloud-connect/accounts/:id/unlink", operators, a.cloudConnectUnlink},
+		{"GET", "/settings/integrations/cloud-connect", adminOnly, a.settingsCloudConnectView},
+		{"GET", "/settings/integrations/cloud-connect/edit", adminOnly, a.settingsCloudConnectEdit},
+		{"PUT", "/settings/integrations/cloud-connect", adminOnly, a.settingsCloudConnectSave},
 	}
 }
 

@@ -141,6 +141,9 @@ func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (runchecksvi
 	if d.MailID != nil {
 		m.Body = mailBodyView(*d.MailID, d.MailHTML, d.MailText)
 	}
+	if err := a.withCloudConnect(c, d, &m); err != nil {
+		return runchecksview.RunModel{}, err
+	}
 	for _, o := range d.Objects {
 		m.Objects = append(m.Objects, ui.Object{Name: o.Name, Type: o.Type, Status: o.Status, Message: o.Error})
 	}

@@ -36,6 +36,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	jobID := approvedJob(t, h, c, "Acme", "Nightly", 1, "Failed")
 	wantStatus(t, c.upload(map[string][]byte{"html.eml": htmlReportMail(20, "Warning", "Html")}), http.StatusOK)
 	mailID := mailIDs(t, h, "parsed_job_name = 'Html'")[0]
+	wantStatus(t, c.upload(map[string][]byte{"cc.eml": cloudConnectReport(t)}), http.StatusOK)
 
 	scan := func(query string, args ...any) int64 {
 		t.Helper()
@@ -62,6 +63,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
 		"daily": jobID, "jobs": jobID, "tasks": taskID, "users": target.ID,
+		"cloud-connect": scan("SELECT id FROM cloud_connect_accounts ORDER BY id LIMIT 1"),
 	}}
 }
 

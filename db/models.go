@@ -118,6 +118,10 @@ type SystemSettings struct {
 	AutotaskStatusID           *int64            `bun:"autotask_status_id"`
 	AutotaskReference          AutotaskReference `bun:"autotask_reference,type:jsonb"`
 	AutotaskReferenceAt        *time.Time        `bun:"autotask_reference_at"`
+
+	// Veeam Cloud Connect rules (app/cloudconnect); nil: off.
+	CloudConnectQuotaPercent *int `bun:"cloud_connect_quota_percent"`
+	CloudConnectInactiveDays *int `bun:"cloud_connect_inactive_days"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.

@@ -100,6 +100,8 @@ func (d *Detail) Approvable() string {
 		return "this mail is not in the Inbox"
 	case m.ParsedStatus == nil:
 		return "no parser could read this mail, so there is no job to create"
+	case m.ParserName != nil && ingest.IsAccountReport(*m.ParserName):
+		return "this mail is a report on many accounts (Veeam Cloud Connect); each account is linked to a job of its own under Cloud Connect → Accounts"
 	case m.FromAddress == nil || *m.FromAddress == "":
 		return "this mail has no sender address to recognise its job by"
 	case d.NeedsJobName() && (m.Subject == nil || *m.Subject == ""):

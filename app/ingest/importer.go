@@ -29,6 +29,9 @@ type ImportResult struct {
 func (r ImportResult) String() string {
 	s := fmt.Sprintf("%d fetched, %d new (%d became runs, %d unparsed), %d already stored",
 		r.Fetched, r.Stored, r.Runs, r.Unparsed, r.Duplicates)
+	if r.Accounts > 0 {
+		s += fmt.Sprintf("; %d were reports on many accounts, staged on their accounts page", r.Accounts)
+	}
 	if r.NotDownloaded > 0 {
 		s += fmt.Sprintf("; %d could not be downloaded and stay in the mailbox (%s)", r.NotDownloaded, r.FirstFailure)
 	}

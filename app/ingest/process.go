@@ -51,8 +51,9 @@ type mailReport struct {
 // run. A run is never dated after its mail arrived. A mail that is a copy of a report
 // already a run of the job becomes no second run: it is linked to the job and leaves
 // the Inbox too, and is returned with Duplicate set. Mails without a parse result or
-// of no known job are left as they are (the Inbox is their staging). Idempotent: a mail
-// already linked to a job is not processed again.
+// of no known job are left as they are (the Inbox is their staging), and so are reports
+// on many accounts (HandleAccountReports), which are never one job's. Idempotent: a
+// mail already linked to a job is not processed again.
 func ProcessMails(ctx context.Context, tx bun.IDB, mailIDs []int64) ([]ProcessedRun, error) {
 	if len(mailIDs) == 0 {
 		return nil, nil
@@ -93,12 +94,16 @@ func ProcessMails(ctx context.Context, tx bun.IDB, mailIDs []int64) ([]Processed
 // are not part of a job yet, with their objects, the first received first.
 func loadMailReports(ctx context.Context, tx bun.IDB, ids []int64) ([]mailReport, error) {
 	var rows []db.MailMessage
-	if err := tx.NewSelect().Model(&rows).
+	q := tx.NewSelect().Model(&rows).
 		Column("id", "from_address", "subject", "received_at", "parsed_job_name", "parsed_backup_software",
 			"parsed_backup_type", "parsed_status", "parsed_started_at", "parsed_ended_at", "parsed_host",
 			"parsed_message", "parsed_report_key", "parsed_time_note").
-		Where("id IN (?) AND job_id IS NULL AND location = 'inbox' AND parsed_status IS NOT NULL", bun.In(ids)).
-		Order("received_at", "id").Scan(ctx); err != nil {
+		Where("id IN (?) AND job_id IS NULL AND location = 'inbox' AND parsed_status IS NOT NULL", bun.In(ids))
+	if ps := accountReportParsers(); len(ps) > 0 {
+		// Reports on many accounts are their source's (handOverAccountReports).
+		q = q.Where("parser_name NOT IN (?)", bun.In(ps))
+	}
+	if err := q.Order("received_at", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("ingest: load parsed mails: %w", err)
 	}
 	if len(rows) == 0 {

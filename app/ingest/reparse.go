@@ -19,6 +19,8 @@ type ReparseResult struct {
 	Runs      int // mails that now matched a known job and became runs
 	Unparsed  int
 	BatchSize int
+	// AccountReports: reports on many accounts handed to their source again.
+	AccountReports int
 }
 
 const reparseBatch = 200
@@ -29,19 +31,32 @@ const reparseBatch = 200
 // their run was made from. Works in batches by id so memory stays bounded; progress
 // is told after each batch.
 func Reparse(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, now time.Time, progress func(done, total int)) (ReparseResult, error) {
+	return reparse(ctx, bdb, reg, now, progress, "job_id IS NULL")
+}
+
+// ReparseMails is Reparse for the given mails only (those of them in no job): a
+// source re-reads its stored reports with it (Cloud Connect's Scan inbox).
+func ReparseMails(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, ids []int64, now time.Time, progress func(done, total int)) (ReparseResult, error) {
+	if len(ids) == 0 {
+		return ReparseResult{}, nil
+	}
+	return reparse(ctx, bdb, reg, now, progress, "job_id IS NULL AND id IN (?)", bun.In(ids))
+}
+
+func reparse(ctx context.Context, bdb *bun.DB, reg *parsers.Registry, now time.Time, progress func(done, total int), where string, args ...any) (ReparseResult, error) {
 	var res ReparseResult
 	reg, err := inUIZone(ctx, bdb, reg)
 	if err != nil {
 		return res, err
 	}
-	if err := bdb.NewRaw("SELECT count(*) FROM mail_messages WHERE job_id IS NULL").Scan(ctx, &res.Total); err != nil {
+	if err := bdb.NewRaw("SELECT count(*) FROM mail_messages WHERE "+where, args...).Scan(ctx, &res.Total); err != nil {
 		return res, fmt.Errorf("ingest: reparse: count: %w", err)
 	}
 	var after int64
 	for {
 		var batch []db.MailMessage
 		if err := bdb.NewSelect().Model(&batch).Column("id", "source", "source_id", "raw_mime", "size", "truncated", "received_at", "location").
-			Where("job_id IS NULL AND id > ?", after).Order("id").Limit(reparseBatch).Scan(ctx); err != nil {
+			Where(where, args...).Where("id > ?", after).Order("id").Limit(reparseBatch).Scan(ctx); err != nil {
 			return res, fmt.Errorf("ingest: reparse: load: %w", err)
 		}
 		if len(batch) == 0 {
@@ -124,6 +139,11 @@ func reparseBatchTx(ctx context.Context, tx bun.Tx, reg *parsers.Registry, batch
 	if err != nil {
 		return err
 	}
+	handed, err := handOverAccountReports(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	res.AccountReports += len(handed)
 	res.Reparsed += len(batch)
 	for _, r := range runs {
 		if !r.Duplicate {

@@ -42,6 +42,13 @@ type Report struct {
 	Subject string
 
 	MailID int64 // the mail it came in, if any (job_runs.mail_message_id)
+
+	// Update: when the job has a run for ExternalID already, this report replaces that
+	// run's result (status, times, host, message, mail, objects) instead of being a
+	// copy — for a source whose report of one day can change (a Cloud Connect report
+	// imported again). A reviewed run keeps the result it was reviewed with. Mail
+	// leaves it false: a forwarded copy is the same report, not a newer one.
+	Update bool
 }
 
 // ReportOutcome is what became of one report.
@@ -54,6 +61,9 @@ type ReportOutcome struct {
 	// Copy: the job already had a run for the report's ExternalID (an earlier report,
 	// or one before it in the same call); no run was created.
 	Copy bool
+	// Updated: the job had the run already and the report replaced its result
+	// (Report.Update); RunID is that run.
+	Updated bool
 }
 
 // CreateRuns turns reports into runs of their jobs: it finds each report's job (see
@@ -61,8 +71,10 @@ type ReportOutcome struct {
 // already (idempotent: unique per job), stores the run's objects (the customer's
 // object list, the job's, and each object's result in the run, dated by its
 // ObservedAt or else the run's time), then RunsCreated. Of reports of one job with the
-// same ExternalID, the first in reports becomes the run. Returns one outcome per
-// report, in order. Set-based, in the caller's transaction.
+// same ExternalID, the first in reports becomes the run. A report with Update set
+// replaces the result of its job's existing, unreviewed run (updateRuns), then
+// RunsUpdated. Returns one outcome per report, in order. Set-based, in the caller's
+// transaction.
 func CreateRuns(ctx context.Context, tx bun.IDB, reports []Report) ([]ReportOutcome, error) {
 	out := make([]ReportOutcome, len(reports))
 	if len(reports) == 0 {
@@ -114,10 +126,24 @@ func CreateRuns(ctx context.Context, tx bun.IDB, reports []Report) ([]ReportOutc
 	if err := findCopies(ctx, tx, rows, copies, out); err != nil {
 		return nil, err
 	}
+	updated, err := updateRuns(ctx, tx, rows, reports, copies, out)
+	if err != nil {
+		return nil, err
+	}
+	for _, ord := range copies {
+		if out[ord].Updated {
+			for _, obj := range reports[ord].Run.Objects {
+				objects = append(objects, newObjectRow(out[ord].RunID, obj))
+			}
+		}
+	}
 	if err := storeObjects(ctx, tx, objects); err != nil {
 		return nil, err
 	}
 	if err := RunsCreated(ctx, tx, created); err != nil {
+		return nil, err
+	}
+	if err := RunsUpdated(ctx, tx, updated); err != nil {
 		return nil, err
 	}
 	return out, nil

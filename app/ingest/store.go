@@ -31,6 +31,9 @@ type Stored struct {
 	// SameReport: a copy of a report already a run of JobID (e.g. forwarded); no run of
 	// its own.
 	SameReport bool
+	// AccountReport: a report on many accounts, handed to its source
+	// (HandleAccountReports); not in the Inbox.
+	AccountReport bool
 }
 
 // maxBody bounds a decoded body kept for display and search; the raw MIME is complete.
@@ -184,6 +187,10 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 	if err != nil {
 		return nil, err
 	}
+	handed, err := handOverAccountReports(ctx, tx, newIDs)
+	if err != nil {
+		return nil, err
+	}
 	byMail := make(map[int64]ProcessedRun, len(runs))
 	for _, r := range runs {
 		byMail[r.MailID] = r
@@ -204,6 +211,7 @@ func storeChunk(ctx context.Context, tx bun.Tx, source string, preps []prepared)
 		}
 		if id, ok := newID[sid]; ok {
 			s.MailID = id
+			s.AccountReport = handed[id]
 			if r, ok := byMail[id]; ok && r.Duplicate {
 				s.JobID, s.SameReport = r.JobID, true
 			} else if ok {

@@ -16,6 +16,9 @@ const (
 	OutcomeSameReport
 	// OutcomeDuplicate: stored before (MailID); nothing was done.
 	OutcomeDuplicate
+	// OutcomeAccountReport: a report on many accounts (a Cloud Connect report), taken
+	// over by its source: its accounts are staged there, linked ones got their runs.
+	OutcomeAccountReport
 )
 
 // Outcome says what became of the message.
@@ -25,6 +28,8 @@ func (s Stored) Outcome() Outcome {
 		return OutcomeDuplicate
 	case s.SameReport:
 		return OutcomeSameReport
+	case s.AccountReport:
+		return OutcomeAccountReport
 	case s.RunID != 0:
 		return OutcomeRun
 	case !s.Parsed:
@@ -40,6 +45,7 @@ type Tally struct {
 	Duplicates int // stored before
 	Runs       int // became runs of known jobs
 	Copies     int // copies of reports already runs: no second run
+	Accounts   int // reports on many accounts, taken over by their source (not in the Inbox)
 	Inbox      int // wait in the Inbox, parsed or not
 	Unparsed   int // of those in the Inbox, the unparsed
 }
@@ -58,6 +64,8 @@ func (t *Tally) Add(stored []Stored) {
 			t.Runs++
 		case OutcomeSameReport:
 			t.Copies++
+		case OutcomeAccountReport:
+			t.Accounts++
 		case OutcomeUnparsed:
 			t.Unparsed++
 			t.Inbox++

@@ -34,6 +34,7 @@ var (
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},
+		{"Cloud Connect", "/cloud-connect/accounts"},
 	}
 )
 
