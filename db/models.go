@@ -115,6 +115,8 @@ type SystemSettings struct {
 	AutotaskStatusID           *int64            `bun:"autotask_status_id"`
 	AutotaskReference          AutotaskReference `bun:"autotask_reference,type:jsonb"`
 	AutotaskReferenceAt        *time.Time        `bun:"autotask_reference_at"`
+
+	CoveSettings
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.
