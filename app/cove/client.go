@@ -137,34 +137,43 @@ type Account struct {
 	Settings  map[string]string
 }
 
+// Page is one answer of EnumerateAccountStatistics: the accounts that could be read,
+// and why the others could not (an account without an id, say).
+type Page struct {
+	Start    int // the first record's number
+	Records  int // how many records Cove sent
+	Accounts []Account
+	Invalid  []string
+}
+
 // Accounts pages through every account of the user's partner, PageSize at a time
 // until a short page, asking for columns, and calls page with each page in turn.
 // It logs in first when there is no visa yet.
-func (c *Client) Accounts(ctx context.Context, columns []string, page func([]Account) error) error {
+func (c *Client) Accounts(ctx context.Context, columns []string, page func(Page) error) error {
 	for n, start := 0, 0; ; n, start = n+1, start+PageSize {
 		if n >= maxPages {
 			return fmt.Errorf("cove: more than %d pages of accounts; stopped reading", maxPages)
 		}
-		accounts, err := c.AccountsPage(ctx, columns, start, PageSize)
+		p, err := c.AccountsPage(ctx, columns, start, PageSize)
 		if err != nil {
 			return err
 		}
-		if err := page(accounts); err != nil {
+		if err := page(p); err != nil {
 			return err
 		}
-		if len(accounts) < PageSize {
+		if p.Records < PageSize {
 			return nil
 		}
 	}
 }
 
 // AccountsPage reads count accounts from record start.
-func (c *Client) AccountsPage(ctx context.Context, columns []string, start, count int) ([]Account, error) {
+func (c *Client) AccountsPage(ctx context.Context, columns []string, start, count int) (Page, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.visa == "" {
 		if _, err := c.login(ctx); err != nil {
-			return nil, err
+			return Page{}, err
 		}
 	}
 	// The query key is lower-case, and the count is RecordsCount: Cove ignores
@@ -176,17 +185,25 @@ func (c *Client) AccountsPage(ctx context.Context, columns []string, start, coun
 		Result []rawAccount `json:"result"`
 	}
 	if err := c.callWithVisa(ctx, "EnumerateAccountStatistics", params, &res); err != nil {
-		return nil, err
+		return Page{}, err
 	}
-	out := make([]Account, 0, len(res.Result))
+	p := Page{Start: start, Records: len(res.Result), Accounts: make([]Account, 0, len(res.Result))}
 	for i, ra := range res.Result {
 		a, err := ra.flatten()
 		if err != nil {
-			return nil, fmt.Errorf("cove: account %d of the page from record %d: %w", i+1, start, err)
+			p.Invalid = append(p.Invalid, fmt.Sprintf("record %d: %v", start+i, err))
+			continue
 		}
-		out = append(out, a)
+		p.Accounts = append(p.Accounts, a)
 	}
-	return out, nil
+	return p, nil
+}
+
+// PartnerID is the partner the last Login answered (0 before one).
+func (c *Client) PartnerID() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.partnerID
 }
 
 // rawAccount is an account as EnumerateAccountStatistics sends it.

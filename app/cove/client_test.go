@@ -69,9 +69,12 @@ func readAll(t *testing.T, c *cove.Client, cols []string) ([]cove.Account, int, 
 	t.Helper()
 	var all []cove.Account
 	pages := 0
-	err := c.Accounts(context.Background(), cols, func(p []cove.Account) error {
+	err := c.Accounts(context.Background(), cols, func(p cove.Page) error {
 		pages++
-		all = append(all, p...)
+		all = append(all, p.Accounts...)
+		if len(p.Invalid) > 0 {
+			return errors.New(strings.Join(p.Invalid, "; "))
+		}
 		return nil
 	})
 	return all, pages, err
@@ -148,7 +151,7 @@ func TestClientRenewsAnExpiredVisa(t *testing.T) {
 	c, _ := newClient(t, fake, func(cfg *cove.Config) { cfg.Now = clk.now })
 
 	pages := 0
-	err := c.Accounts(context.Background(), cove.Columns(), func(p []cove.Account) error {
+	err := c.Accounts(context.Background(), cove.Columns(), func(cove.Page) error {
 		pages++
 		switch pages {
 		case 1:
@@ -288,8 +291,9 @@ func TestClientHostileAnswers(t *testing.T) {
 	if n := len([]rune(all[0].Settings["I1"])); n > 2001 {
 		t.Fatalf("a 100,000-character name kept %d characters", n)
 	}
-	fake.SetAccounts([]covetest.Account{{ID: 0, Settings: map[string]string{}}})
-	if _, _, err := readAll(t, c, cove.Columns()); err == nil || !strings.Contains(err.Error(), "AccountId") {
-		t.Fatalf("an account without an id: %v", err)
+	fake.SetAccounts([]covetest.Account{{ID: 0, Settings: map[string]string{}}, {ID: 8, Settings: map[string]string{"I1": "ok"}}})
+	p, err := c.AccountsPage(context.Background(), cove.Columns(), 0, 10)
+	if err != nil || p.Records != 2 || len(p.Accounts) != 1 || len(p.Invalid) != 1 || !strings.Contains(p.Invalid[0], "AccountId") {
+		t.Fatalf("an account without an id beside a good one: %+v, %v", p, err)
 	}
 }

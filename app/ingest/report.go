@@ -42,6 +42,11 @@ type Report struct {
 	Subject string
 
 	MailID int64 // the mail it came in, if any (job_runs.mail_message_id)
+
+	// Backfilled: the run is reconstructed from the source's history (Cove's 28-day
+	// colour bar), not reported as it happened. It arrives reviewed (history, not work
+	// to check) and is marked as backfilled (job_runs.backfilled).
+	Backfilled bool
 }
 
 // ReportOutcome is what became of one report.
@@ -131,7 +136,8 @@ const createRuns = `
 		SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(
 			ord int, source text, external_id text, job_id bigint, from_address text, subject text,
 			backup_software text, backup_type text, job_name text, status text, started_at timestamptz,
-			ended_at timestamptz, received_at timestamptz, host text, message text, time_note text, mail_id bigint)
+			ended_at timestamptz, received_at timestamptz, host text, message text, time_note text, mail_id bigint,
+			backfilled boolean)
 	), by_id AS (
 		SELECT i.ord, j.id AS job_id
 		FROM input i JOIN jobs j ON j.id = i.job_id AND j.archived_at IS NULL
@@ -158,10 +164,11 @@ const createRuns = `
 		JOIN input i ON i.ord = x.ord
 	), created AS (
 		INSERT INTO job_runs (job_id, status, source_type, external_id, run_at, started_at, ended_at,
-		                      mail_message_id, host, message, time_note)
+		                      mail_message_id, host, message, time_note, backfilled, reviewed_at)
 		SELECT DISTINCT ON (matched_job_id, external_id)
 		       matched_job_id, status, source, external_id, least(started_at, received_at),
-		       started_at, ended_at, mail_id, nullif(host, ''), nullif(message, ''), nullif(time_note, '')
+		       started_at, ended_at, mail_id, nullif(host, ''), nullif(message, ''), nullif(time_note, ''),
+		       coalesce(backfilled, false), CASE WHEN backfilled THEN now() END
 		FROM matched
 		ORDER BY matched_job_id, external_id, ord
 		ON CONFLICT (job_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
@@ -282,6 +289,7 @@ type reportRow struct {
 	Message        string     `json:"message,omitempty"`
 	TimeNote       string     `json:"time_note,omitempty"`
 	MailID         int64      `json:"mail_id,omitempty"`
+	Backfilled     bool       `json:"backfilled,omitempty"`
 }
 
 func newReportRow(ord int, r Report) (reportRow, error) {
@@ -290,7 +298,7 @@ func newReportRow(ord int, r Report) (reportRow, error) {
 		BackupSoftware: clean(r.Run.BackupSoftware, 200), BackupType: clean(r.Run.BackupType, 200),
 		JobName: clean(r.Run.JobName, 500), Status: r.Run.Status, StartedAt: r.Run.StartedAt, EndedAt: r.Run.EndedAt,
 		Host: clean(r.Run.Host, 500), Message: clean(r.Run.Message, 4000), TimeNote: clean(r.Run.TimeNote, 2000),
-		MailID: r.MailID}
+		MailID: r.MailID, Backfilled: r.Backfilled}
 	if !r.ReceivedAt.IsZero() {
 		row.ReceivedAt = &r.ReceivedAt
 	}

@@ -33,6 +33,14 @@ ALTER TABLE background_tasks DROP CONSTRAINT background_tasks_kind_check,
 -- reported as it happened: it arrives reviewed, and the run dialog says so.
 ALTER TABLE job_runs ADD COLUMN backfilled boolean NOT NULL DEFAULT false;
 
+-- cove_accounts: what the import derives from the statistics. session_key is the
+-- last session's Unix time as Cove sent it (D09F15, else D09F09): a linked account's
+-- run for it is external_id cove-<account_id>-<session_key>. backup_type is Server,
+-- Workstation or Microsoft 365 (from I32 and the data sources).
+ALTER TABLE cove_accounts
+    ADD COLUMN session_key text CHECK (session_key ~ '^[0-9]{1,12}$'),
+    ADD COLUMN backup_type text NOT NULL DEFAULT '';
+
 -- The accounts page searches device, computer and customer names as one text.
 CREATE INDEX cove_accounts_search_trgm_idx ON cove_accounts
     USING gin ((coalesce(account_name, '') || ' ' || coalesce(computer_name, '') || ' ' || coalesce(partner_name, '')) gin_trgm_ops);
