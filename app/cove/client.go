@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,7 +226,10 @@ func (ra rawAccount) flatten() (Account, error) {
 	}
 	for _, kv := range ra.Settings {
 		for k, raw := range kv {
-			a.Settings[Column(k)] = settingValue(raw)
+			// Column codes are short and plain; anything else is no column asked for.
+			if code := Column(k); columnCodeRE.MatchString(code) {
+				a.Settings[code] = settingValue(raw)
+			}
 		}
 	}
 	return a, nil
@@ -243,8 +247,11 @@ func settingValue(raw json.RawMessage) string {
 			s = "" // null, or something no column holds
 		}
 	}
-	return clip(strings.ToValidUTF8(s, "\uFFFD"), maxValueRunes)
+	// NUL cannot be stored in PostgreSQL text or jsonb.
+	return clip(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", ""), maxValueRunes)
 }
+
+var columnCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,15}$`)
 
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

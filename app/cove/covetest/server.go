@@ -387,3 +387,17 @@ func Fleet(n int, last time.Time) []Account {
 	}
 	return out
 }
+
+// Session is the statistics of a new last session at at with status, on the given data
+// sources, for Update.
+func Session(status string, at time.Time, sources ...string) map[string]string {
+	set := map[string]string{"D09F00": status, "D09F15": strconv.FormatInt(at.Unix(), 10)}
+	if status == "5" {
+		set["D09F09"] = set["D09F15"]
+	}
+	for _, src := range sources {
+		set[canonical(src+"F00")] = status
+		set[canonical(src+"F15")] = set["D09F15"]
+	}
+	return set
+}
