@@ -24,7 +24,9 @@ type Processed struct {
 
 // External ids of Cove runs, unique per job (a relinked account's sessions become
 // runs of its new job too, without colliding with the old job's).
-func sessionRunID(accountID int64, key string) string { return fmt.Sprintf("cove-%d-%s", accountID, key) }
+func sessionRunID(accountID int64, key string) string {
+	return fmt.Sprintf("cove-%d-%s", accountID, key)
+}
 
 func colorBarRunID(accountID int64, day string) string {
 	return fmt.Sprintf("cove-colorbar-%d-%s", accountID, day)
