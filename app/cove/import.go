@@ -272,3 +272,6 @@ func count(n int, one, many string) string {
 	}
 	return b.String() + " " + many
 }
+
+// TaskKind is the background task kind of "Run import now" (background_tasks.kind).
+const TaskKind = "cove_import"
