@@ -56,7 +56,9 @@ type CoveImportWorker struct {
 }
 
 // Timeout allows a large partner's import.
-func (w *CoveImportWorker) Timeout(*river.Job[CoveImportArgs]) time.Duration { return coveImportTimeout }
+func (w *CoveImportWorker) Timeout(*river.Job[CoveImportArgs]) time.Duration {
+	return coveImportTimeout
+}
 
 // Work imports if due (at once for "Run import now").
 func (w *CoveImportWorker) Work(ctx context.Context, job *river.Job[CoveImportArgs]) error {
