@@ -137,7 +137,8 @@ func TestPageIDs(t *testing.T) {
 		"/customers":                   {fmt.Sprintf("/customers/%d/edit", f.ids["customers"])},
 		"/settings":                    {"/settings/general/edit"},
 		"/settings/imports":            {"/settings/imports/edit"},
-		"/settings/integrations":       {"/settings/integrations/autotask/edit"},
+		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/cove", "/settings/integrations/cove/edit"},
+		"/cove/accounts":               {"/cove/accounts/4711/create", "/cove/accounts/4711/link", "/cove/accounts/bulk?account_id=4711"},
 	}
 	for page, fragments := range opened {
 		r := c.follow(t, page)

@@ -174,10 +174,8 @@ func CreateJobs(ctx context.Context, bdb *bun.DB, actor audit.Actor, in NewJob, 
 			return err
 		}
 		errs := validation.Errors{}
-		for _, a := range accounts {
-			if a.JobID != nil {
-				errs.Add("form", fmt.Sprintf("%s is linked to job %s already", accountLabel(a), a.JobName))
-			}
+		if msg := CheckBulk(accounts); msg != "" {
+			errs.Add("form", msg)
 		}
 		single := len(accounts) == 1
 		name, typ := strings.TrimSpace(in.JobName), strings.TrimSpace(in.BackupType)
@@ -237,6 +235,30 @@ func CreateJobs(ctx context.Context, bdb *bun.DB, actor audit.Actor, in NewJob, 
 		return out, fmt.Errorf("cove: create jobs: %w", err)
 	}
 	return out, nil
+}
+
+// CheckBulk says why the accounts cannot have their jobs created together ("" when
+// they can): they must all be unlinked and of one Cove customer.
+func CheckBulk(accounts []AccountRow) string {
+	for _, a := range accounts {
+		if a.JobID != nil {
+			return fmt.Sprintf("%s is linked to job %s already", accountLabel(a), a.JobName)
+		}
+	}
+	for _, a := range accounts[min(1, len(accounts)):] {
+		if !strings.EqualFold(strings.TrimSpace(a.Customer), strings.TrimSpace(accounts[0].Customer)) {
+			return fmt.Sprintf("select accounts of one Cove customer: %s is %s's, %s is %s's",
+				accountLabel(accounts[0]), orNone(accounts[0].Customer), accountLabel(a), orNone(a.Customer))
+		}
+	}
+	return ""
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "no customer"
+	}
+	return s
 }
 
 func checkJob(errs validation.Errors, name, typ string) {
