@@ -117,7 +117,7 @@ func (a *App) coveCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.coveCreateJobs(c, []int64{id})
+	return a.coveCreateJobs(c, []int64{id}, true)
 }
 
 func (a *App) coveBulkCreate(c *fiber.Ctx) error {
@@ -125,11 +125,12 @@ func (a *App) coveBulkCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.ErrBadRequest
 	}
-	return a.coveCreateJobs(c, ids)
+	return a.coveCreateJobs(c, ids, false)
 }
 
-func (a *App) coveCreateJobs(c *fiber.Ctx, ids []int64) error {
-	in := cove.NewJob{AccountIDs: ids, JobName: c.FormValue("job_name"), BackupType: c.FormValue("backup_type")}
+// coveCreateJobs creates the accounts' jobs; typed: the form had a job name and type.
+func (a *App) coveCreateJobs(c *fiber.Ctx, ids []int64, typed bool) error {
+	in := cove.NewJob{AccountIDs: ids, JobName: c.FormValue("job_name"), BackupType: c.FormValue("backup_type"), Typed: typed}
 	errs := validation.Errors{}
 	var res cove.Created
 	var err error

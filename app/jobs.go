@@ -127,6 +127,9 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if d.MatchingSection, err = a.matchingModel(c, j); err != nil {
 		return err
 	}
+	if d.Cove, err = a.coveJobSection(c, j.ID, j.BackupSoftware); err != nil {
+		return err
+	}
 	// Operators open a run in the Run Checks dialog; viewers read it (GET /runs/:id).
 	d.RunPath = "/runs/%d"
 	if role := currentUser(c).ActiveRole; role == db.RoleAdmin || role == db.RoleOperator {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,6 +150,9 @@ type NewJob struct {
 	NewCustomerName string // a new one
 	JobName         string // one account only; "" = the account's suggested name
 	BackupType      string // one account only; "" = the account's own type
+	// Typed: JobName and BackupType are what a person typed (one account's form): an
+	// empty one is an error, not the account's own.
+	Typed bool
 }
 
 // Created is what CreateJobs did.
@@ -180,10 +184,10 @@ func CreateJobs(ctx context.Context, bdb *bun.DB, actor audit.Actor, in NewJob, 
 		single := len(accounts) == 1
 		name, typ := strings.TrimSpace(in.JobName), strings.TrimSpace(in.BackupType)
 		if single {
-			if name == "" {
+			if name == "" && !in.Typed {
 				name = accounts[0].SuggestedJobName()
 			}
-			if typ == "" {
+			if typ == "" && !in.Typed {
 				typ = accounts[0].BackupType
 			}
 			checkJob(errs, name, typ)
@@ -400,4 +404,68 @@ func LinkableJobs(ctx context.Context, idb bun.IDB, q, customer string, limit in
 		return nil, fmt.Errorf("cove: jobs to link: %w", err)
 	}
 	return out, nil
+}
+
+// JobAccount is the account linked to the job, nil when none is.
+func JobAccount(ctx context.Context, idb bun.IDB, jobID int64) (*AccountRow, error) {
+	var rows []AccountRow
+	if err := idb.NewRaw(`SELECT `+accountColumns+accountJoins+` WHERE j.id = ?`, jobID).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("cove: account of job %d: %w", jobID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// RunKind is what a Cove run is.
+type RunKind string
+
+// Kinds of Cove runs, told by their external id.
+const (
+	RunSession  RunKind = "session"  // an account's session
+	RunColorBar RunKind = "colorbar" // a day of the colour bar, backfilled
+	RunOffline  RunKind = "offline"  // an offline workstation
+)
+
+// RunInfo is what the run dialog shows of a Cove run besides the run itself.
+type RunInfo struct {
+	Kind       RunKind
+	Backfilled bool
+	AccountID  int64
+	Account    *AccountRow // the account as last imported; nil when no longer known
+}
+
+// GetRunInfo reads a Cove run's kind and its account (the one its external id names).
+func GetRunInfo(ctx context.Context, idb bun.IDB, runID int64) (RunInfo, error) {
+	var r struct {
+		ExternalID string `bun:"external_id"`
+		Backfilled bool   `bun:"backfilled"`
+	}
+	if err := idb.NewRaw("SELECT coalesce(external_id, '') AS external_id, backfilled FROM job_runs WHERE id = ?", runID).Scan(ctx, &r); err != nil {
+		return RunInfo{}, fmt.Errorf("cove: run %d: %w", runID, db.NotFound(err))
+	}
+	info := RunInfo{Kind: RunSession, Backfilled: r.Backfilled}
+	rest, ok := strings.CutPrefix(r.ExternalID, "cove-")
+	if !ok {
+		return info, nil
+	}
+	for _, k := range []RunKind{RunColorBar, RunOffline} {
+		if after, ok := strings.CutPrefix(rest, string(k)+"-"); ok {
+			info.Kind, rest = k, after
+		}
+	}
+	idText, _, _ := strings.Cut(rest, "-")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil {
+		return info, nil
+	}
+	info.AccountID = id
+	a, err := GetAccount(ctx, idb, id)
+	if err == nil {
+		info.Account = a
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return info, err
+	}
+	return info, nil
 }

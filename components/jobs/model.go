@@ -130,6 +130,7 @@ type Detail struct {
 
 	ScheduleSection ScheduleModel
 	MatchingSection MatchingModel // how its mails are recognised
+	Cove            *CoveSection  // a Cove job's account; nil for other jobs
 	Reviews         []ReviewEvent
 	Alerts          []JobAlert // open tickets and remarks on the job, its customer or its objects
 	RunPath         string     // the run dialog's address, a format with the run's id
