@@ -44,5 +44,3 @@ ALTER TABLE cove_accounts
 -- The accounts page searches device, computer and customer names as one text.
 CREATE INDEX cove_accounts_search_trgm_idx ON cove_accounts
     USING gin ((coalesce(account_name, '') || ' ' || coalesce(computer_name, '') || ' ' || coalesce(partner_name, '')) gin_trgm_ops);
--- The accounts page's order: by customer and device.
-CREATE INDEX cove_accounts_partner_idx ON cove_accounts (lower(partner_name), lower(account_name), account_id);
