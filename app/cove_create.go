@@ -16,9 +16,9 @@ import (
 	inboxview "github.com/backupchecks/backupchecks/components/inbox"
 )
 
-// The accounts page's actions: Create job (one account, or several of one customer),
-// Link to existing job (with a job type-ahead) and Unlink. Each answers with the list
-// it was started from (the "list" value), the dialog closed.
+// The accounts page's actions (Create job here, for one account or several of one
+// customer; Link and Unlink in cove_link.go). Each answers with the list it was
+// started from (the "list" value), the dialog closed.
 
 // coveOptions are the processing options of the saved settings.
 func (a *App) coveOptions(c *fiber.Ctx) cove.Options {
@@ -182,92 +182,6 @@ func processedText(p cove.Processed) string {
 		s += fmt.Sprintf(", %d offline workstation warning", p.Offline)
 	}
 	return s
-}
-
-func (a *App) coveLinkForm(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
-	if err != nil {
-		return err
-	}
-	rows, raw, err := a.coveAccountRows(c, []int64{id})
-	if err != nil {
-		return err
-	}
-	f := coveview.LinkForm{Account: rows[0], List: c.Query("list")}
-	if f.Jobs, err = a.coveJobChoices(c, "", raw[0].Customer); err != nil {
-		return err
-	}
-	return a.renderFragment(c, fiber.StatusOK, coveview.LinkModal(a.view(c), f))
-}
-
-func (a *App) coveJobChoices(c *fiber.Ctx, q, customer string) ([]coveview.JobOption, error) {
-	found, err := cove.LinkableJobs(c.UserContext(), a.db.Bun, q, customer, 10)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]coveview.JobOption, len(found))
-	for i, j := range found {
-		out[i] = coveview.JobOption{ID: j.ID, Label: j.Label}
-	}
-	return out, nil
-}
-
-// coveJobsTypeahead is the job type-ahead of Link to existing job.
-func (a *App) coveJobsTypeahead(c *fiber.Ctx) error {
-	q := strings.TrimSpace(c.Query("job_search"))
-	jobs, err := a.coveJobChoices(c, q, "")
-	if err != nil {
-		return err
-	}
-	return a.renderFragment(c, fiber.StatusOK, coveview.JobOptions(jobs, "", q))
-}
-
-func (a *App) coveLink(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
-	if err != nil {
-		return err
-	}
-	jobID, perr := strconv.ParseInt(c.FormValue("job_id"), 10, 64)
-	var res cove.Processed
-	errs := validation.Errors{}
-	if perr != nil || jobID <= 0 {
-		errs.Add("job_id", "pick the job to link from the list")
-	} else {
-		res, err = cove.Link(c.UserContext(), a.db.Bun, a.actor(c), id, jobID, a.coveOptions(c))
-		if e, ok := validation.As(err); ok {
-			errs = e
-		} else if err != nil {
-			return err
-		}
-	}
-	if len(errs) > 0 {
-		rows, _, lerr := a.coveAccountRows(c, []int64{id})
-		if lerr != nil {
-			return lerr
-		}
-		search := strings.TrimSpace(c.FormValue("job_search"))
-		f := coveview.LinkForm{Account: rows[0], Search: search, List: c.FormValue("list"), Errors: errs}
-		if f.Jobs, err = a.coveJobChoices(c, search, rows[0].Customer); err != nil {
-			return err
-		}
-		return a.renderFragment(c, fiber.StatusUnprocessableEntity, coveview.LinkFormAgain(a.view(c), f))
-	}
-	return a.coveAfter(c, "Account linked; "+processedText(res)+".")
-}
-
-func (a *App) coveUnlink(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
-	if err != nil {
-		return err
-	}
-	jobID, err := cove.Unlink(c.UserContext(), a.db.Bun, a.actor(c), id)
-	if err != nil {
-		return err
-	}
-	if jobID == 0 {
-		return a.coveAfter(c, "The account was not linked.")
-	}
-	return a.coveAfter(c, "Account unlinked; the job keeps its runs.")
 }
 
 // int64s parses ids.
