@@ -531,8 +531,9 @@ func TestPagesAndErrors(t *testing.T) {
 		}
 	}
 	// Later areas say plainly that they are not there yet.
-	if b := c.get("/settings/integrations").body; !strings.Contains(b, "once those integrations land") || !strings.Contains(b, "Autotask PSA") {
-		t.Fatal("integrations tab pretends Cove and Entra work, or lacks Autotask")
+	if b := c.get("/settings/integrations").body; !strings.Contains(b, "Entra sign-in is configured here once that integration lands") ||
+		!strings.Contains(b, "Autotask PSA") || !strings.Contains(b, `id="settings-cove"`) {
+		t.Fatal("integrations tab pretends Entra works, or lacks Autotask or Cove")
 	}
 	// Static assets are embedded and served.
 	for _, p := range []string{"/assets/vendor/htmx/htmx.min.js", "/assets/vendor/bootstrap/bootstrap.min.css", "/assets/app.js"} {

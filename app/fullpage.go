@@ -48,6 +48,13 @@ var fragmentPages = map[string]pageBehind{
 	"/jobs/:id/matching":      {nil, jobBack},
 	"/jobs/:id/matching/edit": {nil, jobBack},
 	"/tasks/:id":              {nil, fixed("/inbox")},
+	// Cove (issue 14).
+	"/settings/integrations/cove":      {nil, fixed("/settings/integrations")},
+	"/settings/integrations/cove/edit": {nil, fixed("/settings/integrations")},
+	"/cove/accounts/jobs":              {nil, fixed("/cove/accounts")},
+	"/cove/accounts/bulk":              {(*App).coveAccountsPage, coveBack},
+	"/cove/accounts/:id/create":        {(*App).coveAccountsPage, coveBack},
+	"/cove/accounts/:id/link":          {(*App).coveAccountsPage, coveBack},
 	// The run dialog's footer, refreshed in an open dialog: a full load shows the run.
 	"/runchecks/runs/:id/footer": {nil, func(c *fiber.Ctx) string { return "/runchecks/runs/" + c.Params("id") }},
 	// Veeam Cloud Connect: the accounts page's dialogs and job search, the rules' section.
@@ -63,6 +70,14 @@ func dailyBack(c *fiber.Ctx) string {
 		return "/daily?date=" + urlQueryEscape(d)
 	}
 	return "/daily"
+}
+
+// coveBack is the accounts list a Cove dialog was opened from.
+func coveBack(c *fiber.Ctx) string {
+	if l := c.Query("list"); l != "" {
+		return "/cove/accounts?" + l
+	}
+	return "/cove/accounts"
 }
 
 func jobBack(c *fiber.Ctx) string { return "/jobs/" + c.Params("id") }

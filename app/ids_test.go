@@ -137,9 +137,10 @@ func TestPageIDs(t *testing.T) {
 		"/customers":                   {fmt.Sprintf("/customers/%d/edit", f.ids["customers"])},
 		"/settings":                    {"/settings/general/edit"},
 		"/settings/imports":            {"/settings/imports/edit"},
-		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/entra", "/settings/integrations/entra/edit", "/settings/integrations/cloud-connect/edit"},
+		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/entra", "/settings/integrations/entra/edit", "/settings/integrations/cloud-connect/edit", "/settings/integrations/cove", "/settings/integrations/cove/edit"},
 		"/cloud-connect/accounts": {fmt.Sprintf("/cloud-connect/accounts/%d/create-job", f.ids["cloud-connect"]),
 			fmt.Sprintf("/cloud-connect/accounts/%d/link", f.ids["cloud-connect"])},
+		"/cove/accounts": {"/cove/accounts/4711/create", "/cove/accounts/4711/link", "/cove/accounts/bulk?account_id=4711"},
 	}
 	for page, fragments := range opened {
 		r := c.follow(t, page)

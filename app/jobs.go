@@ -117,6 +117,9 @@ func (a *App) jobDetail(c *fiber.Ctx) error {
 	if d.MatchingSection, err = a.matchingModel(c, j); err != nil {
 		return err
 	}
+	if d.Cove, err = a.coveJobSection(c, j.ID, j.BackupSoftware); err != nil {
+		return err
+	}
 	open, err := tickets.OpenForJob(ctx, a.db.Bun, id)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ func (a *App) view(c *fiber.Ctx) view.Ctx {
 	if st.settings != nil {
 		v.Location = settings.Location(st.settings)
 		v.Sandbox = st.settings.SandboxEnabled
+		v.CoveEnabled = st.settings.CoveEnabled
 	}
 	if d, ok := c.Locals(dialogKey).(openDialog); ok {
 		v.Dialog, v.DialogBack = d.body, d.back

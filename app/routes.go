@@ -177,6 +177,23 @@ func (a *App) routeTable() []route {
 		{"GET", "/settings/integrations/cloud-connect", adminOnly, a.settingsCloudConnectView},
 		{"GET", "/settings/integrations/cloud-connect/edit", adminOnly, a.settingsCloudConnectEdit},
 		{"PUT", "/settings/integrations/cloud-connect", adminOnly, a.settingsCloudConnectSave},
+
+		// Cove Data Protection (issue 14): Settings → Integrations → Cove, and the
+		// accounts page where accounts are linked to jobs.
+		{"GET", "/settings/integrations/cove", adminOnly, a.settingsCoveView},
+		{"GET", "/settings/integrations/cove/edit", adminOnly, a.settingsCoveEdit},
+		{"PUT", "/settings/integrations/cove", adminOnly, a.settingsCoveSave},
+		{"POST", "/settings/integrations/cove/test", adminOnly, a.settingsCoveTest},
+		{"POST", "/settings/integrations/cove/run", adminOnly, a.settingsCoveRun},
+		{"GET", "/cove/accounts", operators, a.coveAccountsPage},
+		{"GET", "/cove/accounts/jobs", operators, a.coveJobsTypeahead},
+		{"GET", "/cove/accounts/bulk", operators, a.coveBulkForm},
+		{"POST", "/cove/accounts/bulk", operators, a.coveBulkCreate},
+		{"GET", "/cove/accounts/:id/create", operators, a.coveCreateForm},
+		{"POST", "/cove/accounts/:id/create", operators, a.coveCreate},
+		{"GET", "/cove/accounts/:id/link", operators, a.coveLinkForm},
+		{"POST", "/cove/accounts/:id/link", operators, a.coveLink},
+		{"POST", "/cove/accounts/:id/unlink", operators, a.coveUnlink},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/review"
@@ -138,6 +139,11 @@ func (a *App) runDialogModel(c *fiber.Ctx, id int64, readOnly bool) (runchecksvi
 		return runchecksview.RunModel{}, err
 	}
 	m := a.runModel(c, d, readOnly)
+	if d.Source == ingest.SourceCove {
+		if m.Cove, err = a.coveRunPanel(c, d.ID); err != nil {
+			return runchecksview.RunModel{}, err
+		}
+	}
 	if d.MailID != nil {
 		m.Body = mailBodyView(*d.MailID, d.MailHTML, d.MailText)
 	}

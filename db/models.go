@@ -122,6 +122,7 @@ type SystemSettings struct {
 	// Veeam Cloud Connect rules (app/cloudconnect); nil: off.
 	CloudConnectQuotaPercent *int `bun:"cloud_connect_quota_percent"`
 	CloudConnectInactiveDays *int `bun:"cloud_connect_inactive_days"`
+	CoveSettings
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.

@@ -40,7 +40,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	defaultJobTimeout) + time.Minute
+	coveImportTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -73,6 +73,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &MailReparseWorker{DB: d, Registry: cfg.Registry, Now: cfg.Now})
 	river.AddWorker(workers, &MissedRunsWorker{DB: d.Bun, Now: cfg.Now})
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
+	river.AddWorker(workers, &CoveImportWorker{DB: d, Keys: cfg.Keys, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -90,6 +91,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 				&river.PeriodicJobOpts{ID: MailImportArgs{}.Kind(), RunOnStart: true}),
 			missedRunsPeriodicJob(),
 			autotaskSyncPeriodicJob(),
+			coveImportPeriodicJob(),
 		},
 	})
 	if err != nil {

@@ -137,3 +137,45 @@ func createRuns(t *testing.T, d *db.DB, reports ...ingest.Report) ([]ingest.Repo
 	}
 	return out, nil
 }
+
+// A backfilled report (reconstructed history) becomes a run that arrives reviewed and
+// marked as backfilled: it never enters the unreviewed count, yet it is the job's
+// last run when it is the latest.
+func TestCreateRunsBackfilled(t *testing.T) {
+	d := dbtest.New(t)
+	var cust, job int64
+	if err := d.Bun.NewRaw("INSERT INTO customers (name) VALUES ('Acme') RETURNING id").Scan(ctx, &cust); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Bun.NewRaw("INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, cove_account_id) VALUES (?, 'SRV-01', 'Cove Data Protection', 'Server', 5) RETURNING id", cust).Scan(ctx, &job); err != nil {
+		t.Fatal(err)
+	}
+	day := func(n int, status string, backfilled bool) ingest.Report {
+		at := time.Date(2026, 3, n, 22, 0, 0, 0, time.UTC)
+		return ingest.Report{Source: ingest.SourceCove, ExternalID: "cove-colorbar-5-" + at.Format(time.DateOnly), JobID: job,
+			ReceivedAt: at, Backfilled: backfilled, Run: parsers.ParsedRun{Status: status}}
+	}
+	out, err := createRuns(t, d, day(1, parsers.StatusFailed, true), day(2, parsers.StatusSuccess, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, d, "SELECT count(*) FROM job_runs WHERE id IN (?, ?) AND backfilled AND reviewed_at IS NOT NULL AND reviewed_by IS NULL",
+		out[0].RunID, out[1].RunID); n != 2 {
+		t.Fatalf("%d of 2 backfilled runs arrived reviewed and marked", n)
+	}
+	last := time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)
+	if n := count(t, d, "SELECT count(*) FROM jobs WHERE id = ? AND unreviewed_count = 0 AND worst_unreviewed_status IS NULL AND last_run_at = ? AND last_run_status = 'Success'",
+		job, last); n != 1 {
+		t.Fatal("backfilled runs: the summary counts them as work, or misses the last run")
+	}
+	// A reported run beside them: it is work; the backfilled ones stay history.
+	if _, err := createRuns(t, d, day(3, parsers.StatusWarning, false)); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, d, "SELECT count(*) FROM jobs WHERE id = ? AND unreviewed_count = 1 AND worst_unreviewed_status = 'Warning' AND last_run_status = 'Warning'", job); n != 1 {
+		t.Fatal("a reported run after backfilled ones: summary wrong")
+	}
+	if n := count(t, d, "SELECT count(*) FROM job_runs WHERE NOT backfilled AND reviewed_at IS NULL"); n != 1 {
+		t.Fatal("the reported run is not open work")
+	}
+}

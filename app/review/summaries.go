@@ -15,21 +15,22 @@ import (
 // otherwise (RecountJobSummaries). Both count effective statuses (an override's
 // before the reported one); superseded missed runs never count.
 
-// AddRunsToSummaries folds newly created, unreviewed runs into their jobs' summary
-// (unreviewed count, worst unreviewed status, last run), in the caller's transaction.
-// Incremental: it reads only the new runs. Call it once per run, after the overrides
-// were applied to it.
+// AddRunsToSummaries folds newly created runs into their jobs' summary: unreviewed
+// ones into the unreviewed count and worst unreviewed status, every one into the last
+// run (a run that arrives reviewed, such as a backfilled one, is still the job's run),
+// in the caller's transaction. Incremental: it reads only the new runs. Call it once
+// per run, after the overrides were applied to it.
 func AddRunsToSummaries(ctx context.Context, idb bun.IDB, newRunIDs []int64) error {
 	if len(newRunIDs) == 0 {
 		return nil
 	}
 	_, err := idb.ExecContext(ctx, `
 		WITH new_runs AS (
-			SELECT job_id, run_at, coalesce(overridden_status, status) AS status
-			FROM job_runs WHERE id IN (?) AND reviewed_at IS NULL
+			SELECT job_id, run_at, coalesce(overridden_status, status) AS status, reviewed_at IS NULL AS open
+			FROM job_runs WHERE id IN (?)
 		), per_job AS (
-			SELECT job_id, count(*) AS n,
-			       (array_agg(status ORDER BY status_severity(status) DESC))[1] AS worst,
+			SELECT job_id, count(*) FILTER (WHERE open) AS n,
+			       (array_agg(status ORDER BY status_severity(status) DESC) FILTER (WHERE open))[1] AS worst,
 			       (array_agg(status ORDER BY run_at DESC))[1] AS last_status,
 			       max(run_at) AS last_at
 			FROM new_runs GROUP BY job_id
@@ -37,8 +38,8 @@ func AddRunsToSummaries(ctx context.Context, idb bun.IDB, newRunIDs []int64) err
 		UPDATE jobs j SET
 			unreviewed_count = j.unreviewed_count + p.n,
 			worst_unreviewed_status = CASE
-				WHEN j.worst_unreviewed_status IS NULL
-				  OR status_severity(p.worst) > status_severity(j.worst_unreviewed_status) THEN p.worst
+				WHEN p.worst IS NOT NULL AND (j.worst_unreviewed_status IS NULL
+				  OR status_severity(p.worst) > status_severity(j.worst_unreviewed_status)) THEN p.worst
 				ELSE j.worst_unreviewed_status END,
 			last_run_status = CASE WHEN j.last_run_at IS NULL OR p.last_at >= j.last_run_at
 				THEN p.last_status ELSE j.last_run_status END,

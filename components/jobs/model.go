@@ -126,6 +126,7 @@ type Detail struct {
 
 	ScheduleSection ScheduleModel
 	MatchingSection MatchingModel // how its mails are recognised
+	Cove            *CoveSection  // a Cove job's account; nil for other jobs
 	Reviews         []ReviewEvent
 	Alerts          []JobAlert // open tickets and remarks on the job, its customer or its objects
 }

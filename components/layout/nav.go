@@ -19,6 +19,7 @@ var (
 	primaryNav = []NavItem{
 		{"Dashboard", "/"},
 		{"Inbox", "/inbox"},
+		{"Cove", "/cove/accounts"},
 		{"Daily Jobs", "/daily"},
 		{"Run Checks", "/runchecks"},
 		{"Tickets", "/tickets"},
@@ -42,9 +43,17 @@ var (
 // path is a page of the route table).
 func NavItems() []NavItem { return slices.Concat(primaryNav, adminNav, moreNav) }
 
+// shownWhen holds the items that show only under a condition besides the role.
+var shownWhen = map[string]func(view.Ctx) bool{
+	"/cove/accounts": func(v view.Ctx) bool { return v.CoveEnabled },
+}
+
 func visible(v view.Ctx, items []NavItem) []NavItem {
 	var out []NavItem
 	for _, it := range items {
+		if cond := shownWhen[it.Path]; cond != nil && !cond(v) {
+			continue
+		}
 		if v.CanOpen(it.Path) {
 			out = append(out, it)
 		}

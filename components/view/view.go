@@ -33,8 +33,10 @@ type Ctx struct {
 	Path      string
 	Flashes   []Flash
 	Sandbox   bool
-	Version   string
-	RequestID string
+	// CoveEnabled: the Cove Data Protection integration is on (its navbar entry shows).
+	CoveEnabled bool
+	Version     string
+	RequestID   string
 	// Allowed reports whether the active role may call a route of the route table.
 	Allowed func(method, pattern string) bool
 	// Dialog is rendered open in the page: a dialog's own URL was loaded as a full
