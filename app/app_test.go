@@ -530,10 +530,10 @@ func TestPagesAndErrors(t *testing.T) {
 			t.Errorf("admin navbar lacks %s", p)
 		}
 	}
-	// Later areas say plainly that they are not there yet.
-	if b := c.get("/settings/integrations").body; !strings.Contains(b, "Entra sign-in is configured here once that integration lands") ||
-		!strings.Contains(b, "Autotask PSA") || !strings.Contains(b, `id="settings-cove"`) {
-		t.Fatal("integrations tab pretends Entra works, or lacks Autotask or Cove")
+	// Every integration has its section, and none says it is still to come.
+	if b := c.get("/settings/integrations").body; strings.Contains(b, "once th") || !strings.Contains(b, "Autotask PSA") ||
+		!strings.Contains(b, `id="settings-cove"`) || !strings.Contains(b, `id="settings-entra"`) || !strings.Contains(b, `id="settings-cloud-connect"`) {
+		t.Fatal("integrations tab lacks Autotask, Cove, Entra or Cloud Connect, or says one is still to come")
 	}
 	// Static assets are embedded and served.
 	for _, p := range []string{"/assets/vendor/htmx/htmx.min.js", "/assets/vendor/bootstrap/bootstrap.min.css", "/assets/app.js"} {

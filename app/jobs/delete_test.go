@@ -111,7 +111,7 @@ func TestDelete(t *testing.T) {
 		if err := jobs.SaveMatchRule(ctx, d.Bun, job.ID, "veeam@example.com", name+" *"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Bun.ExecContext(ctx, "INSERT INTO cloud_connect_accounts (tenant_name, job_id) VALUES (?, ?)", name, job.ID); err != nil {
+		if _, err := d.Bun.ExecContext(ctx, "INSERT INTO cloud_connect_accounts (user_name, job_id) VALUES (?, ?)", name, job.ID); err != nil {
 			t.Fatal(err)
 		}
 		return job
@@ -162,7 +162,7 @@ func TestDelete(t *testing.T) {
 	if n := count(t, d, "SELECT count(*) FROM mail_messages WHERE subject = '[Failed] Nightly' AND job_id IS NULL AND location = 'inbox'"); n != 1 {
 		t.Errorf("the deleted job's mail is not back in the Inbox")
 	}
-	if n := count(t, d, "SELECT count(*) FROM cloud_connect_accounts WHERE tenant_name = 'Nightly' AND job_id IS NULL"); n != 1 {
+	if n := count(t, d, "SELECT count(*) FROM cloud_connect_accounts WHERE user_name = 'Nightly' AND job_id IS NULL"); n != 1 {
 		t.Errorf("the deleted job's Cloud Connect tenant is not unlinked")
 	}
 	if n := count(t, d, "SELECT count(*) FROM audit_log WHERE action = 'job.deleted' AND target = ? AND details->>'runs' = '3'",
