@@ -1,6 +1,10 @@
 package reports_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"strings"
 	"testing"
 
 	"github.com/backupchecks/backupchecks/app/reports"
@@ -101,4 +105,57 @@ func fmtList(xs []string) string {
 		out += x
 	}
 	return out
+}
+
+func TestWriteCSV(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.d.Bun.ExecContext(ctx, `UPDATE job_runs SET message = '=HYPERLINK("http://x")' WHERE id = ?`, f.overriddenRun); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	n, err := reports.WriteCSV(ctx, f.d.Bun, f.scope(), &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Müller: 28 + 14 runs; Łódź: 1.
+	if n != 43 {
+		t.Errorf("%d rows, want 43", n)
+	}
+	raw := b.String()
+	if !strings.HasPrefix(raw, "\uFEFFCustomer,Job,") || !strings.Contains(raw, "\r\n") {
+		t.Fatalf("no BOM or no CRLF: %.80q", raw)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(raw, "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 44 {
+		t.Fatalf("%d records, want a header and 43", len(recs))
+	}
+	var lodz []string
+	for _, r := range recs {
+		if r[0] == "Łódź Logistics" {
+			lodz = r
+		}
+	}
+	if got := strings.Join(lodz[:6], "|"); got != "Łódź Logistics|Serwer plików Łódź|Acronis Cyber Protect|Backup|2026-02-05 02:00|Failed" {
+		t.Errorf("Łódź's run: %s", got)
+	}
+	if lodz[9] != "T20260205.0001" || lodz[10] != "Klient wymienia dysk" {
+		t.Errorf("tickets %q remarks %q", lodz[9], lodz[10])
+	}
+	var overridden []string
+	for _, r := range recs {
+		if r[7] == "yes" {
+			overridden = r
+		}
+	}
+	if overridden == nil || overridden[5] != "Success" || overridden[6] != "Warning" || overridden[8] != `'=HYPERLINK("http://x")` || overridden[10] != "Known warning" {
+		t.Errorf("overridden run: %q", overridden)
+	}
+	// The runs just outside February (local time) are not in it.
+	if strings.Contains(raw, "2026-01-31") || strings.Contains(raw, "2026-03-01") {
+		t.Error("runs outside the range exported")
+	}
 }
