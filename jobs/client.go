@@ -25,6 +25,9 @@ const (
 	mailReparseTimeout  = 30 * time.Minute
 	missedRunsTimeout   = 10 * time.Minute
 	autotaskSyncTimeout = 5 * time.Minute
+	// Reports (issue 17): a large report's build, and one delivery's PDF and mail.
+	reportGenerateTimeout = 30 * time.Minute
+	reportDeliverTimeout  = 5 * time.Minute
 	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
 	defaultJobTimeout = time.Minute
 )
@@ -34,7 +37,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	defaultJobTimeout) + time.Minute
+	reportGenerateTimeout, reportDeliverTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -67,6 +70,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &MailReparseWorker{DB: d, Registry: cfg.Registry, Now: cfg.Now})
 	river.AddWorker(workers, &MissedRunsWorker{DB: d.Bun, Now: cfg.Now})
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
+	addReportWorkers(workers, d, cfg)
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -84,6 +88,8 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 				&river.PeriodicJobOpts{ID: MailImportArgs{}.Kind(), RunOnStart: true}),
 			missedRunsPeriodicJob(),
 			autotaskSyncPeriodicJob(),
+			reportSchedulePeriodicJob(),
+			reportFilesCleanupPeriodicJob(),
 		},
 	})
 	if err != nil {
