@@ -48,6 +48,10 @@ var fragmentPages = map[string]pageBehind{
 	"/jobs/:id/matching":      {nil, jobBack},
 	"/jobs/:id/matching/edit": {nil, jobBack},
 	"/tasks/:id":              {nil, fixed("/inbox")},
+	// Reports (issue 17).
+	"/reports/new":      {(*App).reportsPage, fixed("/reports")},
+	"/reports/:id/edit": {(*App).reportsPage, fixed("/reports")},
+	"/report-tasks/:id": {nil, fixed("/reports")},
 	// The run dialog's footer, refreshed in an open dialog: a full load shows the run.
 	"/runchecks/runs/:id/footer": {nil, func(c *fiber.Ctx) string { return "/runchecks/runs/" + c.Params("id") }},
 }

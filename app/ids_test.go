@@ -138,6 +138,9 @@ func TestPageIDs(t *testing.T) {
 		"/settings":                    {"/settings/general/edit"},
 		"/settings/imports":            {"/settings/imports/edit"},
 		"/settings/integrations":       {"/settings/integrations/autotask/edit"},
+		"/settings/reporting":          {"/settings/reporting/edit"},
+		"/reports":                     {"/reports/new", fmt.Sprintf("/reports/%d/edit", f.ids["reports"])},
+		fmt.Sprintf("/reports/%d", f.ids["reports"]): {fmt.Sprintf("/reports/%d/edit", f.ids["reports"])},
 	}
 	for page, fragments := range opened {
 		r := c.follow(t, page)

@@ -58,7 +58,9 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	if err := tasks.Finish(context.Background(), h.db.Bun, task.ID, "Re-parsed 0 mails.", nil); err != nil {
 		t.Fatal(err)
 	}
+	rep := reportFixture(t, h, customerID)
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
+		"reports": rep.definition, "report-tasks": rep.task, "report-files": rep.file,
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
 		"daily": jobID, "jobs": jobID, "tasks": task.ID, "users": target.ID,

@@ -381,3 +381,20 @@ func (s *SMTPMailer) Send(ctx context.Context, m graph.OutgoingMail) error {
 	}
 	return c.Quit()
 }
+
+// LastDeliveries is when each definition last had a mail sent.
+func LastDeliveries(ctx context.Context, idb bun.IDB) (map[int64]time.Time, error) {
+	var rows []struct {
+		DefinitionID int64
+		At           time.Time
+	}
+	if err := idb.NewRaw("SELECT definition_id, max(sent_at) AS at FROM report_deliveries WHERE sent_at IS NOT NULL GROUP BY 1").
+		Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("reports: last deliveries: %w", err)
+	}
+	out := make(map[int64]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.DefinitionID] = r.At
+	}
+	return out, nil
+}
