@@ -154,8 +154,8 @@ func (a *App) routeTable() []route {
 		{"GET", "/parsers", adminOnly, a.parsersPage},
 		{"POST", "/parsers/playground", adminOnly, a.parserPlayground},
 
-		// Reports (issue 17): reporters, operators and admins build, send and change
-		// them; viewers read and download (and build a large one's file to download).
+		// Reports (issue 17): reporters, operators and admins build, schedule and change
+		// them; viewers read and download them.
 		{"GET", "/reports", allRoles, a.reportsPage},
 		{"GET", "/reports/new", reportWriters, a.reportNew},
 		{"POST", "/reports", reportWriters, a.reportSave},
@@ -165,7 +165,7 @@ func (a *App) routeTable() []route {
 		{"POST", "/reports/:id/delete", reportWriters, a.reportDelete},
 		{"GET", "/reports/:id/pdf", allRoles, a.reportPDF},
 		{"GET", "/reports/:id/csv", allRoles, a.reportCSV},
-		{"POST", "/reports/:id/generate", allRoles, a.reportGenerate},
+		{"POST", "/reports/:id/generate", reportWriters, a.reportGenerate},
 		{"GET", "/report-tasks/:id", allRoles, a.reportTask},
 		{"GET", "/report-files/:id", allRoles, a.reportFile},
 		{"GET", "/report-logo", allRoles, a.reportLogo},
