@@ -158,7 +158,9 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 	// "changes nothing" (viewer) and "nothing else" (reporter): nothing else but their
 	// own profile, logging out and (reporter) the reports.
 	own := func(r route) bool { return strings.HasPrefix(r.Path, "/profile") || r.Path == "/logout" }
-	reportRoute := func(r route) bool { return strings.HasPrefix(r.Path, "/reports") || strings.HasPrefix(r.Path, "/report-") }
+	reportRoute := func(r route) bool {
+		return strings.HasPrefix(r.Path, "/reports") || strings.HasPrefix(r.Path, "/report-")
+	}
 	for _, r := range a.routeTable() {
 		if r.Roles == nil || own(r) {
 			continue
