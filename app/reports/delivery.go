@@ -158,7 +158,10 @@ func RetryDelay(n int) time.Duration {
 func SendDelivery(ctx context.Context, bdb *bun.DB, mailer Mailer, deliveryID int64, attempt int, now time.Time) error {
 	dl := new(db.ReportDelivery)
 	if err := bdb.NewSelect().Model(dl).Where("id = ?", deliveryID).Scan(ctx); err != nil {
-		return fmt.Errorf("reports: delivery %d: %w", deliveryID, db.NotFound(err))
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return nil // its definition was deleted meanwhile: nothing to send
+		}
+		return fmt.Errorf("reports: delivery %d: %w", deliveryID, err)
 	}
 	if dl.Status == "sent" {
 		return nil
