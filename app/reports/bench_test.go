@@ -194,4 +194,3 @@ func benchDB(b *testing.B) *db.DB {
 	b.Logf("seeded %d customers, %d jobs, %d runs in %s", res.Customers, res.Jobs, res.Runs, time.Since(start).Round(time.Second))
 	return d
 }
-
