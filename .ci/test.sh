@@ -55,6 +55,10 @@ if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then
 	echo "installing chromium (end-to-end tests)"
 	apt_install chromium
 fi
+if [ "$MODE" = test ] && ! command -v pdftotext >/dev/null 2>&1; then
+	echo "installing poppler-utils (pdftotext reads the generated report PDFs)"
+	apt_install poppler-utils
+fi
 if [ "$MODE" = test ] && [ "${RACE:-1}" != 0 ] && ! command -v gcc >/dev/null 2>&1; then
 	echo "installing gcc (go test -race needs cgo)"
 	apt_install gcc libc6-dev

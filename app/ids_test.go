@@ -140,7 +140,10 @@ func TestPageIDs(t *testing.T) {
 		"/settings/integrations":       {"/settings/integrations/autotask/edit", "/settings/integrations/entra", "/settings/integrations/entra/edit", "/settings/integrations/cloud-connect/edit", "/settings/integrations/cove", "/settings/integrations/cove/edit"},
 		"/cloud-connect/accounts": {fmt.Sprintf("/cloud-connect/accounts/%d/create-job", f.ids["cloud-connect"]),
 			fmt.Sprintf("/cloud-connect/accounts/%d/link", f.ids["cloud-connect"])},
-		"/cove/accounts": {"/cove/accounts/4711/create", "/cove/accounts/4711/link", "/cove/accounts/bulk?account_id=4711"},
+		"/cove/accounts":      {"/cove/accounts/4711/create", "/cove/accounts/4711/link", "/cove/accounts/bulk?account_id=4711"},
+		"/settings/reporting": {"/settings/reporting/edit"},
+		"/reports":            {"/reports/new", fmt.Sprintf("/reports/%d/edit", f.ids["reports"])},
+		fmt.Sprintf("/reports/%d", f.ids["reports"]): {fmt.Sprintf("/reports/%d/edit", f.ids["reports"])},
 	}
 	for page, fragments := range opened {
 		r := c.follow(t, page)

@@ -194,6 +194,26 @@ func (a *App) routeTable() []route {
 		{"GET", "/cove/accounts/:id/link", operators, a.coveLinkForm},
 		{"POST", "/cove/accounts/:id/link", operators, a.coveLink},
 		{"POST", "/cove/accounts/:id/unlink", operators, a.coveUnlink},
+
+		// Reports (issue 17): reporters, operators and admins build, schedule and change
+		// them; viewers read and download them.
+		{"GET", "/reports", allRoles, a.reportsPage},
+		{"GET", "/reports/new", reportWriters, a.reportNew},
+		{"POST", "/reports", reportWriters, a.reportSave},
+		{"GET", "/reports/:id", allRoles, a.reportPreview},
+		{"GET", "/reports/:id/edit", reportWriters, a.reportEdit},
+		{"PUT", "/reports/:id", reportWriters, a.reportSave},
+		{"POST", "/reports/:id/delete", reportWriters, a.reportDelete},
+		{"GET", "/reports/:id/pdf", allRoles, a.reportPDF},
+		{"GET", "/reports/:id/csv", allRoles, a.reportCSV},
+		{"POST", "/reports/:id/generate", reportWriters, a.reportGenerate},
+		{"GET", "/report-tasks/:id", allRoles, a.reportTask},
+		{"GET", "/report-files/:id", allRoles, a.reportFile},
+		{"GET", "/report-logo", allRoles, a.reportLogo},
+		{"GET", "/settings/reporting", adminOnly, a.settingsReportingPage},
+		{"GET", "/settings/reporting/view", adminOnly, a.settingsReportingView},
+		{"GET", "/settings/reporting/edit", adminOnly, a.settingsReportingEdit},
+		{"PUT", "/settings/reporting", adminOnly, a.settingsReportingSave},
 	}
 }
 

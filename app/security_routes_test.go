@@ -62,7 +62,9 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	// A Cove account, unlinked, for /cove/accounts/:id/….
 	coveAccount := scan(`INSERT INTO cove_accounts (account_id, account_name, computer_name, partner_name, backup_type, colorbar)
 		VALUES (4711, 'LAPTOP-07', 'LAPTOP-07', 'Acme', 'Workstation', '5555555555555555555555555550') RETURNING account_id`)
+	rep := reportFixture(t, h, customerID)
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
+		"reports": rep.definition, "report-tasks": rep.task, "report-files": rep.file,
 		"cove":  coveAccount,
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),

@@ -31,6 +31,9 @@ const (
 	mailReparseTimeout  = 30 * time.Minute
 	missedRunsTimeout   = 10 * time.Minute
 	autotaskSyncTimeout = 5 * time.Minute
+	// Reports (issue 17): a large report's build, and one delivery's PDF and mail.
+	reportGenerateTimeout = 30 * time.Minute
+	reportDeliverTimeout  = 5 * time.Minute
 	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
 	defaultJobTimeout = time.Minute
 )
@@ -40,7 +43,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	coveImportTimeout, defaultJobTimeout) + time.Minute
+	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -74,6 +77,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &MissedRunsWorker{DB: d.Bun, Now: cfg.Now})
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
 	river.AddWorker(workers, &CoveImportWorker{DB: d, Keys: cfg.Keys, Now: cfg.Now})
+	addReportWorkers(workers, d, cfg)
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -92,6 +96,8 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			missedRunsPeriodicJob(),
 			autotaskSyncPeriodicJob(),
 			coveImportPeriodicJob(),
+			reportSchedulePeriodicJob(),
+			reportFilesCleanupPeriodicJob(),
 		},
 	})
 	if err != nil {

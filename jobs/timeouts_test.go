@@ -11,11 +11,13 @@ import (
 // one "running" much longer than the longest job may run.
 func TestSecurityRescueWindowFollowsTimeouts(t *testing.T) {
 	timeouts := map[string]time.Duration{
-		"mail_import":   (&MailImportWorker{}).Timeout(&river.Job[MailImportArgs]{}),
-		"mail_reparse":  (&MailReparseWorker{}).Timeout(&river.Job[MailReparseArgs]{}),
-		"missed_runs":   (&MissedRunsWorker{}).Timeout(&river.Job[MissedRunsArgs]{}),
-		"autotask_sync": (&AutotaskSyncWorker{}).Timeout(&river.Job[AutotaskSyncArgs]{}),
-		"default":       defaultJobTimeout,
+		"mail_import":     (&MailImportWorker{}).Timeout(&river.Job[MailImportArgs]{}),
+		"mail_reparse":    (&MailReparseWorker{}).Timeout(&river.Job[MailReparseArgs]{}),
+		"missed_runs":     (&MissedRunsWorker{}).Timeout(&river.Job[MissedRunsArgs]{}),
+		"autotask_sync":   (&AutotaskSyncWorker{}).Timeout(&river.Job[AutotaskSyncArgs]{}),
+		"report_generate": (&ReportGenerateWorker{}).Timeout(&river.Job[ReportGenerateArgs]{}),
+		"report_deliver":  (&ReportDeliverWorker{}).Timeout(&river.Job[ReportDeliverArgs]{}),
+		"default":         defaultJobTimeout,
 	}
 	longest := time.Duration(0)
 	for kind, d := range timeouts {

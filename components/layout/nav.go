@@ -25,6 +25,7 @@ var (
 		{"Tickets", "/tickets"},
 		{"Customers", "/customers"},
 		{"Jobs", "/jobs"},
+		{"Reports", "/reports"},
 	}
 	adminNav = []NavItem{
 		{"Settings", "/settings"},

@@ -52,8 +52,8 @@ var AllRoles = []string{"admin", "operator", "viewer", "reporter"}
 var RoleDescriptions = map[string]string{
 	"admin":    "Everything an operator does, plus settings, users, parsers, the audit log, job schedules, archiving and deleting jobs, and importing and deleting customers.",
 	"operator": "Reviews runs in Run Checks, approves Inbox mails, and manages customers, tickets, remarks and overrides.",
-	"viewer":   "Reads the Inbox, Daily Jobs, Tickets, Customers, Jobs and Overrides; changes nothing and cannot open Run Checks.",
-	"reporter": "Sees the dashboard and their own profile only.",
+	"viewer":   "Reads the Inbox, Daily Jobs, Tickets, Customers, Jobs, Overrides and Reports (and downloads reports); changes nothing and cannot open Run Checks.",
+	"reporter": "Sees the dashboard, and builds, schedules and downloads customer reports; nothing else.",
 }
 
 func rowID(id int64) string { return fmt.Sprintf("user-%d", id) }

@@ -114,6 +114,11 @@ func New(cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("graph: config: %w", errors.Join(errs...))
 	}
 
+	return build(cfg, graphURL), nil
+}
+
+// build fills in the defaults of a checked cfg and makes the Source.
+func build(cfg Config, graphURL *url.URL) *Source {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = defaultHTTPClient()
 	}
@@ -148,7 +153,7 @@ func New(cfg Config) (*Source, error) {
 		credCtx: context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient),
 	}
 	s.tokens = s.creds.TokenSource(s.credCtx)
-	return s, nil
+	return s
 }
 
 // Name is the source kind stored with each message.

@@ -47,6 +47,22 @@ type FakeServer struct {
 	pageSize int
 	seq      int
 	slept    []time.Duration
+	sent     []SentMail
+}
+
+// SentMail is a message posted to sendMail, as Graph received it.
+type SentMail struct {
+	Subject     string
+	Body        string
+	To, Bcc     []string
+	Attachments []SentAttachment
+}
+
+// SentAttachment is a file attachment of a SentMail, decoded.
+type SentAttachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
 }
 
 // FakeCall is one request the fake answered.
@@ -285,7 +301,7 @@ func (f *FakeServer) TokenRequests() int {
 
 // ServeHTTP answers one request.
 func (f *FakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, _ := io.ReadAll(io.LimitReader(r.Body, graph.MaxSendMailBytes+1))
 	rec := &statusRecorder{ResponseWriter: w}
 	f.mu.Lock()
 	n := len(f.calls)
@@ -447,6 +463,8 @@ func (f *FakeServer) graph(w http.ResponseWriter, r *http.Request, upn string, r
 		_, _ = w.Write(m.raw)
 	case len(rest) == 3 && rest[0] == "messages" && rest[2] == "move" && r.Method == http.MethodPost:
 		f.move(w, rest[1], body, immutable)
+	case len(rest) == 1 && rest[0] == "sendMail" && r.Method == http.MethodPost:
+		f.sendMail(w, body)
 	default:
 		graphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", strings.Join(rest, "/")))
 	}
@@ -727,4 +745,63 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 		s.status = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
+}
+
+// Sent returns the messages sent through sendMail so far, in order.
+func (f *FakeServer) Sent() []SentMail {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sent)
+}
+
+// sendMail is Graph's POST /users/{upn}/sendMail with a JSON message: 202 and no body,
+// or 400 for a message without recipients or with an attachment that is not base64.
+func (f *FakeServer) sendMail(w http.ResponseWriter, body []byte) {
+	type address struct {
+		EmailAddress struct {
+			Address string `json:"address"`
+		} `json:"emailAddress"`
+	}
+	var req struct {
+		Message struct {
+			Subject string `json:"subject"`
+			Body    struct {
+				ContentType string `json:"contentType"`
+				Content     string `json:"content"`
+			} `json:"body"`
+			To          []address `json:"toRecipients"`
+			Bcc         []address `json:"bccRecipients"`
+			Attachments []struct {
+				Type         string `json:"@odata.type"`
+				Name         string `json:"name"`
+				ContentType  string `json:"contentType"`
+				ContentBytes string `json:"contentBytes"`
+			} `json:"attachments"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		graphError(w, http.StatusBadRequest, "ErrorInvalidRequest", "Cannot read the request body: "+err.Error())
+		return
+	}
+	if len(req.Message.To)+len(req.Message.Bcc) == 0 {
+		graphError(w, http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient isn't valid.")
+		return
+	}
+	m := SentMail{Subject: req.Message.Subject, Body: req.Message.Body.Content}
+	for _, a := range req.Message.To {
+		m.To = append(m.To, a.EmailAddress.Address)
+	}
+	for _, a := range req.Message.Bcc {
+		m.Bcc = append(m.Bcc, a.EmailAddress.Address)
+	}
+	for _, a := range req.Message.Attachments {
+		data, err := base64.StdEncoding.DecodeString(a.ContentBytes)
+		if err != nil || a.Type != "#microsoft.graph.fileAttachment" {
+			graphError(w, http.StatusBadRequest, "ErrorInvalidRequest", "Invalid attachment "+a.Name+".")
+			return
+		}
+		m.Attachments = append(m.Attachments, SentAttachment{Name: a.Name, ContentType: a.ContentType, Data: data})
+	}
+	f.sent = append(f.sent, m)
+	w.WriteHeader(http.StatusAccepted)
 }
