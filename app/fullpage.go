@@ -58,7 +58,7 @@ var fragmentPages = map[string]pageBehind{
 	// Reports (issue 17).
 	"/reports/new":      {(*App).reportsPage, fixed("/reports")},
 	"/reports/:id/edit": {(*App).reportsPage, fixed("/reports")},
-	"/report-tasks/:id": {nil, fixed("/reports")},
+	"/reports/tasks/:id": {nil, fixed("/reports")},
 	// The run dialog's footer, refreshed in an open dialog: a full load shows the run.
 	"/runchecks/runs/:id/footer": {nil, func(c *fiber.Ctx) string { return "/runchecks/runs/" + c.Params("id") }},
 	// Veeam Cloud Connect: the accounts page's dialogs and job search, the rules' section.

@@ -192,7 +192,7 @@ func TestSettingsReporting(t *testing.T) {
 	if r.text("#value-company_name") != "Backup Dienst Köln" || r.text("#value-accent_color") != "#7a1fa8" {
 		t.Errorf("saved view:\n%.1500s", r.body)
 	}
-	logo := c.get("/report-logo")
+	logo := c.get("/reports/logo")
 	if logo.StatusCode != http.StatusOK || logo.Header.Get("Content-Type") != "image/png" {
 		t.Errorf("logo: %d %s", logo.StatusCode, logo.Header.Get("Content-Type"))
 	}

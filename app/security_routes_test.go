@@ -64,7 +64,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		VALUES (4711, 'LAPTOP-07', 'LAPTOP-07', 'Acme', 'Workstation', '5555555555555555555555555550') RETURNING account_id`)
 	rep := reportFixture(t, h, customerID)
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
-		"reports": rep.definition, "report-tasks": rep.task, "report-files": rep.file,
+		"reports": rep.definition, "reports/tasks": rep.task, "reports/files": rep.file,
 		"cove":  coveAccount,
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
@@ -85,7 +85,11 @@ func (f *routeFixture) path(t *testing.T, pattern, id string) string {
 				segs[i] = id
 				continue
 			}
-			n, ok := f.ids[segs[1]]
+			// The id of the path before it ("reports/tasks"), else of the area ("reports").
+			n, ok := f.ids[strings.Join(segs[1:i], "/")]
+			if !ok {
+				n, ok = f.ids[segs[1]]
+			}
 			if !ok {
 				t.Fatalf("route %s: the fixture has no id for /%s/:id", pattern, segs[1])
 			}

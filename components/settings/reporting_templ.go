@@ -129,7 +129,7 @@ func ReportingView(v view.Ctx, m Reporting) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if m.HasLogo {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<img src=\"/report-logo\" alt=\"Report logo\" class=\"report-logo\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<img src=\"/reports/logo\" alt=\"Report logo\" class=\"report-logo\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
