@@ -56,8 +56,8 @@ var fragmentPages = map[string]pageBehind{
 	"/cove/accounts/:id/create":        {(*App).coveAccountsPage, coveBack},
 	"/cove/accounts/:id/link":          {(*App).coveAccountsPage, coveBack},
 	// Reports (issue 17).
-	"/reports/new":      {(*App).reportsPage, fixed("/reports")},
-	"/reports/:id/edit": {(*App).reportsPage, fixed("/reports")},
+	"/reports/new":       {(*App).reportsPage, fixed("/reports")},
+	"/reports/:id/edit":  {(*App).reportsPage, fixed("/reports")},
 	"/reports/tasks/:id": {nil, fixed("/reports")},
 	// The run dialog's footer, refreshed in an open dialog: a full load shows the run.
 	"/runchecks/runs/:id/footer": {nil, func(c *fiber.Ctx) string { return "/runchecks/runs/" + c.Params("id") }},

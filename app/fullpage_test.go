@@ -20,8 +20,8 @@ var notPages = map[string]string{
 	"/api/job-runs/:id/alerts":        "an API: an HTML fragment, or JSON when asked",
 	"/reports/:id/pdf":                "a PDF file (or a ZIP of them)",
 	"/reports/:id/csv":                "a CSV file",
-	"/reports/files/:id":               "a built report file",
-	"/reports/logo":                    "the branding logo image",
+	"/reports/files/:id":              "a built report file",
+	"/reports/logo":                   "the branding logo image",
 }
 
 // follow GETs path as a browser navigation does (no htmx), following redirects.
