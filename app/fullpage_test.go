@@ -18,6 +18,7 @@ var notPages = map[string]string{
 	"/customers/export.csv":           "a CSV file",
 	"/settings/maintenance/jobs.json": "a JSON file",
 	"/api/job-runs/:id/alerts":        "an API: an HTML fragment, or JSON when asked",
+	"/audit/export.csv":               "a CSV file",
 }
 
 // follow GETs path as a browser navigation does (no htmx), following redirects.

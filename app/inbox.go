@@ -37,13 +37,20 @@ func canWriteInbox(u *db.User) bool {
 }
 
 func (a *App) inboxList(c *fiber.Ctx, location string, page int) (inboxview.List, error) {
-	p, err := inbox.List(c.UserContext(), a.db.Bun, location, page, inboxPerPage)
+	q := ""
+	if location == db.LocationInbox {
+		q = strings.TrimSpace(c.Query("q"))
+	}
+	p, err := inbox.Search(c.UserContext(), a.db.Bun, location, q, page, inboxPerPage)
 	if err != nil {
 		return inboxview.List{}, err
 	}
 	u := currentUser(c)
-	l := inboxview.List{CanWrite: canWriteInbox(u), IsAdmin: u.ActiveRole == db.RoleAdmin}
+	l := inboxview.List{CanWrite: canWriteInbox(u), IsAdmin: u.ActiveRole == db.RoleAdmin, Query: q}
 	base := "/inbox?"
+	if q != "" {
+		base += "q=" + url.QueryEscape(q) + "&"
+	}
 	if location == db.LocationDeleted {
 		base = "/inbox/deleted?"
 	}

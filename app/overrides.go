@@ -17,7 +17,7 @@ import (
 )
 
 func (a *App) overrideRows(c *fiber.Ctx) ([]overridesview.Row, error) {
-	list, err := overrides.List(c.UserContext(), a.db.Bun)
+	list, err := overrides.Search(c.UserContext(), a.db.Bun, c.Query("q"))
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 	}
 	role := currentUser(c).ActiveRole
 	canEdit, canDelete := role == db.RoleAdmin || role == db.RoleOperator, role == db.RoleAdmin
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows, canEdit, canDelete) },
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows, canEdit, canDelete, c.Query("q")) },
 		overridesview.Table(a.view(c), rows, canEdit, canDelete))
 }
 

@@ -153,6 +153,11 @@ func (a *App) routeTable() []route {
 		{"GET", "/audit", adminOnly, a.auditPage},
 		{"GET", "/parsers", adminOnly, a.parsersPage},
 		{"POST", "/parsers/playground", adminOnly, a.parserPlayground},
+
+		// Issue 18: the global search, Logging (the audit log's filters and export), the
+		// feedback board and Settings → Maintenance.
+		{"GET", "/search", allRoles, a.searchPage},
+		{"GET", "/audit/export.csv", adminOnly, a.auditExport},
 	}
 }
 

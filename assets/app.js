@@ -169,6 +169,14 @@
     if (t && (t.isContentEditable || /^(TEXTAREA|SELECT)$/.test(t.tagName) ||
       (t.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(t.type)))) return;
     if (document.querySelector(".modal.show")) return;
+    // "/" goes to the navbar's search box (issue 18).
+    var search = e.key === "/" && document.getElementById("nav-search");
+    if (search && search.offsetParent !== null) {
+      e.preventDefault();
+      search.focus();
+      search.select();
+      return;
+    }
     if (runChecksKey(e)) return;
     var link = document.querySelector('[data-key="' + e.key + '"]');
     if (link && link.href) window.location.href = link.href;

@@ -115,6 +115,9 @@ type SystemSettings struct {
 	AutotaskStatusID           *int64            `bun:"autotask_status_id"`
 	AutotaskReference          AutotaskReference `bun:"autotask_reference,type:jsonb"`
 	AutotaskReferenceAt        *time.Time        `bun:"autotask_reference_at"`
+
+	// AuditRetentionDays: audit entries older than this are deleted (app/audit).
+	AuditRetentionDays int `bun:"audit_retention_days"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.

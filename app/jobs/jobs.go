@@ -7,13 +7,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -40,7 +40,7 @@ type Row struct {
 // Filter selects and orders a list of jobs.
 type Filter struct {
 	CustomerID int64  // that customer's jobs, whether the customer is active or not
-	Query      string // part of the job name, customer, backup software or type
+	Query      string // search terms (app/search/terms) over SearchColumns
 	// IncludeInactive lists the jobs of inactive customers too (without it, and without
 	// a customer, they are left out and counted in Page.HiddenInactive).
 	IncludeInactive bool
@@ -56,6 +56,17 @@ type Page struct {
 	Total          int
 	HiddenInactive int // jobs matching the filter left out because their customer is inactive
 }
+
+// SearchColumns are what a Jobs search (the page's q and the global search) looks in,
+// for jobs j: their name, customer's name, backup software and type. The customer is
+// matched as a list of ids, not through a join, so that every term is one BitmapOr
+// over the trigram indexes of jobs (a condition on the joined customer would make the
+// planner test every job).
+var SearchColumns = []string{"j.job_name", CustomerNameMatches, "j.backup_software", "j.backup_type"}
+
+// CustomerNameMatches is the search column (app/search/terms) of the name of job j's
+// customer, for lists of jobs.
+const CustomerNameMatches = "j.customer_id = ANY (ARRAY(SELECT sc.id FROM customers sc WHERE sc.name ILIKE {}))"
 
 // Listed is the condition on jobs j of the Jobs list (and of every count that
 // promises to match it, such as a customer's job count): not archived and active.
@@ -91,9 +102,8 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	if f.CustomerID != 0 {
 		q = q.Where("j.customer_id = ?", f.CustomerID)
 	}
-	if t := strings.TrimSpace(f.Query); t != "" {
-		like := db.LikeContains(t)
-		q = q.Where("(j.job_name ILIKE ? OR c.name ILIKE ? OR j.backup_software ILIKE ? OR j.backup_type ILIKE ?)", like, like, like, like)
+	if cond, args := terms.Parse(f.Query).Where(SearchColumns...); cond != "" {
+		q = q.Where(cond, args...)
 	}
 	// Inactive customers' jobs are hidden unless asked for (or their customer is), and
 	// the same count says how many were.

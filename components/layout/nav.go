@@ -26,7 +26,7 @@ var (
 		{"Users", "/users"},
 		{"Parsers", "/parsers"},
 		{"Archived jobs", "/jobs/archived"},
-		{"Audit log", "/audit"},
+		{"Logging", "/audit"},
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},

@@ -4,13 +4,22 @@
 ------------------------------------------------------------------------------
 -- Global search (app/search): ILIKE '%term%' on the searched text columns. pg_trgm
 -- was created by 0002 with the indexes on customers.name, jobs.job_name and
--- mail_messages.subject; these cover the other columns that grow with the data.
--- Short columns of few distinct values (backup software and type) need none.
+-- mail_messages.subject; these cover the other searched columns of the tables that
+-- grow. Every searched column of a table needs one: the terms are ORed over the
+-- columns, and one column without an index makes the planner read the whole table
+-- (measured at 10,000 jobs: 50 ms by a scan, 1 ms by BitmapOr/BitmapAnd).
 ------------------------------------------------------------------------------
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
+CREATE INDEX jobs_backup_software_trgm_idx ON jobs USING gin (backup_software gin_trgm_ops);
+CREATE INDEX jobs_backup_type_trgm_idx ON jobs USING gin (backup_type gin_trgm_ops);
 CREATE INDEX mail_messages_from_address_trgm_idx ON mail_messages USING gin (from_address gin_trgm_ops);
 CREATE INDEX mail_messages_parsed_job_name_trgm_idx ON mail_messages USING gin (parsed_job_name gin_trgm_ops);
+CREATE INDEX mail_messages_parsed_backup_software_trgm_idx ON mail_messages USING gin (parsed_backup_software gin_trgm_ops);
+CREATE INDEX mail_messages_parsed_backup_type_trgm_idx ON mail_messages USING gin (parsed_backup_type gin_trgm_ops);
+-- Run Checks searches the messages of the runs waiting for review: a few thousand of
+-- millions of runs, so the index holds those only.
+CREATE INDEX job_runs_unreviewed_message_trgm_idx ON job_runs USING gin (message gin_trgm_ops) WHERE reviewed_at IS NULL;
 CREATE INDEX tickets_ticket_code_trgm_idx ON tickets USING gin (ticket_code gin_trgm_ops);
 CREATE INDEX tickets_description_trgm_idx ON tickets USING gin (description gin_trgm_ops);
 CREATE INDEX remarks_body_trgm_idx ON remarks USING gin (body gin_trgm_ops);

@@ -100,9 +100,12 @@ func (t Terms) String() string {
 	return strings.Join(out, " ")
 }
 
-// Cond returns the condition that every term matches one of columns (SQL
-// expressions), with each pattern passed through add, which returns its placeholder
-// ("?" for bun, "$n" for db.Args). Empty terms give "" (no condition).
+// Cond returns the condition that every term matches one of columns, with each
+// pattern passed through add, which returns its placeholder ("?" for bun, "$n" for
+// db.Args). A column is an SQL expression matched with ILIKE, or, when it holds {}, a
+// condition of its own in which each {} stands for the pattern (text in related rows:
+// "EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND r.message ILIKE {})").
+// Empty terms give "" (no condition).
 func (t Terms) Cond(add func(v any) string, columns ...string) string {
 	if t.Empty() || len(columns) == 0 {
 		return ""
@@ -117,6 +120,16 @@ func (t Terms) Cond(add func(v any) string, columns ...string) string {
 		for j, col := range columns {
 			if j > 0 {
 				b.WriteString(" OR ")
+			}
+			if strings.Contains(col, "{}") {
+				parts := strings.Split(col, "{}")
+				for k, part := range parts {
+					if k > 0 {
+						b.WriteString(add(p))
+					}
+					b.WriteString(part)
+				}
+				continue
 			}
 			b.WriteString(col)
 			b.WriteString(" ILIKE ")

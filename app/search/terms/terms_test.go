@@ -94,6 +94,10 @@ func TestParseBounds(t *testing.T) {
 	if cond != "((x ILIKE ? OR y ILIKE ?) AND (x ILIKE ? OR y ILIKE ?))" || len(args) != 4 {
 		t.Fatalf("Where = %s %v", cond, args)
 	}
+	cond, args = Parse("a").Where("x", "EXISTS (SELECT 1 FROM t WHERE t.y ILIKE {} OR t.z ILIKE {})")
+	if cond != "((x ILIKE ? OR EXISTS (SELECT 1 FROM t WHERE t.y ILIKE ? OR t.z ILIKE ?)))" || len(args) != 3 {
+		t.Fatalf("Where with a condition column = %s %v", cond, args)
+	}
 	var n int
 	numbered := Parse("a").Cond(func(any) string { n++; return "$" + string(rune('0'+n)) }, "x", "y")
 	if numbered != "((x ILIKE $1 OR y ILIKE $2))" {
