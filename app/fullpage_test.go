@@ -19,6 +19,7 @@ var notPages = map[string]string{
 	"/settings/maintenance/jobs.json": "a JSON file",
 	"/api/job-runs/:id/alerts":        "an API: an HTML fragment, or JSON when asked",
 	"/audit/export.csv":               "a CSV file",
+	"/feedback/attachments/:id":       "an image",
 }
 
 // follow GETs path as a browser navigation does (no htmx), following redirects.

@@ -158,6 +158,16 @@ func (a *App) routeTable() []route {
 		// feedback board and Settings → Maintenance.
 		{"GET", "/search", allRoles, a.searchPage},
 		{"GET", "/audit/export.csv", adminOnly, a.auditExport},
+		{"GET", "/feedback", allRoles, a.feedbackPage},
+		{"POST", "/feedback", allRoles, a.feedbackCreate},
+		{"GET", "/feedback/attachments/:id", allRoles, a.feedbackFile},
+		{"GET", "/feedback/:id", allRoles, a.feedbackItem},
+		{"POST", "/feedback/:id/vote", allRoles, a.feedbackVote},
+		{"POST", "/feedback/:id/replies", allRoles, a.feedbackReply},
+		{"POST", "/feedback/:id/delete", allRoles, a.feedbackDelete}, // the author's own; a moderator's any (app/feedback)
+		{"POST", "/feedback/:id/status", adminOnly, a.feedbackStatus},
+		{"POST", "/feedback/:id/restore", adminOnly, a.feedbackRestore},
+		{"POST", "/feedback/:id/purge", adminOnly, a.feedbackPurge}, // also: who moderates the board
 	}
 }
 

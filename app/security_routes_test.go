@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/feedback"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/tasks"
 	"github.com/backupchecks/backupchecks/db"
@@ -58,10 +60,15 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	if err := tasks.Finish(context.Background(), h.db.Bun, task.ID, "Re-parsed 0 mails.", nil); err != nil {
 		t.Fatal(err)
 	}
+	feedbackID, err := feedback.Create(t.Context(), h.db.Bun, audit.Actor{ID: admin.ID, Name: admin.Username},
+		feedback.NewItem{Type: feedback.TypeIdea, Title: "Export to PDF", Text: "Please."})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
-		"daily": jobID, "jobs": jobID, "tasks": task.ID, "users": target.ID,
+		"daily": jobID, "jobs": jobID, "tasks": task.ID, "users": target.ID, "feedback": feedbackID,
 	}}
 }
 

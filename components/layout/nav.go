@@ -30,6 +30,7 @@ var (
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},
+		{"Feedback", "/feedback"},
 	}
 )
 
