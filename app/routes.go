@@ -168,6 +168,9 @@ func (a *App) routeTable() []route {
 		{"POST", "/feedback/:id/status", adminOnly, a.feedbackStatus},
 		{"POST", "/feedback/:id/restore", adminOnly, a.feedbackRestore},
 		{"POST", "/feedback/:id/purge", adminOnly, a.feedbackPurge}, // also: who moderates the board
+		{"POST", "/settings/maintenance/delete-jobs", adminOnly, a.maintenanceDeleteJobs},
+		{"POST", "/settings/maintenance/purge-mails", adminOnly, a.maintenancePurgeMails},
+		{"POST", "/settings/maintenance/audit-retention", adminOnly, a.maintenanceAuditRetention},
 	}
 }
 

@@ -301,9 +301,9 @@ type Deleted struct {
 	CustomerName string
 }
 
-// Delete removes a job and its history, set-based in foreign-key order (review events,
-// ticket and remark links, runs, then the job); its mails go back to the Inbox,
-// unlinked, so they can be approved again. One transaction.
+// Delete removes a job and its history, set-based in foreign-key order
+// (deleteJobs); its mails go back to the Inbox, unlinked, so they can be approved
+// again. One transaction.
 func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64) (Deleted, error) {
 	var out Deleted
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -315,28 +315,11 @@ func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64) (Dele
 		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM jobs WHERE id = ? FOR UPDATE", id); err != nil {
 			return err
 		}
-		for _, q := range []string{
-			"DELETE FROM job_run_review_events e USING job_runs r WHERE e.job_run_id = r.id AND r.job_id = ?",
-			"DELETE FROM ticket_job_runs t USING job_runs r WHERE t.job_run_id = r.id AND r.job_id = ?",
-			"DELETE FROM remark_job_runs t USING job_runs r WHERE t.job_run_id = r.id AND r.job_id = ?",
-		} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return fmt.Errorf("delete history: %w", err)
-			}
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM job_runs WHERE job_id = ?", id)
+		n, err := deleteJobs(ctx, tx, false, "id = ?", id)
 		if err != nil {
-			return fmt.Errorf("delete runs: %w", err)
+			return err
 		}
-		out.Runs, _ = res.RowsAffected()
-		res, err = tx.ExecContext(ctx, "UPDATE mail_messages SET job_id = NULL, location = 'inbox', updated_at = now() WHERE job_id = ?", id)
-		if err != nil {
-			return fmt.Errorf("return mails to the Inbox: %w", err)
-		}
-		out.MailsToInbox, _ = res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, "DELETE FROM jobs WHERE id = ?", id); err != nil {
-			return fmt.Errorf("delete job: %w", err)
-		}
+		out.Runs, out.MailsToInbox = n.Runs, n.MailsToInbox
 		if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicInbox}); err != nil {
 			return err
 		}
