@@ -156,7 +156,8 @@ func (a *App) routeTable() []route {
 
 		// Issue 18: the global search, Logging (the audit log's filters and export), the
 		// feedback board and Settings → Maintenance.
-		{"GET", "/search", allRoles, a.searchPage},
+		// Readers: a reporter may open none of the sections yet (Reports will be one).
+		{"GET", "/search", readers, a.searchPage},
 		{"GET", "/audit/export.csv", adminOnly, a.auditExport},
 		{"GET", "/feedback", allRoles, a.feedbackPage},
 		{"POST", "/feedback", allRoles, a.feedbackCreate},

@@ -188,7 +188,8 @@ func TestSearchTerms(t *testing.T) {
 }
 
 // TestSearchRoles: a section whose page the role may not open is not searched: Run
-// Checks is for admins and operators; a reporter opens none of the sections.
+// Checks is for admins and operators. A reporter opens none of the sections, so has
+// no search (nor its box in the navbar).
 func TestSearchRoles(t *testing.T) {
 	h := searchFixture(t)
 	h.user("vic", db.RoleViewer)
@@ -202,6 +203,13 @@ func TestSearchRoles(t *testing.T) {
 		c := h.client()
 		c.login(tc.user)
 		r := c.get("/search?q=zeta")
+		if tc.groups == 0 {
+			wantStatus(t, r, http.StatusForbidden)
+			if c.get("/").doc.Find("#nav-search").Length() != 0 {
+				t.Errorf("%s: a search box that leads nowhere", tc.user)
+			}
+			continue
+		}
 		wantStatus(t, r, http.StatusOK)
 		if got := r.doc.Find("#search-run_checks").Length() == 1; got != tc.runChecks {
 			t.Errorf("%s: Run Checks group shown %v", tc.user, got)

@@ -117,9 +117,13 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 		role, method, path string
 		want               bool
 	}{
-		// reporter: "Sees the dashboard and their own profile only."
+		// reporter: "Sees the dashboard, the feedback board and their own profile only."
 		{db.RoleReporter, "GET", "/", true},
 		{db.RoleReporter, "GET", "/profile", true},
+		{db.RoleReporter, "POST", "/feedback", true},
+		{db.RoleReporter, "GET", "/search", false},
+		// viewer: "Reads and searches …"
+		{db.RoleViewer, "GET", "/search", true},
 		// viewer: "Reads the Inbox, Daily Jobs, Tickets, Customers, Jobs and Overrides; ... cannot open Run Checks."
 		{db.RoleViewer, "GET", "/inbox", true},
 		{db.RoleViewer, "GET", "/daily", true},
@@ -140,6 +144,9 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 		{db.RoleAdmin, "POST", "/users", true},
 		{db.RoleAdmin, "GET", "/parsers", true},
 		{db.RoleAdmin, "GET", "/audit", true},
+		{db.RoleAdmin, "POST", "/settings/maintenance/delete-jobs", true},
+		{db.RoleAdmin, "POST", "/feedback/:id/purge", true},
+		{db.RoleOperator, "POST", "/feedback/:id/purge", false},
 		{db.RoleAdmin, "PUT", "/jobs/:id/schedule", true},
 		{db.RoleAdmin, "POST", "/jobs/:id/archive", true},
 		{db.RoleAdmin, "POST", "/jobs/:id/delete", true},
@@ -150,9 +157,11 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 			t.Errorf("%s may %s %s: %v, the description says %v", tc.role, tc.method, tc.path, got, tc.want)
 		}
 	}
-	// "changes nothing" (viewer) and "only" (reporter): nothing else but their own
-	// profile and logging out.
-	own := func(r route) bool { return strings.HasPrefix(r.Path, "/profile") || r.Path == "/logout" }
+	// "changes nothing but their own feedback posts" (viewer) and "only" (reporter):
+	// nothing else but their own profile, logging out and the feedback board.
+	own := func(r route) bool {
+		return strings.HasPrefix(r.Path, "/profile") || r.Path == "/logout" || r.Path == "/feedback" || strings.HasPrefix(r.Path, "/feedback/")
+	}
 	for _, r := range a.routeTable() {
 		if r.Roles == nil || own(r) {
 			continue

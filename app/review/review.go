@@ -87,7 +87,7 @@ func change(ctx context.Context, bdb *bun.DB, actor audit.Actor, runIDs []int64,
 		// One entry per action in the audit log (the Logging page), the runs named up
 		// to a bound; each run's own history is in its review events above.
 		details := map[string]any{"runs": len(ids), "jobs": len(jobIDs), "run_ids": ids[:min(len(ids), maxAuditedRunIDs)]}
-		if err := audit.Record(ctx, tx, actor, "run."+action, "", details); err != nil {
+		if err := audit.Record(ctx, tx, actor, "review."+action, "", details); err != nil {
 			return err
 		}
 		return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: ids})

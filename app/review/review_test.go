@@ -86,8 +86,8 @@ func TestReviewAndUnreview(t *testing.T) {
 	}
 	// The Logging page has one entry per action that changed runs (the one that changed
 	// nothing has none).
-	p, err := audit.Search(ctx, d.Bun, audit.Filter{Type: "run.", User: "olivia"}, 1, 10)
-	if err != nil || p.Total != 3 || p.Entries[0].Action != "run.unreviewed" || p.Entries[2].Details["runs"] != float64(1) {
+	p, err := audit.Search(ctx, d.Bun, audit.Filter{Type: "review.", User: "olivia"}, 1, 10)
+	if err != nil || p.Total != 3 || p.Entries[0].Action != "review.unreviewed" || p.Entries[2].Details["runs"] != float64(1) {
 		t.Fatalf("audit: %+v %v", p.Entries, err)
 	}
 }
