@@ -23,9 +23,18 @@ const searchBenchQuery = "veeam 0042"
 
 // benchSearch serves the app on loopback and has 5 clients (the operators of the
 // target installation) load the search page at once for a two-term query; it reports
-// the latency percentiles and the slowest section's SQL alone.
+// the latency percentiles, those of one client alone, and the slowest section's SQL.
 func benchSearch(b *testing.B, d *db.DB, a *App, token string) {
 	ctx := context.Background()
+	// An app of its own: an App serves once (the Run Checks benchmark served a).
+	a = New(a.cfg, d, Options{})
+	// The Run Checks benchmark has just rewritten every job's summary: vacuum the jobs
+	// as autovacuum soon would, so the search is measured on the table as it usually is
+	// (10,000 dead rows and their trigram index entries otherwise tip the planner from
+	// the indexes to reading every job).
+	if _, err := d.Bun.ExecContext(ctx, "VACUUM ANALYZE jobs"); err != nil {
+		b.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -81,9 +90,22 @@ func benchSearch(b *testing.B, d *db.DB, a *App, token string) {
 		}
 	}
 	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))]) / float64(time.Millisecond) }
-	b.ReportMetric(pct(0.5), "p50-ms")
-	b.ReportMetric(pct(0.95), "p95-ms")
+	pct := func(all []time.Duration, p float64) float64 {
+		return float64(all[int(p*float64(len(all)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(pct(all, 0.5), "p50-ms")
+	b.ReportMetric(pct(all, 0.95), "p95-ms")
+	// One client alone: the latency an operator sees when the others are idle.
+	var alone []time.Duration
+	for range 20 {
+		lat, err := get()
+		if err != nil {
+			b.Fatal(err)
+		}
+		alone = append(alone, lat)
+	}
+	slices.Sort(alone)
+	b.ReportMetric(pct(alone, 0.95), "p95-1client-ms")
 
 	// Each section's SQL alone, one client: which one sets the pace.
 	s, err := settings.Load(ctx, d.Bun)
