@@ -102,7 +102,7 @@ func MaintenancePage(v view.Ctx, m Maintenance) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div class=\"col-auto\"><button type=\"submit\" class=\"btn btn-sm btn-outline-danger\" id=\"purge-mails-submit\">Purge</button></div></form></div></section><section class=\"card settings-section mb-3\" id=\"audit-retention\"><div class=\"card-header\"><h2 class=\"h6 mb-0\">Logging retention</h2></div><div class=\"card-body\"><p class=\"small\">How long the entries of the Logging page (the audit log) are kept; older ones are deleted every few hours. The default is two years (730 days).</p><form method=\"post\" action=\"/settings/maintenance/audit-retention\" class=\"row g-2 align-items-start\" id=\"audit-retention-form\"><input type=\"hidden\" name=\"_csrf\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div class=\"col-auto align-self-end\"><button type=\"submit\" class=\"btn btn-sm btn-outline-danger\" id=\"purge-mails-submit\">Purge</button></div></form></div></section><section class=\"card settings-section mb-3\" id=\"audit-retention\"><div class=\"card-header\"><h2 class=\"h6 mb-0\">Logging retention</h2></div><div class=\"card-body\"><p class=\"small\">How long the entries of the Logging page (the audit log) are kept; older ones are deleted every few hours. The default is two years (730 days).</p><form method=\"post\" action=\"/settings/maintenance/audit-retention\" class=\"row g-2 align-items-start\" id=\"audit-retention-form\"><input type=\"hidden\" name=\"_csrf\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -123,7 +123,7 @@ func MaintenancePage(v view.Ctx, m Maintenance) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"col-auto\"><button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"audit-retention-save\">Save</button></div></form></div></section><section class=\"card settings-section mb-3 border-danger\" id=\"delete-all-jobs\"><div class=\"card-header text-danger\"><h2 class=\"h6 mb-0\">Delete all jobs</h2></div><div class=\"card-body\"><p class=\"small\">Deletes every job (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"col-auto align-self-end\"><button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"audit-retention-save\">Save</button></div></form></div></section><section class=\"card settings-section mb-3 border-danger\" id=\"delete-all-jobs\"><div class=\"card-header text-danger\"><h2 class=\"h6 mb-0\">Delete all jobs</h2></div><div class=\"card-body\"><p class=\"small\">Deletes every job (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
