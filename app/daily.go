@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,13 +47,14 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 	page := pageParam(c)
 	customerID, _ := strconv.ParseInt(c.Query("customer_id"), 10, 64)
 	customerID = max(customerID, 0)
+	q := strings.TrimSpace(c.Query("q"))
 	rows, summary, err := schedule.Day(c.UserContext(), a.db.Bun, d, loc, a.now(),
-		schedule.DayFilter{Status: status, CustomerID: customerID, Page: page, PerPage: dailyPerPage})
+		schedule.DayFilter{Status: status, CustomerID: customerID, Query: q, Page: page, PerPage: dailyPerPage})
 	if err != nil {
 		return err
 	}
 	m := dailyview.Model{Date: d.String(), Prev: d.AddDays(-1).String(), Next: d.AddDays(1).String(), Today: today.String(),
-		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, ShowReviews: seesReviews(c)}
+		IsToday: d == today, Status: status, CustomerID: customerID, Summary: summary, ShowReviews: seesReviews(c), Query: q}
 	if !isHTMX(c) {
 		if m.Customers, err = a.customerChoices(c); err != nil {
 			return err
@@ -70,6 +72,9 @@ func (a *App) dailyPage(c *fiber.Ctx) error {
 	}
 	if customerID != 0 {
 		base += "customer_id=" + strconv.FormatInt(customerID, 10) + "&"
+	}
+	if q != "" {
+		base += "q=" + url.QueryEscape(q) + "&"
 	}
 	m.Pager = ui.Pager{Page: max(page, 1), PerPage: dailyPerPage, Total: filtered, BaseURL: base}
 	if id, err := strconv.ParseInt(c.Query("open_job_id"), 10, 64); err == nil && id > 0 {

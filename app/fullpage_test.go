@@ -22,6 +22,8 @@ var notPages = map[string]string{
 	"/reports/:id/csv":                "a CSV file",
 	"/reports/files/:id":              "a built report file",
 	"/reports/logo":                   "the branding logo image",
+	"/audit/export.csv":               "a CSV file",
+	"/feedback/attachments/:id":       "an image",
 }
 
 // follow GETs path as a browser navigation does (no htmx), following redirects.

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"net/url"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -20,12 +22,19 @@ import (
 const inboxPerPage = 50
 
 func (a *App) inboxList(c *fiber.Ctx, location string, page int) (inboxview.List, error) {
-	p, err := inbox.List(c.UserContext(), a.db.Bun, location, page, inboxPerPage)
+	q := ""
+	if location == db.LocationInbox {
+		q = strings.TrimSpace(c.Query("q"))
+	}
+	p, err := inbox.Search(c.UserContext(), a.db.Bun, location, q, page, inboxPerPage)
 	if err != nil {
 		return inboxview.List{}, err
 	}
-	var l inboxview.List
+	l := inboxview.List{Query: q}
 	base := "/inbox?"
+	if q != "" {
+		base += "q=" + url.QueryEscape(q) + "&"
+	}
 	if location == db.LocationDeleted {
 		base = "/inbox/deleted?"
 	}

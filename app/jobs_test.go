@@ -165,7 +165,7 @@ func TestJobsExportImport(t *testing.T) {
 	r := c.get("/settings/maintenance/jobs.json")
 	wantStatus(t, r, http.StatusOK)
 	export := r.body
-	if !strings.Contains(export, `"format":"backupchecks-jobs/1"`) || strings.Count(export, `"job_name"`) != 2 {
+	if !strings.Contains(export, `"format":"backupchecks-jobs","format_version":2`) || strings.Count(export, `"job_name"`) != 2 {
 		t.Fatalf("export:\n%s", export)
 	}
 

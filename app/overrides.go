@@ -16,7 +16,7 @@ import (
 )
 
 func (a *App) overrideRows(c *fiber.Ctx) ([]overridesview.Row, error) {
-	list, err := overrides.List(c.UserContext(), a.db.Bun)
+	list, err := overrides.Search(c.UserContext(), a.db.Bun, c.Query("q"))
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (a *App) overridesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows) },
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return overridesview.Page(v, rows, c.Query("q")) },
 		overridesview.Table(a.view(c), rows))
 }
 

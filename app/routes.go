@@ -214,6 +214,25 @@ func (a *App) routeTable() []route {
 		{"GET", "/settings/reporting/view", adminOnly, a.settingsReportingView},
 		{"GET", "/settings/reporting/edit", adminOnly, a.settingsReportingEdit},
 		{"PUT", "/settings/reporting", adminOnly, a.settingsReportingSave},
+
+		// Issue 18: the global search, Logging (the audit log's filters and export), the
+		// feedback board and Settings → Maintenance.
+		// Readers: a reporter may open none of the sections yet (Reports will be one).
+		{"GET", "/search", readers, a.searchPage},
+		{"GET", "/audit/export.csv", adminOnly, a.auditExport},
+		{"GET", "/feedback", allRoles, a.feedbackPage},
+		{"POST", "/feedback", allRoles, a.feedbackCreate},
+		{"GET", "/feedback/attachments/:id", allRoles, a.feedbackFile},
+		{"GET", "/feedback/:id", allRoles, a.feedbackItem},
+		{"POST", "/feedback/:id/vote", allRoles, a.feedbackVote},
+		{"POST", "/feedback/:id/replies", allRoles, a.feedbackReply},
+		{"POST", "/feedback/:id/delete", allRoles, a.feedbackDelete}, // the author's own; a moderator's any (app/feedback)
+		{"POST", "/feedback/:id/status", adminOnly, a.feedbackStatus},
+		{"POST", "/feedback/:id/restore", adminOnly, a.feedbackRestore},
+		{"POST", "/feedback/:id/purge", adminOnly, a.feedbackPurge}, // also: who moderates the board
+		{"POST", "/settings/maintenance/delete-jobs", adminOnly, a.maintenanceDeleteJobs},
+		{"POST", "/settings/maintenance/purge-mails", adminOnly, a.maintenancePurgeMails},
+		{"POST", "/settings/maintenance/audit-retention", adminOnly, a.maintenanceAuditRetention},
 	}
 }
 

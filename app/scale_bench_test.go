@@ -83,7 +83,8 @@ func benchDB(b *testing.B) *db.DB {
 
 // BenchmarkAtScale seeds the target dataset once (minutes: ≈7M runs by default) and
 // measures the Daily Jobs page (server time: handler, queries and rendering of today,
-// 100 rows) and one missed-run generation pass over all jobs.
+// 100 rows), Run Checks and the global search under concurrent clients, and one
+// missed-run generation pass over all jobs.
 func BenchmarkAtScale(b *testing.B) {
 	ctx := context.Background()
 	d := benchDB(b)
@@ -114,6 +115,7 @@ func BenchmarkAtScale(b *testing.B) {
 		}
 	})
 	b.Run("RunChecksPage16Clients", func(b *testing.B) { benchRunChecks(b, d, a, token) })
+	b.Run("SearchTwoTerms5Clients", func(b *testing.B) { benchSearch(b, d, a, token) })
 	loc, _ := time.LoadLocation(o.Timezone)
 	b.Run("MissedRunsFirstPass", func(b *testing.B) {
 		for b.Loop() {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/feedback"
 	"github.com/backupchecks/backupchecks/app/parsers/parserstest"
 	"github.com/backupchecks/backupchecks/app/tasks"
 	"github.com/backupchecks/backupchecks/db"
@@ -63,12 +65,17 @@ func newRouteFixture(t *testing.T) *routeFixture {
 	coveAccount := scan(`INSERT INTO cove_accounts (account_id, account_name, computer_name, partner_name, backup_type, colorbar)
 		VALUES (4711, 'LAPTOP-07', 'LAPTOP-07', 'Acme', 'Workstation', '5555555555555555555555555550') RETURNING account_id`)
 	rep := reportFixture(t, h, customerID)
+	feedbackID, err := feedback.Create(t.Context(), h.db.Bun, audit.Actor{ID: admin.ID, Name: admin.Username},
+		feedback.NewItem{Type: feedback.TypeIdea, Title: "Export to PDF", Text: "Please."})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &routeFixture{h: h, admin: c, ids: map[string]int64{
 		"reports": rep.definition, "reports/tasks": rep.task, "reports/files": rep.file,
 		"cove":  coveAccount,
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
-		"daily": jobID, "jobs": jobID, "tasks": taskID, "users": target.ID,
+		"daily": jobID, "jobs": jobID, "tasks": taskID, "users": target.ID, "feedback": feedbackID,
 		"cloud-connect": scan("SELECT id FROM cloud_connect_accounts ORDER BY id LIMIT 1"),
 	}}
 }

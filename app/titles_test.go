@@ -42,7 +42,9 @@ func TestPageTitlesAndFavicon(t *testing.T) {
 		"/settings/maintenance":      "Maintenance · Settings",
 		"/users":                     "Users",
 		"/parsers":                   "Parsers",
-		"/audit":                     "Audit log",
+		"/audit":                     "Logging",
+		"/search?q=acme":             "Search: acme",
+		"/feedback":                  "Feedback",
 		"/no-such-page":              "Not found",
 	} {
 		r := c.get(path)

@@ -125,6 +125,9 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 		{db.RoleReporter, "GET", "/customers", false},
 		{db.RoleViewer, "GET", "/reports/:id/pdf", true},
 		{db.RoleViewer, "POST", "/reports", false},
+		{db.RoleReporter, "POST", "/feedback", true},
+		{db.RoleReporter, "GET", "/search", false},
+		{db.RoleViewer, "GET", "/search", true},
 		// viewer: "Reads the Inbox, Daily Jobs, Tickets, Customers, Jobs and Overrides; ... cannot open Run Checks."
 		{db.RoleViewer, "GET", "/inbox", true},
 		{db.RoleViewer, "GET", "/daily", true},
@@ -145,6 +148,9 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 		{db.RoleAdmin, "POST", "/users", true},
 		{db.RoleAdmin, "GET", "/parsers", true},
 		{db.RoleAdmin, "GET", "/audit", true},
+		{db.RoleAdmin, "POST", "/settings/maintenance/delete-jobs", true},
+		{db.RoleAdmin, "POST", "/feedback/:id/purge", true},
+		{db.RoleOperator, "POST", "/feedback/:id/purge", false},
 		{db.RoleAdmin, "PUT", "/jobs/:id/schedule", true},
 		{db.RoleAdmin, "POST", "/jobs/:id/archive", true},
 		{db.RoleAdmin, "POST", "/jobs/:id/delete", true},
@@ -155,9 +161,12 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 			t.Errorf("%s may %s %s: %v, the description says %v", tc.role, tc.method, tc.path, got, tc.want)
 		}
 	}
-	// "changes nothing" (viewer) and "nothing else" (reporter): nothing else but their
-	// own profile, logging out and (reporter) the reports.
-	own := func(r route) bool { return strings.HasPrefix(r.Path, "/profile") || r.Path == "/logout" }
+	// "changes nothing but their own feedback posts" (viewer) and "nothing else"
+	// (reporter): nothing else but their own profile, logging out, the feedback board
+	// and (reporter) the reports.
+	own := func(r route) bool {
+		return strings.HasPrefix(r.Path, "/profile") || r.Path == "/logout" || r.Path == "/feedback" || strings.HasPrefix(r.Path, "/feedback/")
+	}
 	reportRoute := func(r route) bool {
 		return strings.HasPrefix(r.Path, "/reports") || strings.HasPrefix(r.Path, "/report-")
 	}

@@ -169,6 +169,14 @@
     if (t && (t.isContentEditable || /^(TEXTAREA|SELECT)$/.test(t.tagName) ||
       (t.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(t.type)))) return;
     if (document.querySelector(".modal.show")) return;
+    // "/" goes to the navbar's search box (issue 18).
+    var search = e.key === "/" && document.getElementById("nav-search");
+    if (search && search.offsetParent !== null) {
+      e.preventDefault();
+      search.focus();
+      search.select();
+      return;
+    }
     if (runChecksKey(e)) return;
     var link = document.querySelector('[data-key="' + e.key + '"]');
     if (link && link.href) window.location.href = link.href;
@@ -430,5 +438,112 @@
       if (invalid) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
       if (invalid && error) input.setAttribute("aria-describedby", error.id); else input.removeAttribute("aria-describedby");
     });
+  });
+
+  // ------------------------------------------------------------------------------
+  // Feedback board (issue 18): screenshots pasted from the clipboard or chosen go
+  // into the form's file input (data-paste-images), with a preview; a thumbnail
+  // (data-lightbox) opens large over the page.
+  // ------------------------------------------------------------------------------
+
+  var pasted = 0;
+  function formatSize(n) {
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
+  }
+  // The previews show what the input holds now (data: URLs: the CSP allows those for
+  // images, and nothing leaves the page before the form is sent).
+  function previewFiles(input) {
+    var form = input.closest("[data-paste-images]");
+    var box = form && form.querySelector("[data-paste-preview]");
+    if (!box) return;
+    box.textContent = "";
+    var maxFiles = parseInt(input.getAttribute("data-max-files"), 10) || 0;
+    var maxBytes = parseInt(input.getAttribute("data-max-file-bytes"), 10) || 0;
+    Array.prototype.forEach.call(input.files, function (file, i) {
+      var fig = document.createElement("figure");
+      fig.className = "feedback-preview mb-0";
+      var img = document.createElement("img");
+      img.alt = file.name;
+      var cap = document.createElement("figcaption");
+      cap.className = "small text-body-secondary text-truncate";
+      cap.textContent = file.name + " · " + formatSize(file.size);
+      if ((maxBytes && file.size > maxBytes) || (maxFiles && i >= maxFiles)) {
+        fig.classList.add("too-large");
+        cap.textContent += maxBytes && file.size > maxBytes ? " (too large)" : " (too many files)";
+      }
+      fig.appendChild(img);
+      fig.appendChild(cap);
+      box.appendChild(fig);
+      var reader = new FileReader();
+      reader.onload = function () { img.src = reader.result; };
+      reader.readAsDataURL(file);
+    });
+  }
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (input && input.type === "file" && input.closest && input.closest("[data-paste-images]")) previewFiles(input);
+  });
+  document.addEventListener("paste", function (e) {
+    var form = e.target && e.target.closest && e.target.closest("[data-paste-images]");
+    var input = form && form.querySelector('input[type="file"]');
+    var data = e.clipboardData;
+    if (!input || !data || !window.DataTransfer) return;
+    var images = Array.prototype.filter.call(data.files || [], function (f) { return /^image\//.test(f.type); });
+    if (!images.length) return;
+    // Text pasted along with an image (from a web page) still goes into the field.
+    if (!data.getData("text/plain")) e.preventDefault();
+    var all = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (f) { all.items.add(f); });
+    images.forEach(function (f) {
+      pasted++;
+      var ext = (f.type.split("/")[1] || "png").replace("jpeg", "jpg");
+      all.items.add(new File([f], "pasted-" + pasted + "." + ext, { type: f.type }));
+    });
+    input.files = all.files;
+    previewFiles(input);
+  });
+
+  function closeLightbox() {
+    var box = document.getElementById("lightbox");
+    if (!box) return;
+    var back = box.lightboxOpener;
+    box.remove();
+    if (back && back.isConnected) back.focus();
+  }
+  document.addEventListener("click", function (e) {
+    var box = document.getElementById("lightbox");
+    if (box && box.contains(e.target)) {
+      e.preventDefault();
+      closeLightbox();
+      return;
+    }
+    var link = e.target.closest && e.target.closest("a[data-lightbox]");
+    if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    closeLightbox();
+    box = document.createElement("div");
+    box.id = "lightbox";
+    box.className = "lightbox";
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-modal", "true");
+    box.setAttribute("aria-label", link.getAttribute("title") || "Image");
+    box.lightboxOpener = link;
+    var img = document.createElement("img");
+    img.src = link.getAttribute("href");
+    img.alt = link.getAttribute("title") || "";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close btn-close-white lightbox-close";
+    close.setAttribute("aria-label", "Close");
+    box.appendChild(img);
+    box.appendChild(close);
+    document.body.appendChild(box);
+    close.focus();
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && document.getElementById("lightbox")) {
+      e.preventDefault();
+      closeLightbox();
+    }
   });
 })();

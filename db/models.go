@@ -123,6 +123,8 @@ type SystemSettings struct {
 	CloudConnectQuotaPercent *int `bun:"cloud_connect_quota_percent"`
 	CloudConnectInactiveDays *int `bun:"cloud_connect_inactive_days"`
 	CoveSettings
+	// AuditRetentionDays: audit entries older than this are deleted (app/audit).
+	AuditRetentionDays int `bun:"audit_retention_days"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.

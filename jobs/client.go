@@ -78,6 +78,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
 	river.AddWorker(workers, &CoveImportWorker{DB: d, Keys: cfg.Keys, Now: cfg.Now})
 	addReportWorkers(workers, d, cfg)
+	river.AddWorker(workers, &AuditCleanupWorker{DB: d.Bun, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -98,6 +99,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			coveImportPeriodicJob(),
 			reportSchedulePeriodicJob(),
 			reportFilesCleanupPeriodicJob(),
+			auditCleanupPeriodicJob(),
 		},
 	})
 	if err != nil {

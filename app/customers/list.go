@@ -3,11 +3,11 @@ package customers
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/jobs"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -28,9 +28,13 @@ type Row struct {
 // rowColumns are the columns of a Row (customers AS c joined to jobCounts).
 const rowColumns = "c.id, c.name, c.active, jc.job_count, jc.all_jobs, c.autotask_company_id, c.autotask_company_name, c.autotask_mapping_status"
 
+// SearchColumns are what a Customers search (the page's q and the global search)
+// looks in: customers c.
+var SearchColumns = []string{"c.name"}
+
 // Filter selects one page of the Customers list.
 type Filter struct {
-	Query           string // part of the name, any case
+	Query           string // search terms (app/search/terms) over SearchColumns
 	IncludeInactive bool
 	Page            int // 1-based
 	PerPage         int
@@ -59,8 +63,8 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	if !f.IncludeInactive {
 		q = q.Where("c.active")
 	}
-	if s := strings.TrimSpace(f.Query); s != "" {
-		q = q.Where("c.name ILIKE ?", db.LikeContains(s))
+	if cond, args := terms.Parse(f.Query).Where(SearchColumns...); cond != "" {
+		q = q.Where(cond, args...)
 	}
 	var p Page
 	n, err := q.Count(ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -48,15 +49,29 @@ type Page struct {
 	PerPage int
 }
 
+// SearchColumns are what an Inbox search (the page's q and the global search) looks
+// in: the mail's sender, subject and what its parser read.
+var SearchColumns = []string{"from_address", "subject", "parsed_job_name", "parsed_backup_software", "parsed_backup_type"}
+
 // List returns page (1-based) of unlinked mails at location (inbox or deleted), newest
 // first, served by the (location, received_at DESC, id DESC) index.
 func List(ctx context.Context, idb bun.IDB, location string, page, perPage int) (Page, error) {
+	return Search(ctx, idb, location, "", page, perPage)
+}
+
+// Search is List of the mails that match query (search terms, app/search/terms, over
+// SearchColumns; "" for all).
+func Search(ctx context.Context, idb bun.IDB, location, query string, page, perPage int) (Page, error) {
 	if page < 1 {
 		page = 1
 	}
 	p := Page{Page: page, PerPage: perPage}
+	where, args := "location = ? AND job_id IS NULL", []any{location}
+	if cond, condArgs := terms.Parse(query).Where(SearchColumns...); cond != "" {
+		where, args = where+" AND "+cond, append(args, condArgs...)
+	}
 	var total int
-	if err := idb.NewRaw("SELECT count(*) FROM mail_messages WHERE location = ? AND job_id IS NULL", location).Scan(ctx, &total); err != nil {
+	if err := idb.NewRaw("SELECT count(*) FROM mail_messages WHERE "+where, args...).Scan(ctx, &total); err != nil {
 		return p, fmt.Errorf("inbox: count: %w", err)
 	}
 	p.Total = total
@@ -69,9 +84,9 @@ func List(ctx context.Context, idb bun.IDB, location string, page, perPage int) 
 		       coalesce(parser_name, '') AS parser_name, coalesce(parse_error, '') AS parse_error,
 		       size, deleted_at
 		FROM mail_messages
-		WHERE location = ? AND job_id IS NULL
+		WHERE `+where+`
 		ORDER BY received_at DESC, id DESC
-		LIMIT ? OFFSET ?`, location, perPage, (page-1)*perPage).Scan(ctx, &p.Rows)
+		LIMIT ? OFFSET ?`, append(args, perPage, (page-1)*perPage)...).Scan(ctx, &p.Rows)
 	if err != nil {
 		return p, fmt.Errorf("inbox: list: %w", err)
 	}

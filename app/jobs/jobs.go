@@ -10,13 +10,13 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -43,7 +43,7 @@ type Row struct {
 // Filter selects and orders a list of jobs.
 type Filter struct {
 	CustomerID int64  // that customer's jobs, whether the customer is active or not
-	Query      string // part of the job name, customer, backup software or type
+	Query      string // search terms (app/search/terms) over SearchColumns
 	// IncludeInactive lists the jobs of inactive customers too (without it, and without
 	// a customer, they are left out and counted in Page.HiddenInactive).
 	IncludeInactive bool
@@ -59,6 +59,17 @@ type Page struct {
 	Total          int
 	HiddenInactive int // jobs matching the filter left out because their customer is inactive
 }
+
+// SearchColumns are what a Jobs search (the page's q and the global search) looks in,
+// for jobs j: their name, customer's name, backup software and type. The customer is
+// matched as a list of ids, not through a join, so that every term is one BitmapOr
+// over the trigram indexes of jobs (a condition on the joined customer would make the
+// planner test every job).
+var SearchColumns = []string{"j.job_name", CustomerNameMatches, "j.backup_software", "j.backup_type"}
+
+// CustomerNameMatches is the search column (app/search/terms) of the name of job j's
+// customer, for lists of jobs.
+const CustomerNameMatches = "j.customer_id = ANY (ARRAY(SELECT sc.id FROM customers sc WHERE sc.name ILIKE {}))"
 
 // Listed is the condition on jobs j of the Jobs list (and of every count that
 // promises to match it, such as a customer's job count): not archived and active.
@@ -94,9 +105,8 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	if f.CustomerID != 0 {
 		q = q.Where("j.customer_id = ?", f.CustomerID)
 	}
-	if t := strings.TrimSpace(f.Query); t != "" {
-		like := db.LikeContains(t)
-		q = q.Where("(j.job_name ILIKE ? OR c.name ILIKE ? OR j.backup_software ILIKE ? OR j.backup_type ILIKE ?)", like, like, like, like)
+	if cond, args := terms.Parse(f.Query).Where(SearchColumns...); cond != "" {
+		q = q.Where(cond, args...)
 	}
 	// Inactive customers' jobs are hidden unless asked for (or their customer is), and
 	// the same count says how many were.
@@ -294,9 +304,9 @@ type Deleted struct {
 	CustomerName string
 }
 
-// Delete removes a job and its history, set-based in foreign-key order (review events,
-// ticket and remark links, runs, then the job); its mails go back to the Inbox,
-// unlinked, so they can be approved again. One transaction.
+// Delete removes a job and its history, set-based in foreign-key order
+// (deleteJobs); its mails go back to the Inbox, unlinked, so they can be approved
+// again. One transaction.
 func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64) (Deleted, error) {
 	var out Deleted
 	err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -308,28 +318,11 @@ func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64) (Dele
 		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM jobs WHERE id = ? FOR UPDATE", id); err != nil {
 			return err
 		}
-		for _, q := range []string{
-			"DELETE FROM job_run_review_events e USING job_runs r WHERE e.job_run_id = r.id AND r.job_id = ?",
-			"DELETE FROM ticket_job_runs t USING job_runs r WHERE t.job_run_id = r.id AND r.job_id = ?",
-			"DELETE FROM remark_job_runs t USING job_runs r WHERE t.job_run_id = r.id AND r.job_id = ?",
-		} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return fmt.Errorf("delete history: %w", err)
-			}
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM job_runs WHERE job_id = ?", id)
+		n, err := deleteJobs(ctx, tx, false, "id = ?", id)
 		if err != nil {
-			return fmt.Errorf("delete runs: %w", err)
+			return err
 		}
-		out.Runs, _ = res.RowsAffected()
-		res, err = tx.ExecContext(ctx, "UPDATE mail_messages SET job_id = NULL, location = 'inbox', updated_at = now() WHERE job_id = ?", id)
-		if err != nil {
-			return fmt.Errorf("return mails to the Inbox: %w", err)
-		}
-		out.MailsToInbox, _ = res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, "DELETE FROM jobs WHERE id = ?", id); err != nil {
-			return fmt.Errorf("delete job: %w", err)
-		}
+		out.Runs, out.MailsToInbox = n.Runs, n.MailsToInbox
 		if err := live.Notify(ctx, tx, live.Event{Topic: live.TopicInbox}); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,17 +33,36 @@ type ExportedJob struct {
 	ManualSchedule *db.Schedule `json:"manual_schedule,omitempty"`
 	ScheduleLocked bool         `json:"schedule_locked"`
 	GraceMinutes   *int         `json:"schedule_grace_minutes,omitempty"`
+	// CloudConnect is the Veeam Cloud Connect tenant linked to the job (version 2).
+	CloudConnect *CloudConnectLink `json:"cloud_connect,omitempty"`
 }
 
-// exportFormat identifies the file; Import refuses anything else.
-const exportFormat = "backupchecks-jobs/1"
+// CloudConnectLink names a Cloud Connect account by its key (user, section, repository
+// name, as the provider's report lists them), so the link survives a move to an
+// installation that has not scanned the reports yet.
+type CloudConnectLink struct {
+	User     string `json:"user"`
+	Section  string `json:"section"`
+	RepoName string `json:"repo_name"`
+}
+
+// The file's identity and version: Import reads every version up to exportVersion
+// (version 1 was written as the format "backupchecks-jobs/1", without Cloud Connect
+// links) and refuses anything else, naming what it got.
+const (
+	exportFormat   = "backupchecks-jobs"
+	exportVersion  = 2
+	exportFormatV1 = "backupchecks-jobs/1"
+)
 
 const exportPage = 1000
 
-// Export writes every job as JSON ({"format", "exported_at", "jobs": [...]}), reading
-// them in keyset pages so memory stays flat however many jobs there are.
+// Export writes every job as JSON ({"format", "format_version", "exported_at", "jobs":
+// [...]}) with its Cove account and Cloud Connect tenant, reading them in keyset pages
+// so memory stays flat however many jobs there are.
 func Export(ctx context.Context, idb bun.IDB, w io.Writer, now time.Time) (int, error) {
-	if _, err := fmt.Fprintf(w, "{\"format\":%q,\"exported_at\":%q,\"jobs\":[", exportFormat, now.UTC().Format(time.RFC3339)); err != nil {
+	if _, err := fmt.Fprintf(w, "{\"format\":%q,\"format_version\":%d,\"exported_at\":%q,\"jobs\":[", exportFormat, exportVersion,
+		now.UTC().Format(time.RFC3339)); err != nil {
 		return 0, err
 	}
 	var after int64
@@ -51,19 +71,27 @@ func Export(ctx context.Context, idb bun.IDB, w io.Writer, now time.Time) (int, 
 		var rows []struct {
 			ID int64 `bun:"id"`
 			ExportedJob
+			CCUser     *string `bun:"cc_user"`
+			CCSection  *string `bun:"cc_section"`
+			CCRepoName *string `bun:"cc_repo_name"`
 		}
 		err := idb.NewRaw(`
 			SELECT j.id, c.name AS customer, c.active AS customer_active, j.job_name, j.backup_software, j.backup_type,
 			       coalesce(j.from_address, '') AS from_address, j.cove_account_id, j.active,
 			       j.archived_at IS NOT NULL AS archived, j.informational, j.manual_schedule, j.schedule_locked,
-			       j.schedule_grace_minutes AS grace_minutes
+			       j.schedule_grace_minutes AS grace_minutes, cc.user_name AS cc_user, cc.section AS cc_section, cc.repo_name AS cc_repo_name
 			FROM jobs j JOIN customers c ON c.id = j.customer_id
+			LEFT JOIN cloud_connect_accounts cc ON cc.job_id = j.id
 			WHERE j.id > ? ORDER BY j.id LIMIT ?`, after, exportPage).Scan(ctx, &rows)
 		if err != nil {
 			return n, fmt.Errorf("jobs: export: %w", err)
 		}
 		for _, r := range rows {
-			b, err := json.Marshal(r.ExportedJob)
+			j := r.ExportedJob
+			if r.CCUser != nil {
+				j.CloudConnect = &CloudConnectLink{User: *r.CCUser, Section: deref(r.CCSection), RepoName: deref(r.CCRepoName)}
+			}
+			b, err := json.Marshal(j)
 			if err != nil {
 				return n, err
 			}
@@ -87,9 +115,10 @@ func Export(ctx context.Context, idb bun.IDB, w io.Writer, now time.Time) (int, 
 
 // ImportResult counts what an import did.
 type ImportResult struct {
-	CustomersCreated int
-	JobsCreated      int
-	JobsUpdated      int
+	CustomersCreated   int
+	JobsCreated        int
+	JobsUpdated        int
+	CloudConnectLinked int
 }
 
 // Import reads an export and creates or updates customers (by name) and jobs (by the
@@ -98,15 +127,23 @@ type ImportResult struct {
 func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (ImportResult, error) {
 	var res ImportResult
 	var file struct {
-		Format string        `json:"format"`
-		Jobs   []ExportedJob `json:"jobs"`
+		Format  string        `json:"format"`
+		Version int           `json:"format_version"`
+		Jobs    []ExportedJob `json:"jobs"`
 	}
 	dec := json.NewDecoder(io.LimitReader(r, 64<<20))
 	if err := dec.Decode(&file); err != nil {
 		return res, fmt.Errorf("this is not a jobs export (JSON): %w", err)
 	}
-	if file.Format != exportFormat {
+	switch {
+	case file.Format == exportFormatV1:
+		file.Version = 1
+	case file.Format != exportFormat:
 		return res, fmt.Errorf("unknown export format %q (want %q)", file.Format, exportFormat)
+	case file.Version > exportVersion:
+		return res, fmt.Errorf("this export is of format version %d, from a newer Backupchecks; this one reads versions 1 to %d", file.Version, exportVersion)
+	case file.Version < 1:
+		return res, fmt.Errorf("the export has no format version")
 	}
 	for i, j := range file.Jobs {
 		switch {
@@ -114,8 +151,12 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 			return res, fmt.Errorf("job %d: customer and job name are required", i+1)
 		case j.BackupSoftware == "" || j.BackupType == "":
 			return res, fmt.Errorf("job %d (%s): backup software and type are required", i+1, j.JobName)
-		case j.FromAddress == "" && j.CoveAccountID == nil:
-			return res, fmt.Errorf("job %d (%s): needs a sender address or a Cove account", i+1, j.JobName)
+		case j.FromAddress == "" && j.CoveAccountID == nil && j.CloudConnect == nil:
+			return res, fmt.Errorf("job %d (%s): needs a sender address or a Cove account (or a Cloud Connect tenant)", i+1, j.JobName)
+		case j.CloudConnect != nil && strings.TrimSpace(j.CloudConnect.User) == "":
+			return res, fmt.Errorf("job %d (%s): its Cloud Connect link names no user", i+1, j.JobName)
+		case j.CloudConnect != nil && !slices.Contains([]string{"Backup", "Replication", "Agent"}, j.CloudConnect.Section):
+			return res, fmt.Errorf("job %d (%s): its Cloud Connect link's section must be Backup, Replication or Agent", i+1, j.JobName)
 		case j.GraceMinutes != nil && (*j.GraceMinutes < 0 || *j.GraceMinutes > 7*24*60):
 			// The schedule form's bounds; the database only refuses a negative one, and
 			// with an error no admin should have to read.
@@ -155,8 +196,12 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 			var inserted bool
 			key := "from_address = ? AND backup_software = ? AND backup_type = ? AND job_name = ?"
 			args := []any{from, j.BackupSoftware, j.BackupType, j.JobName}
-			if from == "" {
+			switch {
+			case from == "" && j.CoveAccountID != nil:
 				key, args = "cove_account_id = ?", []any{*j.CoveAccountID}
+			case from == "":
+				key, args = "id = (SELECT job_id FROM cloud_connect_accounts WHERE user_name = ? AND section = ? AND repo_name = ?)",
+					[]any{j.CloudConnect.User, j.CloudConnect.Section, j.CloudConnect.RepoName}
 			}
 			err = tx.NewRaw("SELECT id, false FROM jobs WHERE "+key, args...).Scan(ctx, &jobID, &inserted)
 			switch {
@@ -174,23 +219,44 @@ func Import(ctx context.Context, bdb *bun.DB, actor audit.Actor, r io.Reader) (I
 				if from != "" {
 					fromArg = from
 				}
-				_, err = tx.ExecContext(ctx, `
+				err = tx.NewRaw(`
 					INSERT INTO jobs (customer_id, job_name, backup_software, backup_type, from_address, cove_account_id,
 					                  active, informational, manual_schedule, schedule_locked, schedule_grace_minutes, archived_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)`,
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) RETURNING id`,
 					custID, j.JobName, j.BackupSoftware, j.BackupType, fromArg, j.CoveAccountID,
-					j.Active, j.Informational, j.ManualSchedule, j.ScheduleLocked, j.GraceMinutes, archivedAt)
+					j.Active, j.Informational, j.ManualSchedule, j.ScheduleLocked, j.GraceMinutes, archivedAt).Scan(ctx, &jobID)
 				res.JobsCreated++
 			}
 			if err != nil {
 				return fmt.Errorf("job %q: %w", j.JobName, err)
 			}
+			if j.CloudConnect != nil {
+				// The tenant is staged if this installation has not seen it yet, and linked
+				// to this job (taken from another job it was linked to).
+				if _, err := tx.ExecContext(ctx, "UPDATE cloud_connect_accounts SET job_id = NULL WHERE job_id = ?", jobID); err != nil {
+					return fmt.Errorf("job %q: Cloud Connect link: %w", j.JobName, err)
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO cloud_connect_accounts (user_name, section, repo_name, job_id) VALUES (?, ?, ?, ?)
+					ON CONFLICT (user_name, section, repo_name) DO UPDATE SET job_id = EXCLUDED.job_id, updated_at = now()`,
+					j.CloudConnect.User, j.CloudConnect.Section, j.CloudConnect.RepoName, jobID); err != nil {
+					return fmt.Errorf("job %q: Cloud Connect link: %w", j.JobName, err)
+				}
+				res.CloudConnectLinked++
+			}
 		}
 		return audit.Record(ctx, tx, actor, "jobs.imported", "", map[string]any{
-			"customers_created": res.CustomersCreated, "jobs_created": res.JobsCreated, "jobs_updated": res.JobsUpdated})
+			"customers_created": res.CustomersCreated, "jobs_created": res.JobsCreated, "jobs_updated": res.JobsUpdated,
+			"cloud_connect_linked": res.CloudConnectLinked, "format_version": file.Version})
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("jobs: import: %w", err)
 	}
 	return res, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

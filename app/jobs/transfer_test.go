@@ -54,7 +54,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		Format string             `json:"format"`
 		Jobs   []jobs.ExportedJob `json:"jobs"`
 	}
-	if err := json.Unmarshal([]byte(file), &parsed); err != nil || n != 4 || len(parsed.Jobs) != 4 || parsed.Format != "backupchecks-jobs/1" {
+	if err := json.Unmarshal([]byte(file), &parsed); err != nil || n != 4 || len(parsed.Jobs) != 4 || parsed.Format != "backupchecks-jobs" {
 		t.Fatalf("export of %d jobs is not a jobs file (%v):\n%s", n, err, file)
 	}
 	cove := int64(4711)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/review"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -219,6 +220,20 @@ func Delete(ctx context.Context, bdb *bun.DB, actor audit.Actor, id int64, now t
 
 // List returns every override with how many unreviewed runs it covers now.
 func List(ctx context.Context, idb bun.IDB) ([]Row, error) { return list(ctx, idb, "true") }
+
+// SearchColumns are what a search of overrides o (the page's q and the global search)
+// looks in: what they match on, their comment, and the job and customer of an object
+// level override (j, c).
+var SearchColumns = []string{"o.backup_software", "o.backup_type", "o.object_name", "o.match_text", "o.comment", "j.job_name", "c.name"}
+
+// Search is List of the overrides matching query (search terms, app/search/terms).
+func Search(ctx context.Context, idb bun.IDB, query string) ([]Row, error) {
+	cond, args := terms.Parse(query).Where(SearchColumns...)
+	if cond == "" {
+		cond = "true"
+	}
+	return list(ctx, idb, cond, args...)
+}
 
 func list(ctx context.Context, idb bun.IDB, where string, args ...any) ([]Row, error) {
 	var out []Row

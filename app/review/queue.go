@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -19,7 +20,7 @@ type QueueFilter struct {
 	Status          string // a run status: only jobs with such runs, and only those runs
 	Software        string
 	Type            string
-	Text            string // in customer, job name or run message
+	Text            string // search terms (app/search/terms) over QueueSearchColumns
 	From, To        *time.Time
 	IncludeReviewed bool // admins: show reviewed runs too
 	Page            int  // pages of job groups
@@ -65,6 +66,14 @@ const QueueJobs = "j.archived_at IS NULL" +
 	" AND NOT (j.backup_type IN ('Update', 'SSL Certificate') AND j.backup_software ILIKE '3CX%')" +
 	// An anti-join on the few inactive customers: no join per job to count.
 	" AND j.customer_id NOT IN (SELECT id FROM customers WHERE NOT active)"
+
+// QueueSearchColumns are what a Run Checks search (the page's q and the global search)
+// looks in, for jobs j: the job's name, backup software and type, its customer's name
+// and its unreviewed runs' messages. Customers and runs are matched once each into a
+// list of ids (by their trigram indexes), not per job.
+var QueueSearchColumns = []string{"j.job_name", "j.backup_software", "j.backup_type",
+	"j.customer_id = ANY (ARRAY(SELECT sc.id FROM customers sc WHERE sc.name ILIKE {}))",
+	"j.id = ANY (ARRAY(SELECT sr.job_id FROM job_runs sr WHERE sr.reviewed_at IS NULL AND sr.message ILIKE {}))"}
 
 // ToReview counts the runs waiting in the unfiltered Run Checks queue and the jobs
 // they belong to, from the per-job summary (no count over runs).
@@ -113,11 +122,8 @@ func Queue(ctx context.Context, idb bun.IDB, f QueueFilter) ([]QueueGroup, int, 
 	if runCond != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND "+runCond+")")
 	}
-	if t := strings.TrimSpace(f.Text); t != "" {
-		like := args.Add(db.LikeContains(t))
-		where = append(where, "(j.job_name ILIKE "+like+
-			" OR EXISTS (SELECT 1 FROM customers c WHERE c.id = j.customer_id AND c.name ILIKE "+like+")"+
-			" OR EXISTS (SELECT 1 FROM job_runs r WHERE r.job_id = j.id AND r.reviewed_at IS NULL AND r.message ILIKE "+like+"))")
+	if cond := terms.Parse(f.Text).Cond(args.Add, QueueSearchColumns...); cond != "" {
+		where = append(where, cond)
 	}
 	cond := strings.Join(where, " AND ")
 	// The total comes with the page (a window count), saving a query per refresh. LIMIT

@@ -35,6 +35,10 @@ func UnreviewRuns(ctx context.Context, bdb *bun.DB, actor audit.Actor, runIDs []
 	return change(ctx, bdb, actor, runIDs, at, false)
 }
 
+// maxAuditedRunIDs bounds the run ids one audit entry names (a review of a whole
+// queue can take thousands).
+const maxAuditedRunIDs = 50
+
 func change(ctx context.Context, bdb *bun.DB, actor audit.Actor, runIDs []int64, at time.Time, reviewed bool) (int, error) {
 	if len(runIDs) == 0 {
 		return 0, nil
@@ -78,6 +82,12 @@ func change(ctx context.Context, bdb *bun.DB, actor audit.Actor, runIDs []int64,
 			return fmt.Errorf("record review events: %w", err)
 		}
 		if err := RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+			return err
+		}
+		// One entry per action in the audit log (the Logging page), the runs named up
+		// to a bound; each run's own history is in its review events above.
+		details := map[string]any{"runs": len(ids), "jobs": len(jobIDs), "run_ids": ids[:min(len(ids), maxAuditedRunIDs)]}
+		if err := audit.Record(ctx, tx, actor, "review."+action, "", details); err != nil {
 			return err
 		}
 		return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: ids})

@@ -84,6 +84,12 @@ func TestReviewAndUnreview(t *testing.T) {
 	if err != nil || len(events) != 4 || events[0].Action != review.ActionUnreviewed || events[0].ActorName != "olivia" {
 		t.Fatalf("history: %+v %v", events, err)
 	}
+	// The Logging page has one entry per action that changed runs (the one that changed
+	// nothing has none).
+	p, err := audit.Search(ctx, d.Bun, audit.Filter{Type: "review.", User: "olivia"}, 1, 10)
+	if err != nil || p.Total != 3 || p.Entries[0].Action != "review.unreviewed" || p.Entries[2].Details["runs"] != float64(1) {
+		t.Fatalf("audit: %+v %v", p.Entries, err)
+	}
 }
 
 // TestQueueFilters runs the queue's SQL through every filter, its order and its pages,

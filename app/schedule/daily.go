@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/db"
 )
 
@@ -39,9 +41,16 @@ type DayRow struct {
 type DayFilter struct {
 	Status     string // "" for all
 	CustomerID int64  // 0 for all; the counts per status are of this customer's jobs too
+	Query      string // search terms (app/search/terms) over DaySearchColumns; the counts too
 	Page       int
 	PerPage    int
 }
+
+// DaySearchColumns are what a Daily Jobs search (the page's q and the global search)
+// looks in, for jobs j: their name, customer's name, backup software and type.
+// (The customer as a list of ids, as jobs.SearchColumns, for the trigram indexes.)
+var DaySearchColumns = []string{"j.job_name", "j.customer_id = ANY (ARRAY(SELECT sc.id FROM customers sc WHERE sc.name ILIKE {}))",
+	"j.backup_software", "j.backup_type"}
 
 // DaySummary counts the day's jobs per status.
 type DaySummary map[string]int
@@ -66,13 +75,27 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 	// Expected instants are computed once per distinct schedule, not per job (time zone
 	// arithmetic is the costly part), and the day's runs are read by one range scan on
 	// run_at and grouped, not looked up job by job.
-	customerCond := ""
+	// A customer or search filter picks the jobs first (wanted), and only those are
+	// evaluated: a search finds a few jobs among thousands, and the day's figures of
+	// the others would cost as much as the whole page. Its arguments come first.
+	var conds []string
+	var args []any
 	if f.CustomerID != 0 {
-		// The last placeholder of base: its argument goes last.
-		customerCond = " WHERE r.job_id IN (SELECT id FROM jobs WHERE customer_id = ?)"
+		conds, args = append(conds, "j.customer_id = ?"), append(args, f.CustomerID)
+	}
+	if cond, condArgs := terms.Parse(f.Query).Where(DaySearchColumns...); cond != "" {
+		conds, args = append(conds, cond), append(args, condArgs...)
+	}
+	wanted, eligibleWanted, runWanted := "", "", ""
+	if len(conds) > 0 {
+		wanted = "wanted AS MATERIALIZED (SELECT j.id FROM jobs j WHERE " +
+			strings.Join(conds, " AND ") + "), "
+		// As an array (an InitPlan), so the planner looks the few jobs up by key instead
+		// of testing every job's schedule against the list.
+		eligibleWanted, runWanted = " AND j.id = ANY (ARRAY(SELECT id FROM wanted))", " AND r.job_id = ANY (ARRAY(SELECT id FROM wanted))"
 	}
 	base := `
-		WITH eligible AS (` + eligibleJobs + `
+		WITH ` + wanted + `eligible AS (` + eligibleJobs + eligibleWanted + `
 		), by_schedule AS MATERIALIZED (
 			-- One row per distinct schedule: the time zone arithmetic runs once per
 			-- schedule (after grouping), not per job, and no join on jsonb.
@@ -118,7 +141,7 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 			FROM job_runs r
 			JOIN jobs j ON j.id = r.job_id
 			WHERE r.run_at >= ?::timestamptz AND r.run_at < ?::timestamptz AND r.superseded_at IS NULL
-			  AND ` + watchedJob + `
+			  AND ` + watchedJob + runWanted + `
 			  AND r.job_id NOT IN (SELECT job_id FROM expected_rows)
 			GROUP BY r.job_id
 		), rows AS MATERIALIZED (
@@ -128,17 +151,14 @@ func Day(ctx context.Context, idb bun.IDB, d Date, loc *time.Location, now time.
 				SELECT u.job_id, schedule_effective(j.learned_schedule, j.manual_schedule, j.schedule_locked), NULL,
 				       u.runs, u.recorded, u.overridden, u.unreviewed, u.worst
 				FROM unexpected u JOIN jobs j ON j.id = u.job_id
-			) r` + customerCond + `
+			) r
 		), summary AS (
 			SELECT coalesce(jsonb_object_agg(status, n), '{}') AS summary
 			FROM (SELECT status, count(*) AS n FROM rows GROUP BY status) x
 		)`
 	early := interval(EarlyWindow)
-	args := []any{graceMinutes(), d.String(), loc.String(), early, early, dayStart, early, dayEnd, early, now, dayEnd,
-		dayStart, dayEnd}
-	if f.CustomerID != 0 {
-		args = append(args, f.CustomerID)
-	}
+	args = append(args, graceMinutes(), d.String(), loc.String(), early, early, dayStart, early, dayEnd, early, now, dayEnd,
+		dayStart, dayEnd)
 
 	if f.Page < 1 {
 		f.Page = 1

@@ -12,6 +12,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -195,13 +196,31 @@ func SetResolved(ctx context.Context, idb bun.IDB, actor audit.Actor, kind strin
 	return audit.Record(ctx, idb, actor, action, fmt.Sprintf("%s:%d", kind, id), nil)
 }
 
+// SearchColumns are what a search of tickets or remarks i (kind; the page's q and the
+// global search) looks in: the code, the text, and the names of what they cover.
+func SearchColumns(kind string) []string {
+	t, err := tableFor(kind)
+	if err != nil {
+		return nil
+	}
+	cols := []string{"i." + t.text}
+	if kind == KindTicket {
+		cols = append(cols, "i.ticket_code")
+	}
+	return append(cols, fmt.Sprintf(`EXISTS (
+		SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
+		LEFT JOIN customer_objects o ON o.id = s.customer_object_id
+		LEFT JOIN customers c ON c.id = coalesce(s.customer_id, j.customer_id, o.customer_id)
+		WHERE s.%s = i.id AND (j.job_name ILIKE {} OR c.name ILIKE {} OR o.object_name ILIKE {}))`, t.scopes, t.key))
+}
+
 // ListFilter narrows a list.
 type ListFilter struct {
 	Kind       string
 	Resolved   *bool
 	JobID      int64  // scoped to this job
 	CustomerID int64  // scoped to this customer or one of its jobs
-	Query      string // part of the code, text, customer or job name
+	Query      string // search terms (app/search/terms) over SearchColumns
 }
 
 // List returns tickets or remarks, newest first, with their scopes and linked runs.
@@ -233,14 +252,9 @@ func List(ctx context.Context, idb bun.IDB, f ListFilter) ([]Item, error) {
 			WHERE s.%s = i.id AND ? IN (s.customer_id, j.customer_id, o.customer_id))`, t.scopes, t.key)
 		args = append(args, f.CustomerID)
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := db.LikeContains(q)
-		where += fmt.Sprintf(` AND (%s ILIKE ? OR i.%s ILIKE ? OR EXISTS (
-			SELECT 1 FROM %s s LEFT JOIN jobs j ON j.id = s.job_id
-			LEFT JOIN customer_objects o ON o.id = s.customer_object_id
-			LEFT JOIN customers c ON c.id = coalesce(s.customer_id, j.customer_id, o.customer_id)
-			WHERE s.%s = i.id AND (j.job_name ILIKE ? OR c.name ILIKE ? OR o.object_name ILIKE ?)))`, code, t.text, t.scopes, t.key)
-		args = append(args, like, like, like, like, like)
+	if cond, condArgs := terms.Parse(f.Query).Where(SearchColumns(f.Kind)...); cond != "" {
+		where += " AND " + cond
+		args = append(args, condArgs...)
 	}
 	var out []Item
 	err = idb.NewRaw(fmt.Sprintf(`

@@ -3,6 +3,7 @@ package inbox
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/backupchecks/backupchecks/components/ui"
@@ -30,6 +31,16 @@ type List struct {
 	Pager  ui.Pager
 	Task   *ui.Task     // a re-parse under way
 	Upload UploadLimits // shown in the upload box
+	Query  string       // the search (q) the list is filtered by
+}
+
+// refreshURL is the list's own URL (live refreshes keep its page and search).
+func (l List) refreshURL() string {
+	u := fmt.Sprintf("/inbox?page=%d", l.Pager.Page)
+	if l.Query != "" {
+		u += "&q=" + url.QueryEscape(l.Query)
+	}
+	return u
 }
 
 // UploadLimits are the limits of one upload, in bytes.

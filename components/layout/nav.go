@@ -32,11 +32,12 @@ var (
 		{"Users", "/users"},
 		{"Parsers", "/parsers"},
 		{"Archived jobs", "/jobs/archived"},
-		{"Audit log", "/audit"},
+		{"Logging", "/audit"},
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},
 		{"Cloud Connect", "/cloud-connect/accounts"},
+		{"Feedback", "/feedback"},
 	}
 )
 

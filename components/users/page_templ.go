@@ -50,10 +50,10 @@ var AllRoles = []string{"admin", "operator", "viewer", "reporter"}
 // RoleDescriptions say in one line what each role may do. The route table
 // (app/routes.go) decides; a test there keeps these lines true.
 var RoleDescriptions = map[string]string{
-	"admin":    "Everything an operator does, plus settings, users, parsers, the audit log, job schedules, archiving and deleting jobs, and importing and deleting customers.",
+	"admin":    "Everything an operator does, plus settings and maintenance, users, parsers, the Logging page, job schedules, archiving and deleting jobs, importing and deleting customers, and moderating the feedback board.",
 	"operator": "Reviews runs in Run Checks, approves Inbox mails, and manages customers, tickets, remarks and overrides.",
-	"viewer":   "Reads the Inbox, Daily Jobs, Tickets, Customers, Jobs, Overrides and Reports (and downloads reports); changes nothing and cannot open Run Checks.",
-	"reporter": "Sees the dashboard, and builds, schedules and downloads customer reports; nothing else.",
+	"viewer":   "Reads and searches the Inbox, Daily Jobs, Tickets, Customers, Jobs, Overrides and Reports (and downloads reports); changes nothing but their own feedback posts and cannot open Run Checks.",
+	"reporter": "Sees the dashboard and the feedback board, and builds, schedules and downloads customer reports; nothing else.",
 }
 
 func rowID(id int64) string { return fmt.Sprintf("user-%d", id) }
