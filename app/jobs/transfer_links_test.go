@@ -93,7 +93,7 @@ func TestExportImportLinks(t *testing.T) {
 		`{"format":"backupchecks-jobs","format_version":3,"jobs":[]}`: "format version 3, from a newer Backupchecks",
 		`{"format":"backupchecks-jobs","jobs":[]}`:                    "no format version",
 		`{"format":"backupchecks-jobs","format_version":2,"jobs":[{"customer":"A","job_name":"B","backup_software":"C","backup_type":"D","cloud_connect":{"user":" ","section":"Backup"}}]}`: "names no user",
-		`{"format":"backupchecks-jobs","format_version":2,"jobs":[{"customer":"A","job_name":"B","backup_software":"C","backup_type":"D","cloud_connect":{"user":"u","section":"Tape"}}]}`: "section must be Backup, Replication or Agent",
+		`{"format":"backupchecks-jobs","format_version":2,"jobs":[{"customer":"A","job_name":"B","backup_software":"C","backup_type":"D","cloud_connect":{"user":"u","section":"Tape"}}]}`:   "section must be Backup, Replication or Agent",
 	} {
 		if _, err := jobs.Import(ctx, to.Bun, audit.Actor{Name: "admin"}, strings.NewReader(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", body, err, want)
