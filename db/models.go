@@ -115,6 +115,11 @@ type SystemSettings struct {
 	AutotaskStatusID           *int64            `bun:"autotask_status_id"`
 	AutotaskReference          AutotaskReference `bun:"autotask_reference,type:jsonb"`
 	AutotaskReferenceAt        *time.Time        `bun:"autotask_reference_at"`
+
+	// Data retention (app/retention reads and writes these).
+	RetentionYears      int        `bun:"retention_years"`
+	RetentionLastRunAt  *time.Time `bun:"retention_last_run_at"`
+	RetentionLastResult string     `bun:"retention_last_result"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.
