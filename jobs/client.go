@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/mail/mailbox"
@@ -25,6 +26,7 @@ const (
 	mailReparseTimeout  = 30 * time.Minute
 	missedRunsTimeout   = 10 * time.Minute
 	autotaskSyncTimeout = 5 * time.Minute
+	retentionTimeout    = retentionBudget + 5*time.Minute
 	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
 	defaultJobTimeout = time.Minute
 )
@@ -34,7 +36,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	defaultJobTimeout) + time.Minute
+	retentionTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -67,6 +69,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &MailReparseWorker{DB: d, Registry: cfg.Registry, Now: cfg.Now})
 	river.AddWorker(workers, &MissedRunsWorker{DB: d.Bun, Now: cfg.Now})
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
+	river.AddWorker(workers, &RetentionWorker{DB: d.Bun, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -74,6 +77,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 		JobTimeout:           defaultJobTimeout,
 		RescueStuckJobsAfter: rescueStuckJobsAfter,
 		Logger:               cfg.Logger.With("component", "river"),
+		Middleware:           []rivertype.Middleware{&observeMiddleware{}},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
@@ -84,6 +88,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 				&river.PeriodicJobOpts{ID: MailImportArgs{}.Kind(), RunOnStart: true}),
 			missedRunsPeriodicJob(),
 			autotaskSyncPeriodicJob(),
+			retentionPeriodicJob(),
 		},
 	})
 	if err != nil {

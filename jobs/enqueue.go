@@ -39,6 +39,16 @@ func (e *Enqueuer) CheckMissedRuns(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// StartRetention runs a retention pass now; started is false when one is already
+// queued or running (that one does the work).
+func (e *Enqueuer) StartRetention(ctx context.Context) (started bool, err error) {
+	res, err := e.Client.Insert(ctx, RetentionArgs{Manual: true}, nil)
+	if err != nil {
+		return false, fmt.Errorf("jobs: start retention: %w", err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
 func (e *Enqueuer) startTask(ctx context.Context, kind string, userID int64, args func(int64) river.JobArgs) (int64, error) {
 	tx, err := e.DB.Pool.Begin(ctx)
 	if err != nil {
