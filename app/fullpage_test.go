@@ -18,6 +18,7 @@ var notPages = map[string]string{
 	"/customers/export.csv":           "a CSV file",
 	"/settings/maintenance/jobs.json": "a JSON file",
 	"/api/job-runs/:id/alerts":        "an API: an HTML fragment, or JSON when asked",
+	"/metrics":                        "Prometheus metrics (404 unless METRICS_TOKEN is set)",
 }
 
 // follow GETs path as a browser navigation does (no htmx), following redirects.

@@ -62,6 +62,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		"inbox": mailID, "customers": customerID, "runchecks": runID, "runs": runID, "api": runID,
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
 		"daily": jobID, "jobs": jobID, "tasks": task.ID, "users": target.ID,
+		"background": 1, // a River job id: the refused requests never reach River
 	}}
 }
 

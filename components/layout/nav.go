@@ -27,6 +27,7 @@ var (
 		{"Parsers", "/parsers"},
 		{"Archived jobs", "/jobs/archived"},
 		{"Audit log", "/audit"},
+		{"Background jobs", "/background"},
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},

@@ -53,7 +53,15 @@ func MaintenancePage(v view.Ctx) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"> <input class=\"form-control form-control-sm\" type=\"file\" name=\"file\" accept=\".json,application/json\" required aria-label=\"Jobs export file\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"jobs-import\">Import</button></form></div></section><div class=\"alert alert-secondary small\" role=\"status\"><strong>Not available yet:</strong> re-parsing is under Inbox → Re-parse all; retention of old runs and mail arrives later.</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"> <input class=\"form-control form-control-sm\" type=\"file\" name=\"file\" accept=\".json,application/json\" required aria-label=\"Jobs export file\"> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"jobs-import\">Import</button></form></div></section>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = RetentionSection(v).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"alert alert-secondary small\" role=\"status\">Re-parsing is under Inbox → Re-parse all.</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
