@@ -398,4 +398,3 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() (bool, 
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
