@@ -16,7 +16,7 @@ DEV_DB_NAME ?= backupchecks
 # the same files ./... covers.
 FIND_GO := find . -type d -name '.?*' -prune -o -type f -name '*.go' -print0
 
-.PHONY: help run db-url db-stop test bench build fmt lint assets
+.PHONY: help run db-url db-stop test bench soak build fmt lint assets
 
 ## help: list the targets
 help:
@@ -58,6 +58,10 @@ test:
 ## bench: the benchmarks against a throwaway cluster (BENCH=pattern)
 bench:
 	.ci/test.sh bench
+
+## soak: crash, restart and fault the app for a few minutes (its own PostgreSQL, two web replicas, two workers) and print the figures
+soak:
+	.ci/test.sh soak
 
 ## build: a static binary in bin/backupchecks
 build: templ-generate

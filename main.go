@@ -28,7 +28,9 @@ import (
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/config"
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/logctx"
 	"github.com/backupchecks/backupchecks/app/mail/mailbox"
+	"github.com/backupchecks/backupchecks/app/metrics"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -122,10 +124,11 @@ func setupLogging(cfg *config.Config) {
 
 func newLogger(cfg *config.Config, level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
+	// logctx adds the request id, the user and the River job id the context carries.
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(logctx.NewHandler(slog.NewTextHandler(os.Stderr, opts)))
 }
 
 // riverLogger quietens River's routine progress lines (every few seconds at info)
@@ -189,6 +192,17 @@ func cmdServe(args []string, web bool) error {
 	}
 	slog.Info("backupchecks: workers started", "version", version, "max_workers", cfg.RiverMaxWorkers)
 
+	var hub *live.Hub
+	if web {
+		hub = live.NewHub(d.Pool)
+	}
+	metricsDone, err := serveMetrics(ctx, cfg, d, hub)
+	if err != nil {
+		jobs.Stop(river, 30*time.Second)
+		return err
+	}
+	defer func() { stop(); <-metricsDone }()
+
 	var serveErr error
 	if web {
 		addr := cfg.ListenAddr
@@ -201,7 +215,6 @@ func cmdServe(args []string, web bool) error {
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		slog.Info("backupchecks: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String())
-		hub := live.NewHub(d.Pool)
 		go hub.Run(ctx)
 		serveErr = app.New(cfg, d, app.Options{Version: version, Hub: hub, Registry: registry,
 			Queue: &jobs.Queue{DB: d, Client: river}}).Serve(ctx, ln)
@@ -211,6 +224,31 @@ func cmdServe(args []string, web bool) error {
 	slog.Info("backupchecks: stopping workers")
 	jobs.Stop(river, 30*time.Second)
 	return serveErr
+}
+
+// serveMetrics serves /metrics on METRICS_LISTEN_ADDR until ctx ends, if set; the
+// channel closes when it has stopped.
+func serveMetrics(ctx context.Context, cfg *config.Config, d *db.DB, hub *live.Hub) (<-chan struct{}, error) {
+	done := make(chan struct{})
+	if cfg.MetricsListenAddr == "" {
+		close(done)
+		return done, nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", cfg.MetricsListenAddr, err)
+	}
+	p := metrics.Process{Pool: d.Pool}
+	if hub != nil {
+		p.LiveClients = hub.Subscribers
+	}
+	go func() {
+		defer close(done)
+		if err := metrics.Serve(ctx, ln, metrics.Protect(metrics.Handler(p), cfg.MetricsToken)); err != nil {
+			slog.Error("metrics: stopped", "err", err)
+		}
+	}()
+	return done, nil
 }
 
 func cmdMigrate(args []string) error {

@@ -58,6 +58,8 @@ type App struct {
 
 	uploadSlots chan struct{} // one per upload being decoded (see mailUpload)
 	uploadWait  time.Duration // how long an upload waits for a slot before a 503
+
+	metricsHandler fiber.Handler // GET /metrics behind METRICS_TOKEN; nil: off
 }
 
 // Options are the parts of App that tests replace.
@@ -125,9 +127,15 @@ func New(cfg *config.Config, d *db.DB, opt Options) *App {
 	})
 	a.fiber.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: logPanic}))
 	a.fiber.Use(requestid.New())
+	a.fiber.Use(a.observeRequests)
 	a.fiber.Use(a.logRequests)
 	a.fiber.Use(varyHTMX)
 	a.fiber.Use(a.limitBody)
+	if a.hub != nil {
+		a.metricsHandler = a.newMetricsHandler(a.hub.Subscribers)
+	} else {
+		a.metricsHandler = a.newMetricsHandler(nil)
+	}
 	a.registerRoutes()
 	return a
 }

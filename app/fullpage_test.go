@@ -24,6 +24,7 @@ var notPages = map[string]string{
 	"/reports/logo":                   "the branding logo image",
 	"/audit/export.csv":               "a CSV file",
 	"/feedback/attachments/:id":       "an image",
+	"/metrics":                        "Prometheus metrics (404 unless METRICS_TOKEN is set)",
 }
 
 // follow GETs path as a browser navigation does (no htmx), following redirects.

@@ -35,5 +35,15 @@ func (a *App) home(c *fiber.Ctx) error {
 			d.Worst = append(d.Worst, homeview.CustomerWorst{ID: w.CustomerID, Name: w.Name, Worst: w.Worst, Unreviewed: w.Unreviewed})
 		}
 	}
+	if a.allowed(currentUser(c).ActiveRole)("GET", "/background") {
+		srcs, err := dashboard.Sources(c.UserContext(), a.db.Bun, state(c).settings, a.now())
+		if err != nil {
+			return err
+		}
+		for _, s := range srcs {
+			d.Sources = append(d.Sources, homeview.Source{Name: s.Name, SettingsPath: s.SettingsPath, State: s.State,
+				Red: s.Red(), LastAt: s.LastAt, Detail: s.Detail})
+		}
+	}
 	return a.renderPage(c, func(v view.Ctx) templ.Component { return homeview.Page(v, d) })
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -103,5 +104,30 @@ func TestBrowserDashboardCompact(t *testing.T) {
 		if height > float64(limit) {
 			t.Errorf("%s is %.0f px tall, want at most %d", sel, height, limit)
 		}
+	}
+}
+
+// TestDashboardSourcesForAdmins: an admin's dashboard shows the last mail import, red
+// when it failed; an operator's does not show the card.
+func TestDashboardSourcesForAdmins(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.user("admin", db.RoleAdmin)
+	h.user("op", db.RoleOperator)
+	if _, err := h.db.Bun.ExecContext(context.Background(), `UPDATE system_settings SET mail_source = 'graph', mail_import_enabled = true,
+		mail_import_interval_minutes = 15, mail_last_import_at = now(), mail_last_import_result = 'failed: graph: token refused' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	admin := h.client()
+	admin.login("admin")
+	r := admin.get("/")
+	wantStatus(t, r, http.StatusOK)
+	row := r.doc.Find(`#dashboard-sources li[data-source-state="failed"]`)
+	if row.Length() != 1 || !row.HasClass("list-group-item-danger") || !strings.Contains(row.Text(), "token refused") {
+		t.Fatalf("the failed import is not shown red:\n%s", r.doc.Find("#dashboard-sources").Text())
+	}
+	op := h.client()
+	op.login("op")
+	if op.get("/").doc.Find("#dashboard-sources").Length() != 0 {
+		t.Error("an operator sees the sources card")
 	}
 }

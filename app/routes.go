@@ -233,6 +233,16 @@ func (a *App) routeTable() []route {
 		{"POST", "/settings/maintenance/delete-jobs", adminOnly, a.maintenanceDeleteJobs},
 		{"POST", "/settings/maintenance/purge-mails", adminOnly, a.maintenancePurgeMails},
 		{"POST", "/settings/maintenance/audit-retention", adminOnly, a.maintenanceAuditRetention},
+
+		// Operations (issue 19): Prometheus metrics (public route, bearer token checked by
+		// the handler), Admin → Background jobs, data retention in Settings → Maintenance.
+		{"GET", "/metrics", public, a.metricsEndpoint},
+		{"GET", "/background", adminOnly, a.backgroundPage},
+		{"POST", "/background/jobs/:id/retry", adminOnly, a.backgroundRetry},
+		{"POST", "/background/jobs/:id/cancel", adminOnly, a.backgroundCancel},
+		{"GET", "/settings/maintenance/retention", adminOnly, a.retentionView},
+		{"PUT", "/settings/maintenance/retention", adminOnly, a.retentionSave},
+		{"POST", "/settings/maintenance/retention/run", adminOnly, a.retentionRun},
 	}
 }
 
@@ -240,6 +250,7 @@ func (a *App) registerRoutes() {
 	a.fiber.Use(a.securityHeaders())
 	a.fiber.Use("/assets", a.assets())
 	a.fiber.Use(a.loadRequestState)
+	a.fiber.Use(a.logUser)
 	a.fiber.Use(checkParams)
 	a.fiber.Use(a.checkCSRF)
 	a.fiber.Use(a.requireSetup)
@@ -252,7 +263,8 @@ func (a *App) registerRoutes() {
 		if behind, ok := fragmentPages[r.Path]; ok && r.Method == fiber.MethodGet {
 			handler = a.fullPage(behind, r.Handler)
 		}
-		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), handler)
+		// The name is what the request metrics label the route by (routeLabel).
+		a.fiber.Add(r.Method, r.Path, a.authorize(r.Roles), handler).Name(r.Method + " " + r.Path)
 	}
 	a.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

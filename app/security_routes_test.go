@@ -77,6 +77,7 @@ func newRouteFixture(t *testing.T) *routeFixture {
 		"tickets": scan("SELECT id FROM tickets ORDER BY id LIMIT 1"), "overrides": scan("SELECT id FROM overrides ORDER BY id LIMIT 1"),
 		"daily": jobID, "jobs": jobID, "tasks": taskID, "users": target.ID, "feedback": feedbackID,
 		"cloud-connect": scan("SELECT id FROM cloud_connect_accounts ORDER BY id LIMIT 1"),
+		"background":    1, // a River job id: the refused requests never reach River
 	}}
 }
 

@@ -125,6 +125,10 @@ type SystemSettings struct {
 	CoveSettings
 	// AuditRetentionDays: audit entries older than this are deleted (app/audit).
 	AuditRetentionDays int `bun:"audit_retention_days"`
+	// Data retention (app/retention reads and writes these).
+	RetentionYears      int        `bun:"retention_years"`
+	RetentionLastRunAt  *time.Time `bun:"retention_last_run_at"`
+	RetentionLastResult string     `bun:"retention_last_result"`
 }
 
 // BackgroundTask is long-running work started from the UI, with its progress.

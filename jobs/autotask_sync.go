@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/metrics"
 	"github.com/backupchecks/backupchecks/app/psa"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -61,11 +62,12 @@ func (w *AutotaskSyncWorker) Work(ctx context.Context, _ *river.Job[AutotaskSync
 		return err
 	}
 	res, err := psa.Sync(ctx, w.DB, client, w.Now())
+	metrics.ObserveImport("autotask", res.Checked, err)
 	if err != nil {
 		return err
 	}
 	if len(res.Resolved)+len(res.Deleted) > 0 {
-		slog.Info("jobs: autotask synced", "checked", res.Checked, "completed", len(res.Resolved), "deleted", len(res.Deleted))
+		slog.InfoContext(ctx, "jobs: autotask synced", "checked", res.Checked, "completed", len(res.Resolved), "deleted", len(res.Deleted))
 	}
 	return nil
 }

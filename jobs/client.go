@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/mail/mailbox"
@@ -34,6 +35,7 @@ const (
 	// Reports (issue 17): a large report's build, and one delivery's PDF and mail.
 	reportGenerateTimeout = 30 * time.Minute
 	reportDeliverTimeout  = 5 * time.Minute
+	retentionTimeout      = retentionBudget + 5*time.Minute
 	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
 	defaultJobTimeout = time.Minute
 )
@@ -43,7 +45,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, defaultJobTimeout) + time.Minute
+	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, retentionTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -79,6 +81,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &CoveImportWorker{DB: d, Keys: cfg.Keys, Now: cfg.Now})
 	addReportWorkers(workers, d, cfg)
 	river.AddWorker(workers, &AuditCleanupWorker{DB: d.Bun, Now: cfg.Now})
+	river.AddWorker(workers, &RetentionWorker{DB: d.Bun, Now: cfg.Now})
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -86,6 +89,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 		JobTimeout:           defaultJobTimeout,
 		RescueStuckJobsAfter: rescueStuckJobsAfter,
 		Logger:               cfg.Logger.With("component", "river"),
+		Middleware:           []rivertype.Middleware{&observeMiddleware{}},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
@@ -100,6 +104,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			reportSchedulePeriodicJob(),
 			reportFilesCleanupPeriodicJob(),
 			auditCleanupPeriodicJob(),
+			retentionPeriodicJob(),
 		},
 	})
 	if err != nil {

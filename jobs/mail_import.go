@@ -11,6 +11,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/ingest"
 	"github.com/backupchecks/backupchecks/app/mail/mailbox"
+	"github.com/backupchecks/backupchecks/app/metrics"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/settings"
@@ -72,8 +73,9 @@ func (w *MailImportWorker) Work(ctx context.Context, job *river.Job[MailImportAr
 		}
 		return nil
 	}
+	metrics.ObserveImport(s.MailSource, res.Fetched, err)
 	if rerr := ingest.RecordImport(ctx, w.DB.Bun, w.Now(), res, err); rerr != nil {
-		slog.Error("jobs: record mail import", "err", rerr)
+		slog.ErrorContext(ctx, "jobs: record mail import", "err", rerr)
 	}
 	if manual {
 		if ferr := tasks.Finish(ctx, w.DB.Bun, job.Args.TaskID, "Import finished: "+res.String()+".", err); ferr != nil {
@@ -86,10 +88,10 @@ func (w *MailImportWorker) Work(ctx context.Context, job *river.Job[MailImportAr
 		return nil
 	}
 	if err != nil {
-		slog.Warn("jobs: mail import failed; River retries it", "err", err, "attempt", job.Attempt)
+		slog.WarnContext(ctx, "jobs: mail import failed; River retries it", "err", err, "attempt", job.Attempt)
 		return err
 	}
-	slog.Info("jobs: mail import", "result", res.String())
+	slog.InfoContext(ctx, "jobs: mail import", "result", res.String())
 	return nil
 }
 

@@ -59,3 +59,13 @@ func (q *Queue) startTask(ctx context.Context, kind string, userID int64, args f
 	}
 	return id, nil
 }
+
+// StartRetention runs a retention pass now; started is false when one is already
+// queued or running (that one does the work).
+func (q *Queue) StartRetention(ctx context.Context) (started bool, err error) {
+	res, err := q.Client.Insert(ctx, RetentionArgs{Manual: true}, nil)
+	if err != nil {
+		return false, fmt.Errorf("jobs: start retention: %w", err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}

@@ -29,6 +29,8 @@ type Config struct {
 	GraphLoginURL      string        // GRAPH_LOGIN_URL, default https://login.microsoftonline.com
 	GraphURL           string        // GRAPH_API_URL, default https://graph.microsoft.com/v1.0
 	AutotaskZoneURLs   []string      // AUTOTASK_ZONE_LOOKUP_URLS: comma-separated; default the two global hosts
+	MetricsListenAddr  string        // METRICS_LISTEN_ADDR: /metrics on its own address; empty: none
+	MetricsToken       string        // METRICS_TOKEN: /metrics on LISTEN_ADDR behind this bearer token; empty: none
 }
 
 // Var documents one environment variable (for --help and the README).
@@ -49,6 +51,8 @@ var Vars = []Var{
 	{"GRAPH_LOGIN_URL", "https://login.microsoftonline.com", "Microsoft sign-in endpoint (another cloud, e.g. login.microsoftonline.us)"},
 	{"GRAPH_API_URL", "https://graph.microsoft.com/v1.0", "Microsoft Graph endpoint (another cloud, e.g. graph.microsoft.us/v1.0)"},
 	{"AUTOTASK_ZONE_LOOKUP_URLS", "the two global zoneInformation hosts", "Autotask zone discovery endpoints, comma-separated (tests, proxies)"},
+	{"METRICS_LISTEN_ADDR", "", "serve Prometheus metrics at /metrics on this address (e.g. :9090; keep it private); also in worker"},
+	{"METRICS_TOKEN", "", "serve /metrics on LISTEN_ADDR to requests with Authorization: Bearer <token> (at least 32 characters)"},
 }
 
 // Need says which parts of the configuration a command needs.
@@ -80,6 +84,9 @@ func load(getenv func(string) string, need Need) (*Config, error) {
 		// Empty means the Graph client's defaults (the global Microsoft cloud).
 		GraphLoginURL: get("GRAPH_LOGIN_URL", ""),
 		GraphURL:      get("GRAPH_API_URL", ""),
+
+		MetricsListenAddr: get("METRICS_LISTEN_ADDR", ""),
+		MetricsToken:      get("METRICS_TOKEN", ""),
 	}
 	for _, u := range strings.Split(get("AUTOTASK_ZONE_LOOKUP_URLS", ""), ",") {
 		if u = strings.TrimSpace(u); u != "" {
@@ -136,6 +143,14 @@ func load(getenv func(string) string, need Need) (*Config, error) {
 	}
 	c.SessionMaxAge = duration("SESSION_MAX_AGE", "12h")
 	c.SessionIdleTimeout = duration("SESSION_IDLE_TIMEOUT", "2h")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		errs = append(errs, errors.New("METRICS_TOKEN must be at least 32 characters (generate one with: openssl rand -hex 32)"))
+	}
+	if c.MetricsListenAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListenAddr); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_LISTEN_ADDR %q must be host:port or :port", c.MetricsListenAddr))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("config: %w", errors.Join(errs...))
 	}

@@ -36,6 +36,20 @@ func TestLoad(t *testing.T) {
 		{name: "short secret", env: map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": "short"}, wantErr: "APP_SECRET_KEY must be at least 32"},
 		{name: "bad values reported together", env: map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": strings.Repeat("k", 32),
 			"LOG_FORMAT": "xml", "SESSION_MAX_AGE": "forever"}, wantErr: "SESSION_MAX_AGE"},
+		{
+			name: "metrics",
+			env: map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": strings.Repeat("k", 32),
+				"METRICS_LISTEN_ADDR": "127.0.0.1:9090", "METRICS_TOKEN": strings.Repeat("t", 32)},
+			check: func(t *testing.T, c *Config) {
+				if c.MetricsListenAddr != "127.0.0.1:9090" || c.MetricsToken != strings.Repeat("t", 32) {
+					t.Errorf("metrics settings not read: %q %q", c.MetricsListenAddr, c.MetricsToken)
+				}
+			},
+		},
+		{name: "short metrics token", env: map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": strings.Repeat("k", 32),
+			"METRICS_TOKEN": "secret"}, wantErr: "METRICS_TOKEN must be at least 32"},
+		{name: "bad metrics address", env: map[string]string{"DATABASE_URL": "postgres://x/y", "APP_SECRET_KEY": strings.Repeat("k", 32),
+			"METRICS_LISTEN_ADDR": "9090"}, wantErr: "METRICS_LISTEN_ADDR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := load(func(k string) string { return tc.env[k] }, NeedDatabase|NeedSecret)

@@ -33,6 +33,7 @@ var (
 		{"Parsers", "/parsers"},
 		{"Archived jobs", "/jobs/archived"},
 		{"Logging", "/audit"},
+		{"Background jobs", "/background"},
 	}
 	moreNav = []NavItem{
 		{"Overrides", "/overrides"},

@@ -241,6 +241,11 @@ type idleConn struct {
 }
 
 func (c *idleConn) Read(b []byte) (int, error) {
+	// The client's reader retries a read that timed out (a few times, each a full
+	// timeout): once the server has been silent for the timeout, it stays failed.
+	if c.timedOut.Load() {
+		return 0, fmt.Errorf("imap: read: %w", os.ErrDeadlineExceeded)
+	}
 	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	n, err := c.Conn.Read(b)
 	if err != nil && isTimeout(err) {

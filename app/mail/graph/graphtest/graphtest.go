@@ -85,6 +85,9 @@ type Fault struct {
 	Status     int
 	RetryAfter string // seconds or an HTTP date, sent as is
 	Delay      time.Duration
+	// Garbage answers 200 with this body instead (a proxy's error page, a cut-off
+	// document): what a broken peer sends in place of JSON.
+	Garbage string
 }
 
 type fakeFolder struct {
@@ -252,6 +255,13 @@ func (f *FakeServer) Inject(fault Fault) {
 	f.faults = append(f.faults, &fault)
 }
 
+// ClearFaults drops the faults not consumed yet.
+func (f *FakeServer) ClearFaults() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = nil
+}
+
 // Throttle answers the next n Graph calls with 429 and the given Retry-After.
 func (f *FakeServer) Throttle(n int, retryAfter string) {
 	f.Inject(Fault{Times: n, Status: http.StatusTooManyRequests, RetryAfter: retryAfter})
@@ -333,6 +343,12 @@ func (f *FakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !f.authorized(r) {
 		graphError(rec, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return
+	}
+	if fault.Garbage != "" {
+		rec.Header().Set("Content-Type", "application/json; charset=utf-8")
+		rec.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(rec, fault.Garbage)
 		return
 	}
 	if fault.Status != 0 {
