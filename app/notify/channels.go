@@ -84,14 +84,17 @@ func SaveChannel(ctx context.Context, bdb *bun.DB, keys *secrets.Keyring, actor 
 	}
 	row := *old
 	row.Name, row.Kind, row.Enabled = in.Name, in.Kind, in.Enabled
-	row.Recipients = nil
+	row.Recipients = []string{}
 	switch in.Kind {
 	case ChannelEmail:
 		addrs, err := ParseRecipients(in.Recipients)
 		if err != nil {
 			errs.Add("recipients", err.Error())
 		}
-		row.Recipients, row.URL, row.Secret = addrs, nil, nil
+		row.URL, row.Secret = nil, nil
+		if addrs != nil {
+			row.Recipients = addrs
+		}
 	case ChannelTeams, ChannelSlack, ChannelWebhook:
 		u := strings.TrimSpace(in.URL)
 		if u == "" && old.URL == nil {
