@@ -34,6 +34,8 @@ const (
 	// Reports (issue 17): a large report's build, and one delivery's PDF and mail.
 	reportGenerateTimeout = 30 * time.Minute
 	reportDeliverTimeout  = 5 * time.Minute
+	// Notifications (issue 20): one message to a mail server or webhook.
+	notifyDeliverTimeout = 2 * time.Minute
 	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
 	defaultJobTimeout = time.Minute
 )
@@ -43,7 +45,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, defaultJobTimeout) + time.Minute
+	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, notifyDeliverTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -54,6 +56,8 @@ type Config struct {
 	Registry   *parsers.Registry
 	Keys       *secrets.Keyring
 	Sources    mailbox.Options
+	// BaseURL is the app's public address, for the links in notifications.
+	BaseURL string
 	// AutotaskZoneURLs overrides Autotask's zone discovery hosts (tests); nil = the global ones.
 	AutotaskZoneURLs []string
 }
@@ -78,6 +82,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	river.AddWorker(workers, &AutotaskSyncWorker{DB: d.Bun, Keys: cfg.Keys, ZoneURLs: cfg.AutotaskZoneURLs, Now: cfg.Now})
 	river.AddWorker(workers, &CoveImportWorker{DB: d, Keys: cfg.Keys, Now: cfg.Now})
 	addReportWorkers(workers, d, cfg)
+	addNotifyWorkers(workers, d, cfg)
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -98,6 +103,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			coveImportPeriodicJob(),
 			reportSchedulePeriodicJob(),
 			reportFilesCleanupPeriodicJob(),
+			notifyFlushPeriodicJob(),
 		},
 	})
 	if err != nil {
