@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -210,14 +209,11 @@ func CustomerOptions(ctx context.Context, idb bun.IDB) ([]Option, error) {
 	return out, nil
 }
 
-// JobOptions are the chosen jobs with their customer, for a rule's form.
-func JobOptions(ctx context.Context, idb bun.IDB, ids []int64) ([]Option, error) {
+// JobOptions are the jobs to choose from, named with their customer.
+func JobOptions(ctx context.Context, idb bun.IDB) ([]Option, error) {
 	var out []Option
-	if len(ids) == 0 {
-		return out, nil
-	}
-	if err := idb.NewRaw("SELECT j.id, c.name || ' · ' || j.job_name AS name FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ANY(?) ORDER BY 2",
-		pgdialect.Array(ids)).Scan(ctx, &out); err != nil {
+	if err := idb.NewRaw(`SELECT j.id, c.name || ' · ' || j.job_name AS name FROM jobs j JOIN customers c ON c.id = j.customer_id
+		WHERE j.archived_at IS NULL AND c.active ORDER BY lower(c.name), lower(j.job_name) LIMIT 5000`).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("notify: jobs: %w", err)
 	}
 	return out, nil
