@@ -180,8 +180,7 @@ func (a *App) settingsNotifyChannelSave(c *fiber.Ctx) error {
 			}
 		}
 		f.KindLabel = notify.KindLabel(f.Kind)
-		c.Status(fiber.StatusUnprocessableEntity)
-		return a.renderPage(c, func(v view.Ctx) templ.Component { return settingsview.ChannelFormPage(v, f) })
+		return a.render(c, fiber.StatusUnprocessableEntity, func(v view.Ctx) templ.Component { return settingsview.ChannelFormPage(v, f) }, nil)
 	}
 	if err != nil {
 		return err

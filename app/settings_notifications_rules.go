@@ -120,8 +120,7 @@ func (a *App) settingsNotifyRuleSave(c *fiber.Ctx) error {
 		if ferr != nil {
 			return ferr
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
-		return a.renderPage(c, func(v view.Ctx) templ.Component { return settingsview.RuleFormPage(v, f) })
+		return a.render(c, fiber.StatusUnprocessableEntity, func(v view.Ctx) templ.Component { return settingsview.RuleFormPage(v, f) }, nil)
 	}
 	if err != nil {
 		return err
