@@ -83,11 +83,14 @@ func flushRule(ctx context.Context, bdb *bun.DB, ruleID int64, now time.Time, lo
 			}
 			return fmt.Errorf("notify: flush rule %d: %w", ruleID, err)
 		}
+		// Skip what is no longer a problem for this rule: the run was ticketed, overridden,
+		// reviewed or superseded, or its result changed (an integration updated it); and
+		// everything while the rule or its channel is disabled (not sent on re-enabling).
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE notify_alerts a SET skipped_at = ?
-			FROM job_runs r
-			WHERE a.rule_id = ? AND a.delivery_id IS NULL AND a.skipped_at IS NULL AND r.id = a.run_id
-			  AND NOT (`+detect.Problem+`)`, now, ruleID); err != nil {
+			FROM job_runs r, notify_rules nr LEFT JOIN notify_channels c ON c.id = nr.channel_id
+			WHERE a.rule_id = ? AND a.delivery_id IS NULL AND a.skipped_at IS NULL AND r.id = a.run_id AND nr.id = a.rule_id
+			  AND (NOT nr.enabled OR c.enabled IS FALSE OR r.status <> ALL(nr.statuses) OR NOT (`+detect.Problem+`))`, now, ruleID); err != nil {
 			return fmt.Errorf("notify: flush rule %d: skip: %w", ruleID, err)
 		}
 		var oldest *time.Time

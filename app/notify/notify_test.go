@@ -249,6 +249,14 @@ func TestTicketedOrOverriddenDoNotAlert(t *testing.T) {
 	if len(alerted) != 2 || alerted[0] != plain || alerted[1] != later {
 		t.Fatalf("alerted runs %v, want %d and %d", alerted, plain, later)
 	}
+	// A run whose result an integration changed to Success before the group is sent.
+	fixed := job.Run(dbtest.Run{Status: "Failed", At: at.Add(6 * time.Second)})
+	if err := detect.Record(ctx, d.Bun, []int64{fixed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Bun.ExecContext(ctx, "UPDATE job_runs SET status = 'Success' WHERE id = ?", fixed); err != nil {
+		t.Fatal(err)
+	}
 	// The missed run gets a ticket before the group is sent.
 	if _, err := d.Bun.ExecContext(ctx, "INSERT INTO ticket_job_runs (ticket_id, job_run_id) VALUES (?, ?)", ticket, later); err != nil {
 		t.Fatal(err)
@@ -268,8 +276,8 @@ func TestTicketedOrOverriddenDoNotAlert(t *testing.T) {
 	if !strings.HasPrefix(slack.Text, "*Backup failed: Acme · Nightly*") || strings.Contains(slack.Text, "Missed") {
 		t.Errorf("slack text:\n%s", slack.Text)
 	}
-	if n := count(t, d, "SELECT count(*) FROM notify_alerts WHERE skipped_at IS NOT NULL AND run_id = ?", later); n != 1 {
-		t.Error("the ticketed missed run was not skipped")
+	if n := count(t, d, "SELECT count(*) FROM notify_alerts WHERE skipped_at IS NOT NULL AND run_id IN (?, ?)", later, fixed); n != 2 {
+		t.Error("the ticketed missed run or the run now successful was not skipped")
 	}
 }
 
@@ -328,6 +336,17 @@ func TestFlushHoldsOutsideWorkingDays(t *testing.T) {
 	}
 	if ids, err := notify.Flush(ctx, d.Bun, now, loc, base); err != nil || len(ids) != 1 {
 		t.Fatalf("held alerts not sent: %v %v", ids, err)
+	}
+	// A disabled channel's pending alerts are dropped, not sent when it is enabled again.
+	importRuns(t, d, job.ID, db.StatusFailed, 2, now.Add(-2*time.Hour))
+	if _, err := d.Bun.ExecContext(ctx, "UPDATE notify_channels SET enabled = false"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := notify.Flush(ctx, d.Bun, now, loc, base); err != nil || len(ids) != 0 {
+		t.Fatalf("sent to a disabled channel: %v %v", ids, err)
+	}
+	if n := count(t, d, "SELECT count(*) FROM notify_alerts WHERE skipped_at IS NOT NULL"); n != 2 {
+		t.Errorf("%d alerts skipped, want 2", n)
 	}
 }
 
