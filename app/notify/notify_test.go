@@ -127,8 +127,8 @@ func importRuns(t *testing.T, d *db.DB, jobID int64, status string, n int, at ti
 	var ids []int64
 	err := d.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := tx.NewRaw(`INSERT INTO job_runs (job_id, status, source_type, external_id, run_at, message)
-			SELECT ?, ?, 'email', 'imp-' || ?::text || '-' || g, ?::timestamptz + g * interval '1 second', 'Job finished with error ' || g
-			FROM generate_series(1, ?) g RETURNING id`, jobID, status, status, at, n).Scan(ctx, &ids); err != nil {
+			SELECT ?, ?, 'email', 'imp-' || ?::text || '-' || g || '-' || md5(?::timestamptz::text), ?::timestamptz + g * interval '1 second', 'Job finished with error ' || g
+			FROM generate_series(1, ?) g RETURNING id`, jobID, status, status, at, at, n).Scan(ctx, &ids); err != nil {
 			return err
 		}
 		return ingest.RunsCreated(ctx, tx, ids)
