@@ -48,6 +48,22 @@ func digestData(t *testing.T, d *db.DB) (today time.Time, acme int64) {
 		at(2, 23, 0), "failed: graph: token: invalid_client"); err != nil {
 		t.Fatal(err)
 	}
+	// Cove's last import failed; Autotask's sync failed yesterday (its River job's errors)
+	// and the day before (not in this digest).
+	if _, err := d.Bun.ExecContext(ctx, "UPDATE system_settings SET cove_last_import_at = ?, cove_last_import_result = ?, cove_last_import_failed = true",
+		at(2, 12, 0), "cove: login: the partner name or password is wrong"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []struct {
+		at  time.Time
+		msg string
+	}{{at(1, 10, 0), "old failure"}, {at(2, 10, 0), "autotask: 401 Unauthorized"}} {
+		if _, err := d.Bun.ExecContext(ctx, `INSERT INTO river_job (kind, args, max_attempts, queue, state, attempt, priority, errors)
+			VALUES ('autotask_sync', '{}', 25, 'default', 'retryable', 1, 1, ARRAY[jsonb_build_object('at', ?::timestamptz, 'attempt', 1, 'error', ?::text)])`,
+			e.at, e.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return at(3, 7, 30), a.ID
 }
 
