@@ -182,7 +182,8 @@ func cmdServe(args []string, web bool) error {
 	sources := mailbox.Options{GraphLoginURL: cfg.GraphLoginURL, GraphURL: cfg.GraphURL}
 	river, err := jobs.NewClient(d, jobs.Config{MaxWorkers: cfg.RiverMaxWorkers, Logger: riverLogger(cfg),
 		Sessions: auth.SessionPolicy{MaxAge: cfg.SessionMaxAge, IdleTimeout: cfg.SessionIdleTimeout},
-		Registry: registry, Keys: secrets.NewKeyring(cfg.SecretKey), Sources: sources, AutotaskZoneURLs: cfg.AutotaskZoneURLs})
+		Registry: registry, Keys: secrets.NewKeyring(cfg.SecretKey), Sources: sources, AutotaskZoneURLs: cfg.AutotaskZoneURLs,
+		BaseURL: cfg.BaseURL.String()})
 	if err != nil {
 		return err
 	}

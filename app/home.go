@@ -5,6 +5,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/dashboard"
+	"github.com/backupchecks/backupchecks/app/notify"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/settings"
 	homeview "github.com/backupchecks/backupchecks/components/home"
@@ -18,6 +19,15 @@ func (a *App) home(c *fiber.Ctx) error {
 	}
 	d := homeview.Dashboard{Customers: f.Customers, Jobs: f.Jobs, InboxMails: f.InboxMails, Unreviewed: f.Unreviewed,
 		ReviewJobs: f.ReviewJobs}
+	if a.can(c, "GET", "/settings/notifications") {
+		failing, err := notify.FailingChannels(c.UserContext(), a.db.Bun)
+		if err != nil {
+			return err
+		}
+		for _, ch := range failing {
+			d.FailingChannels = append(d.FailingChannels, ch.Name)
+		}
+	}
 	if f.Jobs > 0 {
 		loc := settings.Location(state(c).settings)
 		today := schedule.DateOf(a.now().In(loc))

@@ -1,16 +1,22 @@
 package app
 
 import (
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/auth"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/components/layout"
 	profileview "github.com/backupchecks/backupchecks/components/profile"
+	"github.com/backupchecks/backupchecks/components/view"
 )
 
 func (a *App) profilePage(c *fiber.Ctx) error {
-	return a.renderPage(c, profileview.Page)
+	sub, err := a.subscriptionModel(c)
+	if err != nil {
+		return err
+	}
+	return a.renderPage(c, func(v view.Ctx) templ.Component { return profileview.Page(v, sub) })
 }
 
 func (a *App) changePassword(c *fiber.Ctx) error {

@@ -243,6 +243,19 @@ func (a *App) routeTable() []route {
 		{"GET", "/settings/maintenance/retention", adminOnly, a.retentionView},
 		{"PUT", "/settings/maintenance/retention", adminOnly, a.retentionSave},
 		{"POST", "/settings/maintenance/retention/run", adminOnly, a.retentionRun},
+
+		// Notifications (issue 20): Settings → Notifications (settings_notifications*.go:
+		// channels with Send test, rules, the delivery history; ids travel as ?id= / a form
+		// field) and each user's own subscription on the profile page (profile_notifications.go).
+		{"GET", "/settings/notifications", adminOnly, a.settingsNotificationsPage},
+		{"GET", "/settings/notifications/channel", adminOnly, a.settingsNotifyChannelForm},
+		{"POST", "/settings/notifications/channel", adminOnly, a.settingsNotifyChannelSave},
+		{"POST", "/settings/notifications/channel/test", adminOnly, a.settingsNotifyChannelTest},
+		{"POST", "/settings/notifications/channel/delete", adminOnly, a.settingsNotifyChannelDelete},
+		{"GET", "/settings/notifications/rule", adminOnly, a.settingsNotifyRuleForm},
+		{"POST", "/settings/notifications/rule", adminOnly, a.settingsNotifyRuleSave},
+		{"POST", "/settings/notifications/rule/delete", adminOnly, a.settingsNotifyRuleDelete},
+		{"POST", "/profile/notifications", allRoles, a.profileNotificationsSave},
 	}
 }
 

@@ -36,6 +36,8 @@ const (
 	reportGenerateTimeout = 30 * time.Minute
 	reportDeliverTimeout  = 5 * time.Minute
 	retentionTimeout      = retentionBudget + 5*time.Minute
+	// Notifications (issue 20): one message to a mail server or webhook.
+	notifyDeliverTimeout = 2 * time.Minute
 	// defaultJobTimeout is River's JobTimeout, for the jobs without their own.
 	defaultJobTimeout = time.Minute
 )
@@ -45,7 +47,7 @@ const (
 // job that is still alive then has been cancelled by its own timeout anyway. River's
 // default (one hour) left a killed import showing as running for an hour.
 const rescueStuckJobsAfter = max(mailImportTimeout, mailReparseTimeout, missedRunsTimeout, autotaskSyncTimeout,
-	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, retentionTimeout, defaultJobTimeout) + time.Minute
+	coveImportTimeout, reportGenerateTimeout, reportDeliverTimeout, retentionTimeout, notifyDeliverTimeout, defaultJobTimeout) + time.Minute
 
 // Config is what the workers need.
 type Config struct {
@@ -56,6 +58,8 @@ type Config struct {
 	Registry   *parsers.Registry
 	Keys       *secrets.Keyring
 	Sources    mailbox.Options
+	// BaseURL is the app's public address, for the links in notifications.
+	BaseURL string
 	// AutotaskZoneURLs overrides Autotask's zone discovery hosts (tests); nil = the global ones.
 	AutotaskZoneURLs []string
 }
@@ -82,6 +86,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 	addReportWorkers(workers, d, cfg)
 	river.AddWorker(workers, &AuditCleanupWorker{DB: d.Bun, Now: cfg.Now})
 	river.AddWorker(workers, &RetentionWorker{DB: d.Bun, Now: cfg.Now})
+	addNotifyWorkers(workers, d, cfg)
 
 	client, err := river.NewClient(riverpgxv5.New(d.Pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
@@ -105,6 +110,7 @@ func NewClient(d *db.DB, cfg Config) (*river.Client[pgx.Tx], error) {
 			reportFilesCleanupPeriodicJob(),
 			auditCleanupPeriodicJob(),
 			retentionPeriodicJob(),
+			notifyFlushPeriodicJob(),
 		},
 	})
 	if err != nil {

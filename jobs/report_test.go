@@ -15,6 +15,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/mail/graph"
 	"github.com/backupchecks/backupchecks/app/mail/graph/graphtest"
+	"github.com/backupchecks/backupchecks/app/outbound"
 	"github.com/backupchecks/backupchecks/app/reports"
 	"github.com/backupchecks/backupchecks/app/tasks"
 	"github.com/backupchecks/backupchecks/db"
@@ -148,7 +149,7 @@ func TestReportScheduleAndDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliver := rivertest.NewWorker(t, riverpgxv5.New(d.Pool), &river.Config{},
-		&jobs.ReportDeliverWorker{DB: d, Now: func() time.Time { return now }, Mailer: reports.GraphMailer{Sender: sender}})
+		&jobs.ReportDeliverWorker{DB: d, Now: func() time.Time { return now }, Mailer: outbound.GraphMailer{Sender: sender}})
 	var ids []int64
 	if err := d.Bun.NewRaw("SELECT id FROM report_deliveries ORDER BY id").Scan(ctx, &ids); err != nil {
 		t.Fatal(err)

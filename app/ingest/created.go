@@ -6,6 +6,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/notify/detect"
 	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/tickets"
@@ -28,6 +29,10 @@ func RunsCreated(ctx context.Context, tx bun.IDB, runIDs []int64) error {
 		return err
 	}
 	if err := tickets.LinkOpenToRuns(ctx, tx, runIDs); err != nil {
+		return err
+	}
+	// Alerts are recorded with the runs (after overrides and tickets), so none is lost.
+	if err := detect.Record(ctx, tx, runIDs); err != nil {
 		return err
 	}
 	return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: runIDs})

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/live"
+	"github.com/backupchecks/backupchecks/app/notify/detect"
 	"github.com/backupchecks/backupchecks/app/overrides"
 	"github.com/backupchecks/backupchecks/app/review"
 )
@@ -85,6 +86,10 @@ func RunsUpdated(ctx context.Context, tx bun.IDB, runIDs []int64) error {
 		return fmt.Errorf("ingest: jobs of updated runs: %w", err)
 	}
 	if err := review.RecountJobSummaries(ctx, tx, jobIDs); err != nil {
+		return err
+	}
+	// A run whose new result is a problem alerts (once per rule, however often updated).
+	if err := detect.Record(ctx, tx, runIDs); err != nil {
 		return err
 	}
 	return live.Notify(ctx, tx, live.Event{Topic: live.TopicRuns, IDs: runIDs})

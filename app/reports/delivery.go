@@ -2,13 +2,8 @@ package reports
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"net/mail"
-	"net/smtp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,56 +11,19 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/mail/graph"
+	"github.com/backupchecks/backupchecks/app/outbound"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/db"
 )
 
-// Mailer sends a report mail.
-type Mailer interface {
-	Send(ctx context.Context, m graph.OutgoingMail) error
-	Channel() string
-}
+// Mailer sends a report mail: the shared outbound mailer.
+type Mailer = outbound.Mailer
 
-// GraphMailer sends through Microsoft Graph's sendMail from the mailbox of
-// Settings → Imports.
-type GraphMailer struct{ Sender *graph.Source }
-
-// Send sends m.
-func (g GraphMailer) Send(ctx context.Context, m graph.OutgoingMail) error {
-	return g.Sender.SendMail(ctx, m)
-}
-
-// Channel is "graph".
-func (GraphMailer) Channel() string { return ChannelGraph }
-
-// MailerFromSettings builds the mailer Settings → Reporting chose.
+// MailerFromSettings builds the mailer of the mail channel chosen under Settings →
+// Reporting (outbound owns it; notifications send through the same).
 func MailerFromSettings(ctx context.Context, idb bun.IDB, keys *secrets.Keyring) (Mailer, error) {
-	rs, err := LoadSettings(ctx, idb, keys)
-	if err != nil {
-		return nil, err
-	}
-	switch rs.DeliveryChannel {
-	case ChannelSMTP:
-		return &SMTPMailer{Host: rs.SMTPHost, Port: rs.SMTPPort, Security: rs.SMTPSecurity, Username: rs.SMTPUsername,
-			Password: rs.SMTPPassword, From: rs.SMTPFrom}, nil
-	case ChannelGraph:
-		sys, err := settings.Load(ctx, idb)
-		if err != nil {
-			return nil, err
-		}
-		im, err := settings.ImportsFrom(sys, keys)
-		if err != nil {
-			return nil, err
-		}
-		s, err := graph.NewSender(graph.Config{TenantID: im.GraphTenantID, ClientID: im.GraphClientID,
-			ClientSecret: im.GraphClientSecret, Mailbox: im.GraphMailbox})
-		if err != nil {
-			return nil, fmt.Errorf("reports: the Graph mailbox of Settings → Imports: %w", err)
-		}
-		return GraphMailer{Sender: s}, nil
-	}
-	return nil, errors.New("reports: no delivery channel is set under Settings → Reporting")
+	return outbound.FromSettings(ctx, idb, keys)
 }
 
 // PlanDeliveries records the mails due at now for every scheduled definition whose
@@ -280,109 +238,6 @@ func QueuedDeliveries(ctx context.Context, idb bun.IDB) ([]int64, error) {
 		return nil, fmt.Errorf("reports: queued deliveries: %w", err)
 	}
 	return ids, nil
-}
-
-// SMTPMailer sends through an SMTP server with TLS: STARTTLS (default port 587) or
-// implicit TLS (465). It never sends without TLS.
-type SMTPMailer struct {
-	Host      string
-	Port      int
-	Security  string // starttls or tls
-	Username  string
-	Password  string
-	From      string
-	TLSConfig *tls.Config // nil: the system's roots, ServerName = Host (tests set their own roots)
-	Timeout   time.Duration
-}
-
-// Channel is "smtp".
-func (*SMTPMailer) Channel() string { return ChannelSMTP }
-
-// Send delivers m.
-func (s *SMTPMailer) Send(ctx context.Context, m graph.OutgoingMail) error {
-	port := s.Port
-	if port == 0 {
-		port = 587
-		if s.Security == "tls" {
-			port = 465
-		}
-	}
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = time.Minute
-	}
-	cfg := s.TLSConfig
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	cfg = cfg.Clone()
-	if cfg.ServerName == "" {
-		cfg.ServerName = s.Host
-	}
-	cfg.MinVersion = tls.VersionTLS12
-	addr := net.JoinHostPort(s.Host, strconv.Itoa(port))
-	dialer := &net.Dialer{Timeout: timeout}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var conn net.Conn
-	var err error
-	if s.Security == "tls" {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: cfg}).DialContext(ctx, "tcp", addr)
-	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", addr)
-	}
-	if err != nil {
-		return fmt.Errorf("smtp: connect to %s: %w", addr, err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	c, err := smtp.NewClient(conn, s.Host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp: %s: %w", addr, err)
-	}
-	defer c.Close()
-	if s.Security != "tls" {
-		if ok, _ := c.Extension("STARTTLS"); !ok {
-			return fmt.Errorf("smtp: %s does not offer STARTTLS; reports are never sent unencrypted", addr)
-		}
-		if err := c.StartTLS(cfg); err != nil {
-			return fmt.Errorf("smtp: STARTTLS with %s: %w", addr, err)
-		}
-	}
-	if s.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.Username, s.Password, s.Host)); err != nil {
-			return fmt.Errorf("smtp: sign in as %s: %w", s.Username, err)
-		}
-	}
-	from, err := mail.ParseAddress(s.From)
-	if err != nil {
-		return fmt.Errorf("smtp: sender %q: %w", s.From, err)
-	}
-	raw, err := composeMIME(from.String(), m, time.Now())
-	if err != nil {
-		return err
-	}
-	if err := c.Mail(from.Address); err != nil {
-		return fmt.Errorf("smtp: MAIL FROM %s: %w", s.From, err)
-	}
-	for _, rcpt := range append(append([]string{}, m.To...), m.Bcc...) {
-		if err := c.Rcpt(rcpt); err != nil {
-			return fmt.Errorf("smtp: RCPT TO %s: %w", rcpt, err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("smtp: DATA: %w", err)
-	}
-	if _, err := w.Write(raw); err != nil {
-		return fmt.Errorf("smtp: DATA: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("smtp: DATA: %w", err)
-	}
-	return c.Quit()
 }
 
 // LastDeliveries is when each definition last had a mail sent.

@@ -1,33 +1,16 @@
 package reports_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"errors"
-	"io"
-	"math/big"
-	"mime"
-	"net"
 	"net/http"
-	"net/mail"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/mail/graph"
 	"github.com/backupchecks/backupchecks/app/mail/graph/graphtest"
+	"github.com/backupchecks/backupchecks/app/outbound"
 	"github.com/backupchecks/backupchecks/app/reports"
 )
 
@@ -103,7 +86,7 @@ func TestSendDeliveryGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mailer := reports.GraphMailer{Sender: sender}
+	mailer := outbound.GraphMailer{Sender: sender}
 	var muller int64
 	if err := f.d.Bun.NewRaw("SELECT id FROM report_deliveries WHERE customer_name = 'Müller GmbH'").Scan(ctx, &muller); err != nil {
 		t.Fatal(err)
@@ -176,156 +159,4 @@ func TestRetryDelay(t *testing.T) {
 			t.Errorf("retry %d: %s, want %s", n, got, want)
 		}
 	}
-}
-
-// smtpServer is a real SMTP server on loopback (go-smtp) that offers STARTTLS with a
-// certificate of its own and PLAIN authentication, and keeps what it received.
-type smtpServer struct {
-	addr  string
-	roots *x509.CertPool
-	mu    sync.Mutex
-	got   []received
-}
-
-type received struct {
-	from string
-	to   []string
-	data []byte
-	user string
-}
-
-func newSMTPServer(t *testing.T, implicitTLS bool) *smtpServer {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	s := &smtpServer{roots: x509.NewCertPool()}
-	s.roots.AddCert(cert)
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	var ln net.Listener
-	if implicitTLS {
-		ln, err = tls.Listen("tcp", "127.0.0.1:0", srv.TLSConfig)
-	} else {
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-type smtpSession struct {
-	srv  *smtpServer
-	cur  received
-	user string
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "reports@msp.example" || pass != "s3cret pass" {
-			return errors.New("invalid credentials")
-		}
-		s.user = user
-		return nil
-	}), nil
-}
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.cur.from = from; return nil }
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data, s.cur.user = b, s.user
-	s.srv.mu.Lock()
-	s.srv.got = append(s.srv.got, s.cur)
-	s.srv.mu.Unlock()
-	return nil
-}
-func (s *smtpSession) Reset()        { s.cur = received{} }
-func (s *smtpSession) Logout() error { return nil }
-
-func TestSMTPMailer(t *testing.T) {
-	for _, security := range []string{"starttls", "tls"} {
-		t.Run(security, func(t *testing.T) {
-			srv := newSMTPServer(t, security == "tls")
-			_, port, _ := net.SplitHostPort(srv.addr)
-			m := &reports.SMTPMailer{Host: "localhost", Security: security, Username: "reports@msp.example",
-				Password: "s3cret pass", From: "Backup reports <reports@msp.example>", TLSConfig: &tls.Config{RootCAs: srv.roots},
-				Timeout: 10 * time.Second}
-			m.Port = atoiT(t, port)
-			pdf := []byte("%PDF-1.4 fake")
-			err := m.Send(context.Background(), graph.OutgoingMail{To: []string{"it@müller.example", "cfo@mueller.example"},
-				Bcc: []string{"ops@msp.example"}, Subject: "Backup report Müller GmbH · 2026-02", Body: "Hallo,\nanbei der Bericht.",
-				Attachments: []graph.Attachment{{Name: "report-müller.pdf", ContentType: "application/pdf", Data: pdf}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(srv.got) != 1 {
-				t.Fatalf("%d mails received", len(srv.got))
-			}
-			r := srv.got[0]
-			if r.user != "reports@msp.example" || r.from != "reports@msp.example" || strings.Join(r.to, ",") != "it@müller.example,cfo@mueller.example,ops@msp.example" {
-				t.Errorf("envelope %+v", r)
-			}
-			msg, err := mail.ReadMessage(bytes.NewReader(r.data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dec := new(mimeDecoder)
-			if subj, _ := dec.DecodeHeader(msg.Header.Get("Subject")); subj != "Backup report Müller GmbH · 2026-02" {
-				t.Errorf("subject %q", subj)
-			}
-			if strings.Contains(string(r.data), "ops@msp.example") {
-				t.Error("the Bcc address is in the message")
-			}
-			if !strings.Contains(string(r.data), "Content-Disposition: attachment; filename") || !strings.Contains(string(r.data), "JVBERi0xLjQgZmFrZQ==") {
-				t.Errorf("no attachment:\n%s", r.data)
-			}
-		})
-	}
-	// A server without STARTTLS is refused: reports never travel unencrypted.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: &smtpServer{}}, nil }))
-	plain.Domain, plain.AllowInsecureAuth = "localhost", true
-	go func() { _ = plain.Serve(ln) }()
-	defer plain.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	m := &reports.SMTPMailer{Host: "127.0.0.1", Port: atoiT(t, port), Security: "starttls", From: "r@msp.example", Timeout: 5 * time.Second}
-	if err := m.Send(context.Background(), graph.OutgoingMail{To: []string{"a@b.example"}, Subject: "x"}); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
-		t.Errorf("plain server: %v", err)
-	}
-}
-
-type mimeDecoder = mime.WordDecoder
-
-func atoiT(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/outbound"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
@@ -31,9 +32,9 @@ type Branding struct {
 
 // Delivery channels of scheduled reports.
 const (
-	ChannelNone  = "none"
-	ChannelGraph = "graph"
-	ChannelSMTP  = "smtp"
+	ChannelNone  = outbound.ChannelNone
+	ChannelGraph = outbound.ChannelGraph
+	ChannelSMTP  = outbound.ChannelSMTP
 )
 
 // Settings is Settings → Reporting with secrets decrypted.

@@ -492,7 +492,7 @@ func ReportingEdit(v view.Ctx, f ReportingForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"form-text\">Graph sends from the import mailbox; its app registration then needs the Mail.Send application permission.</div></div><div class=\"row g-2\"><div class=\"col-sm-6\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"form-text\">Graph sends from the import mailbox; its app registration then needs the Mail.Send application permission. E-mail notifications (Settings → Notifications) go out the same way.</div></div><div class=\"row g-2\"><div class=\"col-sm-6\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
