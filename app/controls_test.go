@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backupchecks/backupchecks/app/docs"
 	"github.com/backupchecks/backupchecks/components/layout"
 )
 
@@ -35,6 +36,7 @@ func TestControlsNameRoutes(t *testing.T) {
 		"components/layout/nav.go":   "v.CanOpen(it.Path)", // layout.NavItems, below
 		"components/home/page.templ": "v.CanOpen(path)",    // the figure calls' paths, below
 		"components/view/view.go":    "v.Can(\"GET\", pattern)",
+		"components/docs/page.templ": "v.CanOpen(l.Path)", // the documentation's pages, below
 	}
 	check := func(where, method, pattern string) {
 		checked++
@@ -89,6 +91,9 @@ func TestControlsNameRoutes(t *testing.T) {
 	scan(".", func(name string) bool { return strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") })
 	for _, it := range layout.NavItems() {
 		check("navbar item "+it.Label, "GET", it.Path)
+	}
+	for _, p := range docs.Pages() {
+		check("documentation page "+p.Slug, "GET", p.Path)
 	}
 	for _, p := range problems {
 		t.Error(p)

@@ -170,7 +170,9 @@ func csrfToken(c *fiber.Ctx) string {
 
 // requireSetup sends every request to /setup until the first user exists.
 func (a *App) requireSetup(c *fiber.Ctx) error {
-	if a.setupDone.Load() || c.Path() == "/health" || c.Path() == "/setup" {
+	// The documentation too: its public pages explain the setup (the others still need
+	// a signed-in user, so they lead to the login page, and from there to /setup).
+	if a.setupDone.Load() || c.Path() == "/health" || c.Path() == "/setup" || strings.HasPrefix(c.Path(), "/documentation") {
 		return c.Next()
 	}
 	ok, err := auth.HasUsers(c.UserContext(), a.db.Bun)

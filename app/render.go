@@ -27,7 +27,8 @@ func (a *App) view(c *fiber.Ctx) view.Ctx {
 		Path:      c.Path(),
 		Version:   a.version,
 		RequestID: requestID(c),
-		Allowed:   func(string, string) bool { return false },
+		// A visitor not signed in may open the public routes only (role "" is in no list).
+		Allowed: a.allowed(""),
 	}
 	if st.csrfSeed != "" {
 		v.CSRFToken = auth.CSRFToken(a.keys, st.csrfSeed)

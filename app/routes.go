@@ -154,15 +154,14 @@ func (a *App) routeTable() []route {
 		{"POST", "/parsers/playground", adminOnly, a.parserPlayground},
 
 		// Sign in with Microsoft Entra ID (issue 16): the sign-in and its callback (public:
-		// they are the way in), the settings section, and its help page (public: readable
-		// by whoever sets sign-in up or was refused at it; it shows only this site's addresses).
+		// they are the way in) and the settings section. Its help page is in the
+		// documentation's block below.
 		{"GET", "/auth/entra/login", public, a.entraLogin},
 		{"GET", "/auth/entra/callback", public, a.entraCallback},
 		{"GET", "/settings/integrations/entra", adminOnly, a.settingsEntraView},
 		{"GET", "/settings/integrations/entra/edit", adminOnly, a.settingsEntraEdit},
 		{"PUT", "/settings/integrations/entra", adminOnly, a.settingsEntraSave},
 		{"POST", "/settings/integrations/entra/test", adminOnly, a.settingsEntraTest},
-		{"GET", "/documentation/settings/entra-sso", public, a.documentationEntraSSO},
 
 		// Veeam Cloud Connect (issue 15): the report's accounts, linked to jobs
 		// (cloudconnect*.go), and the rules' settings (settings_cloudconnect.go).
@@ -256,6 +255,36 @@ func (a *App) routeTable() []route {
 		{"POST", "/settings/notifications/rule", adminOnly, a.settingsNotifyRuleSave},
 		{"POST", "/settings/notifications/rule/delete", adminOnly, a.settingsNotifyRuleDelete},
 		{"POST", "/profile/notifications", allRoles, a.profileNotificationsSave},
+
+		// Built-in documentation (issue 18): the Markdown pages of app/docs, one route
+		// each, so that who may read a page is said here (TestDocumentationRoutes keeps
+		// the routes and the pages one to one). Public: the index and the pages needed
+		// before anyone can sign in: getting started (installation, the first admin),
+		// sign-in with Entra (for the admin setting it up and for a person refused at it)
+		// and troubleshooting (locked out, sign-in failing). They are the same text in every
+		// installation; the Entra page shows only this site's own addresses. The rest
+		// describes how the app works inside, for signed-in users of every role.
+		{"GET", "/documentation", public, a.documentationIndex},
+		{"GET", "/documentation/start/getting-started", public, a.documentationPage},
+		{"GET", "/documentation/mail/import", allRoles, a.documentationPage},
+		{"GET", "/documentation/mail/parsers", allRoles, a.documentationPage},
+		{"GET", "/documentation/mail/inbox", allRoles, a.documentationPage},
+		{"GET", "/documentation/checks/customers-jobs", allRoles, a.documentationPage},
+		{"GET", "/documentation/checks/daily-jobs", allRoles, a.documentationPage},
+		{"GET", "/documentation/checks/run-checks", allRoles, a.documentationPage},
+		{"GET", "/documentation/checks/overrides", allRoles, a.documentationPage},
+		{"GET", "/documentation/checks/tickets-remarks", allRoles, a.documentationPage},
+		{"GET", "/documentation/checks/reports", allRoles, a.documentationPage},
+		{"GET", "/documentation/integrations/autotask", allRoles, a.documentationPage},
+		{"GET", "/documentation/integrations/cove", allRoles, a.documentationPage},
+		{"GET", "/documentation/integrations/cloud-connect", allRoles, a.documentationPage},
+		{"GET", "/documentation/settings/general", allRoles, a.documentationPage},
+		{"GET", "/documentation/settings/users-roles", allRoles, a.documentationPage},
+		{"GET", "/documentation/settings/entra-sso", public, a.documentationPage},
+		{"GET", "/documentation/settings/notifications", allRoles, a.documentationPage},
+		{"GET", "/documentation/settings/maintenance", allRoles, a.documentationPage},
+		{"GET", "/documentation/operations/backup-restore", allRoles, a.documentationPage},
+		{"GET", "/documentation/operations/troubleshooting", public, a.documentationPage},
 	}
 }
 

@@ -59,7 +59,8 @@ func TestSearchGroups(t *testing.T) {
 
 	r := c.get("/search?q=zeta")
 	wantStatus(t, r, http.StatusOK)
-	want := map[string]int{"inbox": 3, "customers": 12, "jobs": 12, "daily_jobs": 12, "run_checks": 12, "tickets": 1, "remarks": 1, "overrides": 1}
+	want := map[string]int{"inbox": 3, "customers": 12, "jobs": 12, "daily_jobs": 12, "run_checks": 12, "tickets": 1, "remarks": 1, "overrides": 1,
+		"docs": 0} // the documentation says nothing of "zeta"
 	for key, n := range want {
 		g := r.doc.Find("#search-" + key)
 		if g.Length() != 1 {
@@ -126,6 +127,9 @@ func TestSearchGroups(t *testing.T) {
 	r = c.get("/search?q=zeta")
 	r.doc.Find(".search-group").Each(func(_ int, g *goquery.Selection) {
 		key := strings.TrimPrefix(g.AttrOr("id", ""), "search-")
+		if want[key] == 0 {
+			return // nothing found: nothing to open
+		}
 		open := g.Find("a.search-open").AttrOr("href", "")
 		u, err := url.Parse(open)
 		if err != nil || u.Query().Get("q") != "zeta" {
@@ -199,7 +203,7 @@ func TestSearchRoles(t *testing.T) {
 		user      string
 		runChecks bool
 		groups    int
-	}{{"vic", false, 7}, {"oli", true, 8}, {"rita", false, 0}} {
+	}{{"vic", false, 8}, {"oli", true, 9}, {"rita", false, 0}} {
 		c := h.client()
 		c.login(tc.user)
 		r := c.get("/search?q=zeta")

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/docs"
 	"github.com/backupchecks/backupchecks/app/inbox"
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/overrides"
@@ -32,6 +33,18 @@ var Sections = []Section{
 	{Key: "tickets", Title: "Tickets", Page: "/tickets", OpenQuery: "kind=ticket&state=all", Find: findTickets(tickets.KindTicket)},
 	{Key: "remarks", Title: "Remarks", Page: "/tickets", OpenQuery: "kind=remark&state=all", Find: findTickets(tickets.KindRemark)},
 	{Key: "overrides", Title: "Existing overrides", Page: "/overrides", Find: findOverrides},
+	{Key: "docs", Title: "Documentation", Page: "/documentation", Find: findDocs},
+}
+
+// findDocs searches the built-in documentation (app/docs: Markdown matched in Go with
+// the search-box rules; a hit links to the heading where it is found).
+func findDocs(_ context.Context, _ bun.IDB, q string, _ Env, page, perPage int) ([]Hit, int, error) {
+	total, found := docs.Search(q, perPage, (page-1)*perPage)
+	hits := make([]Hit, len(found))
+	for i, h := range found {
+		hits[i] = Hit{Title: h.Title, Detail: joinNonEmpty(h.Section, h.Snippet), Link: h.Link}
+	}
+	return hits, total, nil
 }
 
 func findInbox(ctx context.Context, idb bun.IDB, q string, _ Env, page, perPage int) ([]Hit, int, error) {

@@ -80,7 +80,7 @@ func SetupPage(v view.Ctx, m Setup) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<button type=\"submit\" class=\"btn btn-primary w-100\">Create admin and log in</button></form></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<button type=\"submit\" class=\"btn btn-primary w-100\">Create admin and log in</button></form></div></div><p class=\"text-center small mt-3\"><a href=\"/documentation/start/getting-started#first-administrator\" id=\"setup-help\">Getting started</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

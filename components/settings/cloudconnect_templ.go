@@ -73,63 +73,71 @@ func CloudConnectView(v view.Ctx, m CloudConnect) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section class=\"card settings-section mt-3\" id=\"settings-cloud-connect\"><div class=\"card-header d-flex align-items-center gap-2\"><h2 class=\"h6 mb-0 me-auto\">Veeam Cloud Connect</h2><button type=\"button\" class=\"btn btn-sm btn-outline-primary\" hx-get=\"/settings/integrations/cloud-connect/edit\" hx-target=\"#settings-cloud-connect\" hx-swap=\"outerHTML\" id=\"edit-cloud-connect\">Edit</button></div><div class=\"card-body\"><p class=\"small text-body-secondary\">The status of a Cloud Connect account is Veeam's row colour in the provider's report. These rules make a white row a Warning too; they apply to reports read from now on, and to the stored ones after <a href=\"/cloud-connect/accounts\">Scan inbox</a>.</p><dl class=\"row mb-0\"><dt class=\"col-sm-4\">Quota alert</dt><dd class=\"col-sm-8\" id=\"value-cloud_connect_quota_percent\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section class=\"card settings-section mt-3\" id=\"settings-cloud-connect\"><div class=\"card-header d-flex align-items-center gap-2\"><h2 class=\"h6 mb-0 me-auto\">Veeam Cloud Connect")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = ui.HelpLink("/documentation/integrations/cloud-connect#rules").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</h2><button type=\"button\" class=\"btn btn-sm btn-outline-primary\" hx-get=\"/settings/integrations/cloud-connect/edit\" hx-target=\"#settings-cloud-connect\" hx-swap=\"outerHTML\" id=\"edit-cloud-connect\">Edit</button></div><div class=\"card-body\"><p class=\"small text-body-secondary\">The status of a Cloud Connect account is Veeam's row colour in the provider's report. These rules make a white row a Warning too; they apply to reports read from now on, and to the stored ones after <a href=\"/cloud-connect/accounts\">Scan inbox</a>.</p><dl class=\"row mb-0\"><dt class=\"col-sm-4\">Quota alert</dt><dd class=\"col-sm-8\" id=\"value-cloud_connect_quota_percent\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.QuotaPercent == "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "off")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "off")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "at ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "at ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(m.QuotaPercent)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/settings/cloudconnect.templ`, Line: 50, Col: 25}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/settings/cloudconnect.templ`, Line: 53, Col: 25}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "% of the quota used")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "% of the quota used")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</dd><dt class=\"col-sm-4\">Inactive tenants</dt><dd class=\"col-sm-8\" id=\"value-cloud_connect_inactive_days\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</dd><dt class=\"col-sm-4\">Inactive tenants</dt><dd class=\"col-sm-8\" id=\"value-cloud_connect_inactive_days\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.InactiveDays == "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "off (Veeam's colour only)")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "off (Veeam's colour only)")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "last active more than ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "last active more than ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(m.InactiveDays)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/settings/cloudconnect.templ`, Line: 58, Col: 44}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/settings/cloudconnect.templ`, Line: 61, Col: 44}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, " days before the report")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, " days before the report")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</dd></dl></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</dd></dl></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -155,7 +163,7 @@ func CloudConnectEdit(v view.Ctx, f CloudConnectForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section class=\"card settings-section mt-3\" id=\"settings-cloud-connect\"><form hx-put=\"/settings/integrations/cloud-connect\" hx-target=\"#settings-cloud-connect\" hx-swap=\"outerHTML\" novalidate><div class=\"card-header\"><h2 class=\"h6 mb-0\">Veeam Cloud Connect</h2></div><div class=\"card-body\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<section class=\"card settings-section mt-3\" id=\"settings-cloud-connect\"><form hx-put=\"/settings/integrations/cloud-connect\" hx-target=\"#settings-cloud-connect\" hx-swap=\"outerHTML\" novalidate><div class=\"card-header\"><h2 class=\"h6 mb-0\">Veeam Cloud Connect</h2></div><div class=\"card-body\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -171,7 +179,7 @@ func CloudConnectEdit(v view.Ctx, f CloudConnectForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</div><div class=\"card-footer d-flex gap-2 justify-content-end\"><button type=\"button\" class=\"btn btn-sm btn-secondary\" hx-get=\"/settings/integrations/cloud-connect\" hx-target=\"#settings-cloud-connect\" hx-swap=\"outerHTML\" id=\"cancel-cloud-connect\">Cancel</button> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"save-cloud-connect\">Save</button></div></form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</div><div class=\"card-footer d-flex gap-2 justify-content-end\"><button type=\"button\" class=\"btn btn-sm btn-secondary\" hx-get=\"/settings/integrations/cloud-connect\" hx-target=\"#settings-cloud-connect\" hx-swap=\"outerHTML\" id=\"cancel-cloud-connect\">Cancel</button> <button type=\"submit\" class=\"btn btn-sm btn-primary\" id=\"save-cloud-connect\">Save</button></div></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
