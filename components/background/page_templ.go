@@ -1236,14 +1236,22 @@ func JobRow(v view.Ctx, r Job) templ.Component {
 	})
 }
 
-// KindLabels says what each kind of job does. A new kind (Cove's imports) adds its line.
+// KindLabels says what each kind of job does. A new kind adds its line.
 var KindLabels = map[string]string{
-	"mail_import":     "Mail import",
-	"mail_reparse":    "Re-parse mails",
-	"missed_runs":     "Missed-run check",
-	"autotask_sync":   "Autotask ticket sync",
-	"session_cleanup": "Session cleanup",
-	"retention":       "Data retention",
+	"mail_import":          "Mail import",
+	"mail_reparse":         "Re-parse mails",
+	"missed_runs":          "Missed-run check",
+	"autotask_sync":        "Autotask ticket sync",
+	"cove_import":          "Cove import",
+	"session_cleanup":      "Session cleanup",
+	"retention":            "Data retention",
+	"audit_cleanup":        "Logging cleanup",
+	"notify_flush":         "Notifications: group and plan",
+	"notify_deliver":       "Notification delivery",
+	"report_generate":      "Report build",
+	"report_schedule":      "Report schedule",
+	"report_deliver":       "Report delivery",
+	"report_files_cleanup": "Report files cleanup",
 }
 
 // KindLabel is the label of a kind, or the kind itself.

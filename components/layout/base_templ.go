@@ -374,14 +374,14 @@ func Navbar(v view.Ctx) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(v.User.Roles) > 1 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<li class=\"nav-item dropdown\"><a class=\"nav-link dropdown-toggle\" href=\"#\" id=\"role-switch\" role=\"button\" data-bs-toggle=\"dropdown\" aria-expanded=\"false\" title=\"Active role\">Role: <span class=\"fw-semibold\" id=\"active-role\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<li class=\"nav-item dropdown\"><a class=\"nav-link dropdown-toggle\" href=\"#\" id=\"role-switch\" role=\"button\" data-bs-toggle=\"dropdown\" aria-expanded=\"false\" title=\"Active role\"><span class=\"visually-hidden\">Role: </span><span class=\"fw-semibold\" id=\"active-role\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var15 string
 				templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(RoleLabel(v.User.ActiveRole))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/layout/base.templ`, Line: 100, Col: 88}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/layout/base.templ`, Line: 100, Col: 125}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 				if templ_7745c5c3_Err != nil {
