@@ -13,13 +13,9 @@ import (
 	"github.com/backupchecks/backupchecks/app/validation"
 	reportsview "github.com/backupchecks/backupchecks/components/reports"
 	"github.com/backupchecks/backupchecks/components/view"
-	"github.com/backupchecks/backupchecks/db"
 )
 
 // Reports (issue 17): saved definitions, listed and edited in a dialog.
-
-// reportWriters may create, change, delete and schedule reports.
-var reportWriters = []string{db.RoleAdmin, db.RoleOperator, db.RoleReporter}
 
 func (a *App) reportRows(c *fiber.Ctx) ([]reportsview.Row, error) {
 	defs, err := reports.ListDefinitions(c.UserContext(), a.db.Bun)

@@ -23,6 +23,8 @@ var (
 	adminOnly = []string{db.RoleAdmin}
 	operators = []string{db.RoleAdmin, db.RoleOperator}
 	readers   = []string{db.RoleAdmin, db.RoleOperator, db.RoleViewer}
+	// reportWriters create, change, delete and schedule reports.
+	reportWriters = []string{db.RoleAdmin, db.RoleOperator, db.RoleReporter}
 )
 
 // routeTable lists every route of the application with the roles allowed to use it.
