@@ -97,7 +97,7 @@ func deleteJobs(ctx context.Context, tx bun.Tx, every bool, cond string, args ..
 		return n, fmt.Errorf("count runs: %w", err)
 	}
 	n.TicketAndRemarkLinks, n.ReviewEvents, n.ObjectLinks = links+remarkLinks, events, objects
-	if _, err := tx.ExecContext(ctx, "TRUNCATE ticket_job_runs, remark_job_runs, job_run_review_events, run_object_links, job_runs"); err != nil {
+	if _, err := tx.ExecContext(ctx, "TRUNCATE ticket_job_runs, remark_job_runs, job_run_review_events, run_object_links, notify_alerts, job_runs"); err != nil {
 		return n, fmt.Errorf("delete runs: %w", err)
 	}
 	runsCount := n.Runs
