@@ -108,13 +108,16 @@ func TestBrowserDashboardCompact(t *testing.T) {
 }
 
 // TestDashboardSourcesForAdmins: an admin's dashboard shows the last mail import, red
-// when it failed; an operator's does not show the card.
+// when it failed, and the last Cove import, red when overdue; an operator's does not
+// show the card.
 func TestDashboardSourcesForAdmins(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.user("admin", db.RoleAdmin)
 	h.user("op", db.RoleOperator)
 	if _, err := h.db.Bun.ExecContext(context.Background(), `UPDATE system_settings SET mail_source = 'graph', mail_import_enabled = true,
-		mail_import_interval_minutes = 15, mail_last_import_at = now(), mail_last_import_result = 'failed: graph: token refused' WHERE id = 1`); err != nil {
+		mail_import_interval_minutes = 15, mail_last_import_at = now(), mail_last_import_result = 'failed: graph: token refused',
+		cove_enabled = true, cove_import_enabled = true, cove_import_interval_minutes = 60,
+		cove_last_import_at = now() - interval '1 day', cove_last_import_result = '12 accounts (0 new)' WHERE id = 1`); err != nil {
 		t.Fatal(err)
 	}
 	admin := h.client()
@@ -124,6 +127,11 @@ func TestDashboardSourcesForAdmins(t *testing.T) {
 	row := r.doc.Find(`#dashboard-sources li[data-source-state="failed"]`)
 	if row.Length() != 1 || !row.HasClass("list-group-item-danger") || !strings.Contains(row.Text(), "token refused") {
 		t.Fatalf("the failed import is not shown red:\n%s", r.doc.Find("#dashboard-sources").Text())
+	}
+	row = r.doc.Find(`#dashboard-sources li[data-source-state="overdue"]`)
+	if row.Length() != 1 || !row.HasClass("list-group-item-danger") || !strings.Contains(row.Text(), "Cove Data Protection import") ||
+		!strings.Contains(row.Text(), "No import for 24 h") {
+		t.Fatalf("the overdue Cove import is not shown red:\n%s", r.doc.Find("#dashboard-sources").Text())
 	}
 	op := h.client()
 	op.login("op")

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/backupchecks/backupchecks/app/cove"
+	"github.com/backupchecks/backupchecks/app/metrics"
 	"github.com/backupchecks/backupchecks/app/secrets"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/tasks"
@@ -81,6 +82,7 @@ func (w *CoveImportWorker) Work(ctx context.Context, job *river.Job[CoveImportAr
 		}
 		return nil
 	}
+	metrics.ObserveImport("cove", res.Accounts, err)
 	if rerr := cove.RecordImport(ctx, w.DB.Bun, w.Now(), res, err); rerr != nil {
 		slog.Error("jobs: record cove import", "err", rerr)
 	}

@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/cove"
 	"github.com/backupchecks/backupchecks/app/cove/covetest"
+	"github.com/backupchecks/backupchecks/app/metrics"
 	"github.com/backupchecks/backupchecks/app/tasks"
 	"github.com/backupchecks/backupchecks/db"
 	"github.com/backupchecks/backupchecks/db/dbtest"
@@ -35,6 +38,29 @@ func useCove(t *testing.T, d *db.DB, fake *covetest.Server, importEnabled bool, 
 			t.Fatal(err)
 		}
 	}
+}
+
+// coveImports reads the metric of Cove import passes that failed or not.
+func coveImports(t *testing.T, failed bool) float64 {
+	t.Helper()
+	result := "ok"
+	if failed {
+		result = "error"
+	}
+	rec := httptest.NewRecorder()
+	metrics.Handler(metrics.Process{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	prefix := `backupchecks_imports_total{result="` + result + `",source="cove"} `
+	for line := range strings.Lines(rec.Body.String()) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in the metrics", prefix)
+	return 0
 }
 
 func coveWorker(t *testing.T, d *db.DB, now time.Time) *rivertest.Worker[jobs.CoveImportArgs, pgxTx] {
@@ -108,12 +134,16 @@ func TestCoveImportWorkerManual(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback(ctx) //nolint:errcheck
+			before := coveImports(t, tc.status == "failed")
 			res, err := coveWorker(t, d, now).Work(ctx, t, tx, jobs.CoveImportArgs{TaskID: taskID}, nil)
 			if tc.status == "done" && (err != nil || res.EventKind != river.EventKindJobCompleted) {
 				t.Fatalf("Work: %v %v", res, err)
 			}
 			if tc.status == "failed" && (res == nil || res.EventKind != river.EventKindJobCancelled) {
 				t.Fatalf("a failed manual import is not retried by itself: %v %v", res, err)
+			}
+			if after := coveImports(t, tc.status == "failed"); after != before+1 {
+				t.Errorf("cove imports counted %v, want %v", after, before+1)
 			}
 			got, err := tasks.Get(ctx, d.Bun, taskID)
 			if err != nil {

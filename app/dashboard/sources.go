@@ -37,9 +37,9 @@ func (s Source) Red() bool { return s.State == SourceFailed || s.State == Source
 // SourceCheck reads one source's last run; ok is false while the source is off.
 type SourceCheck func(ctx context.Context, idb bun.IDB, s *db.SystemSettings, now time.Time) (src Source, ok bool, err error)
 
-// SourceChecks are the sources the dashboard shows, in order. A new source (Cove)
-// adds its check here.
-var SourceChecks = []SourceCheck{MailImportSource, AutotaskSyncSource}
+// SourceChecks are the sources the dashboard shows, in order. A new source adds its
+// check here.
+var SourceChecks = []SourceCheck{MailImportSource, CoveImportSource, AutotaskSyncSource}
 
 // Sources returns the last run of every source that is switched on.
 func Sources(ctx context.Context, idb bun.IDB, s *db.SystemSettings, now time.Time) ([]Source, error) {
@@ -82,6 +82,31 @@ func MailImportSource(_ context.Context, _ bun.IDB, s *db.SystemSettings, now ti
 	case now.Sub(*s.MailLastImportAt) > overdueAfter(interval):
 		src.State = SourceOverdue
 		src.Detail = fmt.Sprintf("No import for %s (every %s is set): are the workers running?", since(now, *s.MailLastImportAt), interval)
+	default:
+		src.State = SourceOK
+	}
+	return src, true, nil
+}
+
+// CoveImportSource is the Cove Data Protection import (Settings → Integrations → Cove),
+// from the last import recorded on the settings row. It is overdue only while the
+// automatic import is on: with it off, imports run when someone clicks.
+func CoveImportSource(_ context.Context, _ bun.IDB, s *db.SystemSettings, now time.Time) (Source, bool, error) {
+	c := s.CoveSettings
+	if !c.CoveEnabled {
+		return Source{}, false, nil
+	}
+	src := Source{Name: "Cove Data Protection import", SettingsPath: "/settings/integrations",
+		LastAt: c.CoveLastImportAt, Detail: c.CoveLastImportResult}
+	interval := time.Duration(c.CoveImportIntervalMinutes) * time.Minute
+	switch {
+	case c.CoveLastImportAt == nil:
+		src.State, src.Detail = SourceNever, "No import has run yet."
+	case c.CoveLastImportFailed:
+		src.State = SourceFailed
+	case c.CoveImportEnabled && now.Sub(*c.CoveLastImportAt) > overdueAfter(interval):
+		src.State = SourceOverdue
+		src.Detail = fmt.Sprintf("No import for %s (every %s is set): are the workers running?", since(now, *c.CoveLastImportAt), interval)
 	default:
 		src.State = SourceOK
 	}

@@ -41,6 +41,42 @@ func TestMailImportSource(t *testing.T) {
 	}
 }
 
+// TestCoveImportSource: shown while Cove is enabled; red when the last import failed,
+// or when the automatic import is on and quiet for a few of its intervals.
+func TestCoveImportSource(t *testing.T) {
+	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) *time.Time { at := now.Add(-d); return &at }
+	cove := func(c db.CoveSettings) db.SystemSettings { return db.SystemSettings{CoveSettings: c} }
+	for _, tc := range []struct {
+		name string
+		s    db.SystemSettings
+		want string // "" when the source is left out
+		red  bool
+	}{
+		{"off", cove(db.CoveSettings{CoveImportEnabled: true, CoveLastImportAt: ago(time.Minute)}), "", false},
+		{"never", cove(db.CoveSettings{CoveEnabled: true, CoveImportEnabled: true, CoveImportIntervalMinutes: 60}), dashboard.SourceNever, false},
+		{"ok", cove(db.CoveSettings{CoveEnabled: true, CoveImportEnabled: true, CoveImportIntervalMinutes: 60,
+			CoveLastImportAt: ago(90 * time.Minute), CoveLastImportResult: "600 accounts (0 new)"}), dashboard.SourceOK, false},
+		{"failed", cove(db.CoveSettings{CoveEnabled: true, CoveImportEnabled: true, CoveImportIntervalMinutes: 60,
+			CoveLastImportAt: ago(time.Minute), CoveLastImportResult: "failed: cove: login refused", CoveLastImportFailed: true}), dashboard.SourceFailed, true},
+		{"overdue", cove(db.CoveSettings{CoveEnabled: true, CoveImportEnabled: true, CoveImportIntervalMinutes: 60,
+			CoveLastImportAt: ago(4 * time.Hour), CoveLastImportResult: "600 accounts (0 new)"}), dashboard.SourceOverdue, true},
+		// Without the automatic import, imports run by hand: an old one is no alarm.
+		{"manual only", cove(db.CoveSettings{CoveEnabled: true, CoveImportIntervalMinutes: 60,
+			CoveLastImportAt: ago(72 * time.Hour), CoveLastImportResult: "600 accounts (0 new)"}), dashboard.SourceOK, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, ok, err := dashboard.CoveImportSource(context.Background(), nil, &tc.s, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (tc.want != "") || src.State != tc.want || src.Red() != tc.red {
+				t.Fatalf("got %+v (shown %v), want state %q red %v", src, ok, tc.want, tc.red)
+			}
+		})
+	}
+}
+
 // TestAutotaskSyncSource reads River's last autotask_sync job: none yet, completed,
 // failing (retryable with its error), and quiet for too long.
 func TestAutotaskSyncSource(t *testing.T) {

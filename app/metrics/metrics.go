@@ -23,11 +23,12 @@ import (
 const namespace = "backupchecks"
 
 // Sources are the background sources whose passes are counted, so that each has its
-// series (at zero) from the start. A new source (Cove: "cove") adds its name here and
-// calls ObserveImport after each pass.
+// series (at zero) from the start. A new source adds its name here and calls
+// ObserveImport after each pass.
 var Sources = []string{
 	"graph",    // Microsoft Graph mailbox (jobs/mail_import.go)
 	"imap",     // IMAP mailbox (jobs/mail_import.go)
+	"cove",     // Cove Data Protection accounts (jobs/cove_import.go)
 	"autotask", // Autotask ticket sync (jobs/autotask_sync.go)
 }
 
@@ -60,7 +61,7 @@ var (
 
 	imported = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "imported_items_total",
-		Help: "Items an import pass took in, by source (mails fetched; tickets checked for autotask).",
+		Help: "Items an import pass took in, by source (mails fetched; accounts read for cove; tickets checked for autotask).",
 	}, []string{"source"})
 
 	lastImport = prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -55,6 +55,7 @@ func TestObserve(t *testing.T) {
 		`backupchecks_imported_items_total{source="imap"} 7`,
 		`backupchecks_imports_total{result="error",source="graph"} 1`,
 		`backupchecks_imports_total{result="ok",source="autotask"} 0`,
+		`backupchecks_imports_total{result="error",source="cove"} 0`,
 		`backupchecks_live_clients 3`,
 	} {
 		if !strings.Contains(string(body), want) {
