@@ -17,8 +17,9 @@ import (
 
 // Reports (issue 17): saved definitions, listed and edited in a dialog.
 
-func (a *App) reportRows(c *fiber.Ctx) ([]reportsview.Row, error) {
-	defs, err := reports.ListDefinitions(c.UserContext(), a.db.Bun)
+// reportRows are the definitions matching q (search terms; "" for all).
+func (a *App) reportRows(c *fiber.Ctx, q string) ([]reportsview.Row, error) {
+	defs, err := reports.ListDefinitions(c.UserContext(), a.db.Bun, q)
 	if err != nil {
 		return nil, err
 	}
@@ -59,12 +60,13 @@ func filtersLabel(d *reports.Definition) string {
 }
 
 func (a *App) reportsPage(c *fiber.Ctx) error {
-	rows, err := a.reportRows(c)
+	q := strings.TrimSpace(c.Query("q"))
+	rows, err := a.reportRows(c, q)
 	if err != nil {
 		return err
 	}
-	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return reportsview.Page(v, rows) },
-		reportsview.Table(a.view(c), rows))
+	return a.render(c, fiber.StatusOK, func(v view.Ctx) templ.Component { return reportsview.Page(v, rows, q) },
+		reportsview.Table(a.view(c), rows, q))
 }
 
 // reportForm is the dialog's form with its choices.
@@ -201,7 +203,7 @@ func (a *App) reportDelete(c *fiber.Ctx) error {
 
 // reportsRefresh closes the dialog and re-renders the list.
 func (a *App) reportsRefresh(c *fiber.Ctx, msg string) error {
-	rows, err := a.reportRows(c)
+	rows, err := a.reportRows(c, "")
 	if err != nil {
 		return err
 	}
@@ -209,7 +211,7 @@ func (a *App) reportsRefresh(c *fiber.Ctx, msg string) error {
 		trigger(c, map[string]any{"closeModal": true})
 	}
 	retarget(c, "#reports-table", "outerHTML")
-	return a.renderFragment(c, fiber.StatusOK, reportsview.Table(a.view(c), rows), success(msg))
+	return a.renderFragment(c, fiber.StatusOK, reportsview.Table(a.view(c), rows, ""), success(msg))
 }
 
 // refererPath is the path of the page the request came from (htmx sends it as

@@ -218,8 +218,8 @@ func (a *App) routeTable() []route {
 
 		// Issue 18: the global search, Logging (the audit log's filters and export), the
 		// feedback board and Settings → Maintenance.
-		// Readers: a reporter may open none of the sections yet (Reports will be one).
-		{"GET", "/search", readers, a.searchPage},
+		// Every role searches; a reporter finds Reports and the documentation.
+		{"GET", "/search", allRoles, a.searchPage}, // each section only when the role may open its page
 		{"GET", "/audit/export.csv", adminOnly, a.auditExport},
 		{"GET", "/feedback", allRoles, a.feedbackPage},
 		{"POST", "/feedback", allRoles, a.feedbackCreate},

@@ -15,8 +15,9 @@ import (
 )
 
 // searchFixture: 12 customers "Zeta NN", each with one daily job "Zeta job NN" with
-// a run to review, Inbox mails, tickets, remarks and overrides that mention zeta, and
-// one of each that does not ("Other").
+// a run to review, Inbox mails, tickets, remarks, overrides, reports (one by its name,
+// one by its customer), Cove accounts and Cloud Connect accounts (one by its user, one
+// by its job) that mention zeta, and one of each that does not ("Other").
 func searchFixture(t *testing.T) *harness {
 	t.Helper()
 	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
@@ -39,6 +40,12 @@ func searchFixture(t *testing.T) *harness {
 		`INSERT INTO remarks (body) VALUES ('Zeta moves to the new NAS'), ('Other remark')`,
 		`INSERT INTO overrides (level, job_id, match_status, comment) SELECT 'object', id, 'Failed', 'known issue' FROM jobs WHERE job_name = 'Zeta job 01'`,
 		`INSERT INTO overrides (level, backup_software, match_status) VALUES ('global', 'Other software', 'Warning')`,
+		`INSERT INTO report_definitions (name, all_customers, period) VALUES ('Zeta monthly', true, 'previous_month'), ('Other report', true, 'yesterday')`,
+		`INSERT INTO report_definitions (name, customer_ids, period) SELECT 'Customer report', ARRAY[id], 'last_7_days' FROM customers WHERE name = 'Zeta 03'`,
+		`INSERT INTO cove_accounts (account_id, account_name, computer_name, partner_name) VALUES
+		 (101, 'ZETA-PC-01', 'zeta-pc-01', 'Zeta 01'), (102, 'srv-backup', NULL, 'Zeta 02'), (103, 'other-device', 'other-pc', 'Other')`,
+		`INSERT INTO cloud_connect_accounts (user_name, repo_name) VALUES ('zeta-tenant', 'Cloud repo'), ('other-user', 'Other repo')`,
+		`INSERT INTO cloud_connect_accounts (user_name, repo_name, job_id) SELECT 'acme-tenant', 'Cloud repo', id FROM jobs WHERE job_name = 'Zeta job 05'`,
 	} {
 		if _, err := h.db.Bun.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -60,6 +67,7 @@ func TestSearchGroups(t *testing.T) {
 	r := c.get("/search?q=zeta")
 	wantStatus(t, r, http.StatusOK)
 	want := map[string]int{"inbox": 3, "customers": 12, "jobs": 12, "daily_jobs": 12, "run_checks": 12, "tickets": 1, "remarks": 1, "overrides": 1,
+		"reports": 2, "cove_accounts": 2, "cloud_connect": 2,
 		"docs": 0} // the documentation says nothing of "zeta"
 	for key, n := range want {
 		g := r.doc.Find("#search-" + key)
@@ -151,7 +159,7 @@ func TestSearchGroups(t *testing.T) {
 				t.Errorf("%s: %s does not show %q", key, open, title)
 			}
 		})
-		for _, other := range []string{"Other nightly", "OTHER-1", "Other remark", "Other software", "x@other.example"} {
+		for _, other := range []string{"Other nightly", "OTHER-1", "Other remark", "Other software", "x@other.example", "Other report", "other-device", "other-user"} {
 			if strings.Contains(main, other) {
 				t.Errorf("%s: %s shows %q, which does not match", key, open, other)
 			}
@@ -171,15 +179,23 @@ func TestSearchTerms(t *testing.T) {
 		return strings.TrimSpace(r.doc.Find("#search-" + key + " .search-total").Text())
 	}
 	for _, tc := range []struct{ q, key, want string }{
-		{"zeta 07", "jobs", "1"},            // both words, in name and customer
-		{"zeta veeam", "jobs", "12"},        // a word in the software
-		{"zeta tape", "jobs", "0"},          // a word nowhere
-		{"zeta*", "customers", "12"},        // starts with
-		{"*01", "customers", "1"},           // ends with
-		{"zeta_job", "jobs", "0"},           // _ is no wildcard
-		{"zeta%", "customers", "0"},         // nor is %
-		{"ZETA-1", "tickets", "1"},          // a ticket code
-		{"unreachable", "run_checks", "13"}, // a run's message
+		{"zeta 07", "jobs", "1"},              // both words, in name and customer
+		{"zeta veeam", "jobs", "12"},          // a word in the software
+		{"zeta tape", "jobs", "0"},            // a word nowhere
+		{"zeta*", "customers", "12"},          // starts with
+		{"*01", "customers", "1"},             // ends with
+		{"zeta_job", "jobs", "0"},             // _ is no wildcard
+		{"zeta%", "customers", "0"},           // nor is %
+		{"ZETA-1", "tickets", "1"},            // a ticket code
+		{"unreachable", "run_checks", "13"},   // a run's message
+		{"zeta 03", "reports", "1"},           // a report's customer
+		{"monthly", "reports", "1"},           // a report's name
+		{"zeta-pc*", "cove_accounts", "1"},    // a device (and computer) name starting so
+		{"*backup", "cove_accounts", "1"},     // a device name ending so
+		{"backup*", "cove_accounts", "0"},     // none starts so
+		{"tenant zeta", "cloud_connect", "2"}, // by user, and by user and job
+		{"zeta_tenant", "cloud_connect", "0"},
+		{"cloud 05", "cloud_connect", "1"}, // the repo and the linked job
 	} {
 		if got := total(tc.q, tc.key); got != tc.want {
 			t.Errorf("%q in %s: %s, want %s", tc.q, tc.key, got, tc.want)
@@ -192,37 +208,55 @@ func TestSearchTerms(t *testing.T) {
 }
 
 // TestSearchRoles: a section whose page the role may not open is not searched: Run
-// Checks is for admins and operators. A reporter opens none of the sections, so has
-// no search (nor its box in the navbar).
+// Checks is for admins and operators, and so are the Cove and Cloud Connect accounts.
+// A reporter searches Reports and the documentation alone, and "Open Reports" shows
+// the reports the group counted.
 func TestSearchRoles(t *testing.T) {
 	h := searchFixture(t)
 	h.user("vic", db.RoleViewer)
 	h.user("oli", db.RoleOperator)
 	h.user("rita", db.RoleReporter)
 	for _, tc := range []struct {
-		user      string
-		runChecks bool
-		groups    int
-	}{{"vic", false, 8}, {"oli", true, 9}, {"rita", false, 0}} {
+		user   string
+		groups []string
+	}{
+		{"vic", []string{"inbox", "customers", "jobs", "daily_jobs", "tickets", "remarks", "overrides", "reports", "docs"}},
+		{"oli", []string{"inbox", "customers", "jobs", "daily_jobs", "run_checks", "tickets", "remarks", "overrides", "reports", "cove_accounts", "cloud_connect", "docs"}},
+		{"rita", []string{"reports", "docs"}},
+	} {
 		c := h.client()
 		c.login(tc.user)
 		r := c.get("/search?q=zeta")
-		if tc.groups == 0 {
-			wantStatus(t, r, http.StatusForbidden)
-			if c.get("/").doc.Find("#nav-search").Length() != 0 {
-				t.Errorf("%s: a search box that leads nowhere", tc.user)
-			}
-			continue
-		}
 		wantStatus(t, r, http.StatusOK)
-		if got := r.doc.Find("#search-run_checks").Length() == 1; got != tc.runChecks {
-			t.Errorf("%s: Run Checks group shown %v", tc.user, got)
-		}
-		if n := r.doc.Find(".search-group").Length(); n != tc.groups {
-			t.Errorf("%s: %d groups, want %d", tc.user, n, tc.groups)
+		var got []string
+		r.doc.Find(".search-group").Each(func(_ int, g *goquery.Selection) {
+			got = append(got, strings.TrimPrefix(g.AttrOr("id", ""), "search-"))
+		})
+		if strings.Join(got, " ") != strings.Join(tc.groups, " ") {
+			t.Errorf("%s: groups %v, want %v", tc.user, got, tc.groups)
 		}
 		if nav := c.get("/").doc.Find("#nav-search").Length(); nav != 1 {
 			t.Errorf("%s: no search box in the navbar", tc.user)
+		}
+		if tc.user != "rita" {
+			continue
+		}
+		g := r.doc.Find("#search-reports")
+		if total := strings.TrimSpace(g.Find(".search-total").Text()); total != "2" {
+			t.Errorf("rita: %s reports, want 2", total)
+		}
+		open := g.Find("a.search-open").AttrOr("href", "")
+		page := c.get(open)
+		wantStatus(t, page, http.StatusOK)
+		if u, _ := url.Parse(open); u.Query().Get("q") != "zeta" {
+			t.Errorf("rita: Open Reports is %q", open)
+		}
+		if rows := page.doc.Find("#reports-table tbody tr"); rows.Length() != 2 || strings.Contains(rows.Text(), "Other report") ||
+			page.doc.Find("#reports-q").AttrOr("value", "") != "zeta" {
+			t.Errorf("rita: %s shows %q", open, strings.Join(strings.Fields(rows.Text()), " "))
+		}
+		if hit := g.Find(".search-hit a").First().AttrOr("href", ""); c.get(hit).StatusCode != http.StatusOK {
+			t.Errorf("rita: the report hit %q does not open", hit)
 		}
 	}
 }

@@ -117,7 +117,7 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 		role, method, path string
 		want               bool
 	}{
-		// reporter: "Sees the dashboard, and builds, schedules and downloads customer reports; nothing else."
+		// reporter: "Sees the dashboard and the feedback board, and builds, schedules, searches and downloads customer reports; nothing else."
 		{db.RoleReporter, "GET", "/", true},
 		{db.RoleReporter, "GET", "/profile", true},
 		{db.RoleReporter, "POST", "/reports", true},
@@ -126,7 +126,8 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 		{db.RoleViewer, "GET", "/reports/:id/pdf", true},
 		{db.RoleViewer, "POST", "/reports", false},
 		{db.RoleReporter, "POST", "/feedback", true},
-		{db.RoleReporter, "GET", "/search", false},
+		{db.RoleReporter, "GET", "/search", true}, // finds Reports (and the documentation) alone
+		{db.RoleReporter, "GET", "/cove/accounts", false},
 		{db.RoleViewer, "GET", "/search", true},
 		// viewer: "Reads the Inbox, Daily Jobs, Tickets, Customers, Jobs and Overrides; ... cannot open Run Checks."
 		{db.RoleViewer, "GET", "/inbox", true},
@@ -169,8 +170,10 @@ func TestRoleDescriptionsMatchRoutes(t *testing.T) {
 			// The documentation is every role's, like its own profile.
 			r.Method == "GET" && strings.HasPrefix(r.Path, "/documentation")
 	}
+	// "searches ... customer reports": the global search, which finds a reporter the
+	// reports (and the documentation) alone (TestSearchRoles).
 	reportRoute := func(r route) bool {
-		return strings.HasPrefix(r.Path, "/reports") || strings.HasPrefix(r.Path, "/report-")
+		return strings.HasPrefix(r.Path, "/reports") || strings.HasPrefix(r.Path, "/report-") || r.Method == "GET" && r.Path == "/search"
 	}
 	for _, r := range a.routeTable() {
 		if r.Roles == nil || own(r) {

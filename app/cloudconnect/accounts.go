@@ -14,6 +14,7 @@ import (
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/jobs"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -75,7 +76,7 @@ func (a Account) SuggestedJobName() string {
 
 // Filter selects accounts for the page.
 type Filter struct {
-	Query   string // in user, repo name, repository, customer or job
+	Query   string // search terms (app/search/terms) over SearchColumns
 	Show    string // "" (all), "unlinked" or "linked"
 	Page    int
 	PerPage int
@@ -96,6 +97,11 @@ const accountColumns = `a.id, a.user_name, a.section, a.repo_name, a.repository,
 	coalesce(a.reported_status, '') AS reported_status, coalesce(a.status, '') AS status, a.message,
 	a.last_result_at, a.last_mail_id, a.job_id, coalesce(j.job_name, '') AS job_name,
 	coalesce(c.name, '') AS customer_name, j.archived_at IS NOT NULL AS job_archived`
+
+// SearchColumns are what an accounts search (the page's q and the global search)
+// looks in, for accounts a with their job j and its customer c: user, repo name,
+// repository, job and customer name (each with its trigram index).
+var SearchColumns = []string{"a.user_name", "a.repo_name", "a.repository", "j.job_name", "c.name"}
 
 const accountFrom = `cloud_connect_accounts a LEFT JOIN jobs j ON j.id = a.job_id LEFT JOIN customers c ON c.id = j.customer_id`
 
@@ -120,10 +126,8 @@ func List(ctx context.Context, idb bun.IDB, f Filter) (Page, error) {
 	case "linked":
 		where = append(where, "a.job_id IS NOT NULL")
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := db.LikeContains(q)
-		where = append(where, "(a.user_name ILIKE ? OR a.repo_name ILIKE ? OR a.repository ILIKE ? OR j.job_name ILIKE ? OR c.name ILIKE ?)")
-		args = append(args, like, like, like, like, like)
+	if cond, a := terms.Parse(f.Query).Where(SearchColumns...); cond != "" {
+		where, args = append(where, cond), append(args, a...)
 	}
 	cond := strings.Join(where, " AND ")
 	if err := idb.NewRaw("SELECT count(*) FROM "+accountFrom+" WHERE "+cond, args...).Scan(ctx, &p.Total); err != nil {

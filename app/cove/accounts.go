@@ -13,6 +13,7 @@ import (
 
 	"github.com/backupchecks/backupchecks/app/audit"
 	"github.com/backupchecks/backupchecks/app/customers"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -58,7 +59,7 @@ func (r AccountRow) SuggestedJobName() string {
 
 // AccountFilter selects a page of accounts.
 type AccountFilter struct {
-	Query   string // part of the device, computer or customer name
+	Query   string // search terms (app/search/terms) over SearchColumns
 	Show    string // "" all, "unmatched", "matched"
 	Page    int
 	PerPage int
@@ -87,8 +88,10 @@ const accountJoins = `
 	LEFT JOIN customers jc ON jc.id = j.customer_id
 	LEFT JOIN customers sc ON a.partner_name IS NOT NULL AND lower(sc.name) = lower(btrim(a.partner_name))`
 
-// searchText is the indexed expression the search matches (migration 0018).
-const searchText = `(coalesce(a.account_name, '') || ' ' || coalesce(a.computer_name, '') || ' ' || coalesce(a.partner_name, ''))`
+// SearchColumns are what an accounts search (the page's q and the global search)
+// looks in, for accounts a: device, computer and customer name (each with its trigram
+// index, migration 0026).
+var SearchColumns = []string{"a.account_name", "a.computer_name", "a.partner_name"}
 
 // ListAccounts returns one page of accounts: unmatched ones first, then matched
 // ones, each by customer and device name.
@@ -101,9 +104,8 @@ func ListAccounts(ctx context.Context, idb bun.IDB, f AccountFilter) (AccountPag
 		f.PerPage = 50
 	}
 	where, args := []string{"true"}, []any{}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		where = append(where, searchText+" ILIKE ?")
-		args = append(args, db.LikeContains(q))
+	if cond, a := terms.Parse(f.Query).Where(SearchColumns...); cond != "" {
+		where, args = append(where, cond), append(args, a...)
 	}
 	switch f.Show {
 	case "unmatched":

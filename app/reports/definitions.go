@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/backupchecks/backupchecks/app/audit"
+	"github.com/backupchecks/backupchecks/app/search/terms"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -76,16 +77,24 @@ func (d *Definition) Scope(r Range, loc *time.Location) Scope {
 		Range: r, Loc: loc}
 }
 
-// ListDefinitions returns every definition by name with its customers' names.
-func ListDefinitions(ctx context.Context, idb bun.IDB) ([]Definition, error) {
+// SearchColumns are what a Reports search (the page's q and the global search) looks
+// in, for definitions d: their name and their customers' names.
+var SearchColumns = []string{"d.name", "EXISTS (SELECT 1 FROM customers c WHERE c.id = ANY(d.customer_ids) AND c.name ILIKE {})"}
+
+// ListDefinitions returns every definition matching query (search terms over
+// SearchColumns; "" for all) by name with its customers' names.
+func ListDefinitions(ctx context.Context, idb bun.IDB, query string) ([]Definition, error) {
 	var rows []struct {
 		db.ReportDefinition `bun:",extend"`
 		CustomerNames       []string `bun:",array"`
 	}
-	err := idb.NewSelect().Model(&rows).ModelTableExpr("report_definitions AS d").
+	q := idb.NewSelect().Model(&rows).ModelTableExpr("report_definitions AS d").
 		ColumnExpr("d.*").
-		ColumnExpr("array(SELECT c.name FROM customers c WHERE c.id = ANY(d.customer_ids) ORDER BY lower(c.name)) AS customer_names").
-		OrderExpr("lower(d.name), d.id").Scan(ctx)
+		ColumnExpr("array(SELECT c.name FROM customers c WHERE c.id = ANY(d.customer_ids) ORDER BY lower(c.name)) AS customer_names")
+	if cond, args := terms.Parse(query).Where(SearchColumns...); cond != "" {
+		q = q.Where(cond, args...)
+	}
+	err := q.OrderExpr("lower(d.name), d.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reports: list definitions: %w", err)
 	}

@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/cloudconnect"
+	"github.com/backupchecks/backupchecks/app/cove"
 	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/docs"
 	"github.com/backupchecks/backupchecks/app/inbox"
 	"github.com/backupchecks/backupchecks/app/jobs"
 	"github.com/backupchecks/backupchecks/app/overrides"
+	"github.com/backupchecks/backupchecks/app/reports"
 	"github.com/backupchecks/backupchecks/app/review"
 	"github.com/backupchecks/backupchecks/app/schedule"
 	"github.com/backupchecks/backupchecks/app/tickets"
@@ -21,9 +25,10 @@ import (
 
 // Sections are the groups of the global search, in the order shown. A new area joins
 // the search with one entry here: a Finder calling the list function its page uses,
-// with the query as that page's q (Reports, Cove accounts, Cloud Connect accounts and
-// the documentation are each one more entry; the documentation's Finder matches its
-// pages in Go with terms.Match).
+// with the query as that page's q, and a trigram index on every column it searches.
+// A section is searched only when the role may open its Page, so a reporter finds
+// Reports and the documentation alone. The documentation's Finder matches its pages in
+// Go with terms.Match.
 var Sections = []Section{
 	{Key: "inbox", Title: "Inbox", Page: "/inbox", Find: findInbox},
 	{Key: "customers", Title: "Customers", Page: "/customers", OpenQuery: "inactive=on", Find: findCustomers},
@@ -33,6 +38,9 @@ var Sections = []Section{
 	{Key: "tickets", Title: "Tickets", Page: "/tickets", OpenQuery: "kind=ticket&state=all", Find: findTickets(tickets.KindTicket)},
 	{Key: "remarks", Title: "Remarks", Page: "/tickets", OpenQuery: "kind=remark&state=all", Find: findTickets(tickets.KindRemark)},
 	{Key: "overrides", Title: "Existing overrides", Page: "/overrides", Find: findOverrides},
+	{Key: "reports", Title: "Reports", Page: "/reports", Find: findReports},
+	{Key: "cove_accounts", Title: "Cove accounts", Page: "/cove/accounts", Find: findCoveAccounts},
+	{Key: "cloud_connect", Title: "Cloud Connect accounts", Page: "/cloud-connect/accounts", Find: findCloudConnect},
 	{Key: "docs", Title: "Documentation", Page: "/documentation", Find: findDocs},
 }
 
@@ -186,6 +194,81 @@ func findOverrides(ctx context.Context, idb bun.IDB, q string, env Env, pg, perP
 		hits = append(hits, h)
 	}
 	return hits, len(rows), nil
+}
+
+// findReports finds saved report definitions by their name or their customers' names
+// (reports.ListDefinitions returns every match: definitions are few).
+func findReports(ctx context.Context, idb bun.IDB, q string, _ Env, pg, perPage int) ([]Hit, int, error) {
+	defs, err := reports.ListDefinitions(ctx, idb, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	var hits []Hit
+	for _, d := range page(defs, pg, perPage) {
+		who := "All customers"
+		if !d.AllCustomers {
+			who = clip(strings.Join(d.CustomerNames, ", "), 120)
+		}
+		hits = append(hits, Hit{Title: d.Name, Detail: joinNonEmpty(who, reports.PeriodLabel(d.Period)), Link: fmt.Sprintf("/reports/%d", d.ID)})
+	}
+	return hits, len(defs), nil
+}
+
+// findCoveAccounts finds Cove accounts by device, computer or customer name; a hit
+// opens the accounts page filtered by the account's device name.
+func findCoveAccounts(ctx context.Context, idb bun.IDB, q string, _ Env, page, perPage int) ([]Hit, int, error) {
+	p, err := cove.ListAccounts(ctx, idb, cove.AccountFilter{Query: q, Page: page, PerPage: perPage})
+	if err != nil {
+		return nil, 0, err
+	}
+	hits := make([]Hit, len(p.Rows))
+	for i, r := range p.Rows {
+		status, _ := r.Status()
+		title := orDash(r.SuggestedJobName())
+		hits[i] = Hit{Title: title, Detail: joinNonEmpty(r.Customer, r.Computer, r.BackupType), Status: status, At: r.LastSessionAt,
+			Link: "/cove/accounts?" + url.Values{"q": {quotedTerm(title)}}.Encode()}
+		if r.JobID == nil {
+			hits[i].Note = "not linked"
+		}
+	}
+	return hits, p.Total, nil
+}
+
+// findCloudConnect finds Cloud Connect accounts by user, repository, job or customer;
+// a hit opens the accounts page filtered by the account's user.
+func findCloudConnect(ctx context.Context, idb bun.IDB, q string, _ Env, page, perPage int) ([]Hit, int, error) {
+	p, err := cloudconnect.List(ctx, idb, cloudconnect.Filter{Query: q, Page: page, PerPage: perPage})
+	if err != nil {
+		return nil, 0, err
+	}
+	hits := make([]Hit, len(p.Rows))
+	for i, r := range p.Rows {
+		repo := r.RepoName
+		if repo == "" {
+			repo = r.Repository
+		}
+		hits[i] = Hit{Title: r.User, Detail: joinNonEmpty(r.Section, repo, r.CustomerName, r.JobName), Status: r.Status, At: r.LastResultAt,
+			Link: "/cloud-connect/accounts?" + url.Values{"q": {quotedTerm(r.User)}}.Encode()}
+		if r.JobID == nil {
+			hits[i].Note = "not linked"
+		}
+	}
+	return hits, p.Total, nil
+}
+
+// quotedTerm is s as one search term (in double quotes when it holds spaces).
+func quotedTerm(s string) string {
+	if strings.ContainsAny(s, " \t") {
+		return `"` + strings.ReplaceAll(s, `"`, "") + `"`
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func plural(n int, one, many string) string {

@@ -53,7 +53,7 @@ var RoleDescriptions = map[string]string{
 	"admin":    "Everything an operator does, plus settings and maintenance, users, parsers, the Logging page, job schedules, archiving and deleting jobs, importing and deleting customers, and moderating the feedback board.",
 	"operator": "Reviews runs in Run Checks, approves Inbox mails, and manages customers, tickets, remarks and overrides.",
 	"viewer":   "Reads and searches the Inbox, Daily Jobs, Tickets, Customers, Jobs, Overrides and Reports (and downloads reports); changes nothing but their own feedback posts and cannot open Run Checks.",
-	"reporter": "Sees the dashboard and the feedback board, and builds, schedules and downloads customer reports; nothing else.",
+	"reporter": "Sees the dashboard and the feedback board, and builds, schedules, searches and downloads customer reports; nothing else.",
 }
 
 func rowID(id int64) string { return fmt.Sprintf("user-%d", id) }
