@@ -8,10 +8,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/cloudconnect"
-	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/validation"
 	cloudconnectview "github.com/backupchecks/backupchecks/components/cloudconnect"
-	inboxview "github.com/backupchecks/backupchecks/components/inbox"
 	"github.com/backupchecks/backupchecks/components/ui"
 	"github.com/backupchecks/backupchecks/components/view"
 	"github.com/backupchecks/backupchecks/db"
@@ -34,17 +32,9 @@ func (a *App) cloudConnectAccount(c *fiber.Ctx) (*cloudconnect.Account, error) {
 // typed (the first ones when nothing was).
 func (a *App) cloudConnectCreateForm(c *fiber.Ctx, acc *cloudconnect.Account, jobName, typed, choice string) (cloudconnectview.CreateJobForm, error) {
 	f := cloudconnectview.CreateJobForm{Account: cloudConnectAccountView(*acc), JobName: jobName, CustomerName: typed, CustomerID: choice}
-	found, err := customers.Search(c.UserContext(), a.db.Bun, typed, approveCustomers+1)
-	if err != nil {
-		return f, err
-	}
-	if len(found) > approveCustomers {
-		found, f.MoreCustomers = found[:approveCustomers], true
-	}
-	for _, cu := range found {
-		f.Options = append(f.Options, inboxview.CustomerOption{ID: cu.ID, Name: cu.Name})
-	}
-	return f, nil
+	var err error
+	f.Options, f.MoreCustomers, err = a.customerOptions(c, typed)
+	return f, err
 }
 
 func (a *App) cloudConnectCreateJobDialog(c *fiber.Ctx) error {

@@ -106,8 +106,3 @@ func coveRow(r cove.AccountRow, loc *time.Location, now time.Time) coveview.Row 
 	}
 	return row
 }
-
-// coveAccountParam is the account id of the route.
-func coveAccountParam(c *fiber.Ctx) (int64, error) {
-	return pathID(c)
-}

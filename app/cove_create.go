@@ -9,11 +9,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backupchecks/backupchecks/app/cove"
-	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/settings"
 	"github.com/backupchecks/backupchecks/app/validation"
 	coveview "github.com/backupchecks/backupchecks/components/cove"
-	inboxview "github.com/backupchecks/backupchecks/components/inbox"
 )
 
 // The accounts page's actions (Create job here, for one account or several of one
@@ -57,25 +55,21 @@ func (a *App) coveAccountRows(c *fiber.Ctx, ids []int64) ([]coveview.Row, []cove
 // coveCustomerPick is the customer field suggested for an account: its Cove customer
 // (I8), the existing customer of that name picked.
 func (a *App) coveCustomerPick(c *fiber.Ctx, typed, selected string) (coveview.CustomerPick, error) {
-	found, err := customers.Search(c.UserContext(), a.db.Bun, typed, approveCustomers+1)
+	opts, more, err := a.customerOptions(c, typed)
 	if err != nil {
 		return coveview.CustomerPick{}, err
 	}
-	p := coveview.CustomerPick{Typed: typed, Selected: selected, More: len(found) > approveCustomers}
-	for i, cu := range found {
-		if i == approveCustomers {
-			break
-		}
-		p.Options = append(p.Options, inboxview.CustomerOption{ID: cu.ID, Name: cu.Name})
-		if selected == "" && strings.EqualFold(cu.Name, strings.TrimSpace(typed)) {
-			p.Selected = strconv.FormatInt(cu.ID, 10)
+	p := coveview.CustomerPick{Typed: typed, Selected: selected, Options: opts, More: more}
+	for _, o := range opts {
+		if selected == "" && strings.EqualFold(o.Name, strings.TrimSpace(typed)) {
+			p.Selected = strconv.FormatInt(o.ID, 10)
 		}
 	}
 	return p, nil
 }
 
 func (a *App) coveCreateForm(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -113,7 +107,7 @@ func (a *App) coveCreateDialog(c *fiber.Ctx, ids []int64) error {
 }
 
 func (a *App) coveCreate(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

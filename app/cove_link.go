@@ -14,7 +14,7 @@ import (
 // Link to existing job (with a job type-ahead) and Unlink, on the accounts page.
 
 func (a *App) coveLinkForm(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (a *App) coveJobsTypeahead(c *fiber.Ctx) error {
 }
 
 func (a *App) coveLink(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (a *App) coveLink(c *fiber.Ctx) error {
 }
 
 func (a *App) coveUnlink(c *fiber.Ctx) error {
-	id, err := coveAccountParam(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

@@ -217,9 +217,19 @@ func (a *App) customerDelete(c *fiber.Ctx) error {
 // customerTypeahead answers the approve form's customer field.
 func (a *App) customerTypeahead(c *fiber.Ctx) error {
 	q := strings.TrimSpace(c.Query("customer_name"))
-	found, err := customers.Search(c.UserContext(), a.db.Bun, q, approveCustomers+1)
+	opts, more, err := a.customerOptions(c, q)
 	if err != nil {
 		return err
+	}
+	return a.renderFragment(c, fiber.StatusOK, inboxview.CustomerOptions(q, opts, "", more))
+}
+
+// customerOptions are the customers a customer field offers for what was typed (the
+// first ones when nothing was): at most approveCustomers, and whether more match.
+func (a *App) customerOptions(c *fiber.Ctx, typed string) ([]inboxview.CustomerOption, bool, error) {
+	found, err := customers.Search(c.UserContext(), a.db.Bun, typed, approveCustomers+1)
+	if err != nil {
+		return nil, false, err
 	}
 	more := len(found) > approveCustomers
 	if more {
@@ -229,5 +239,5 @@ func (a *App) customerTypeahead(c *fiber.Ctx) error {
 	for i, cu := range found {
 		opts[i] = inboxview.CustomerOption{ID: cu.ID, Name: cu.Name}
 	}
-	return a.renderFragment(c, fiber.StatusOK, inboxview.CustomerOptions(q, opts, "", more))
+	return opts, more, nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backupchecks/backupchecks/app/customers"
 	"github.com/backupchecks/backupchecks/app/inbox"
 	"github.com/backupchecks/backupchecks/app/parsers"
 	"github.com/backupchecks/backupchecks/app/validation"
@@ -89,17 +88,9 @@ func (a *App) approveForm(c *fiber.Ctx, d inboxview.Detail, typed, choice string
 	if d.NeedsJobName {
 		f.JobName, f.SubjectPattern = parsers.SuggestedJobName(d.Subject), parsers.SuggestedSubjectPattern(d.Subject)
 	}
-	found, err := customers.Search(c.UserContext(), a.db.Bun, typed, approveCustomers+1)
-	if err != nil {
-		return f, err
-	}
-	if len(found) > approveCustomers {
-		found, f.MoreCustomers = found[:approveCustomers], true
-	}
-	for _, cu := range found {
-		f.Options = append(f.Options, inboxview.CustomerOption{ID: cu.ID, Name: cu.Name})
-	}
-	return f, nil
+	var err error
+	f.Options, f.MoreCustomers, err = a.customerOptions(c, typed)
+	return f, err
 }
 
 // becameRuns says how many mails an approval turned into runs.
