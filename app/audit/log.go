@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/backupchecks/backupchecks/app/csvcell"
 	"github.com/backupchecks/backupchecks/app/validation"
 	"github.com/backupchecks/backupchecks/db"
 )
@@ -121,7 +122,7 @@ func WriteCSV(ctx context.Context, idb bun.IDB, f Filter, loc *time.Location, w 
 			}
 			rec := []string{e.At.In(loc).Format(time.RFC3339), e.ActorName, e.Action, e.Target, e.IP, details}
 			for i := range rec {
-				rec[i] = noFormula(rec[i])
+				rec[i] = csvcell.Text(rec[i])
 			}
 			if err := cw.Write(rec); err != nil {
 				return n, fmt.Errorf("audit: export: %w", err)
@@ -137,14 +138,6 @@ func WriteCSV(ctx context.Context, idb bun.IDB, f Filter, loc *time.Location, w 
 		}
 		last = &batch[len(batch)-1]
 	}
-}
-
-// noFormula keeps a spreadsheet from running a cell as a formula.
-func noFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // Retention bounds: how long entries are kept (days).

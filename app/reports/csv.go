@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backupchecks/backupchecks/app/csvcell"
 	"github.com/uptrace/bun"
 )
 
@@ -67,7 +68,7 @@ func WriteCSV(ctx context.Context, idb bun.IDB, s Scope, w io.Writer) (int, erro
 		rec := []string{customer, job, software, typ, at.In(loc).Format("2006-01-02 15:04"), status, reported,
 			yesNo(overridden), oneLine(message), tickets, oneLine(remarks), yesNo(reviewed)}
 		for i, v := range rec {
-			rec[i] = defuseFormula(v)
+			rec[i] = csvcell.Text(v)
 		}
 		if err := cw.Write(rec); err != nil {
 			return n, err
@@ -91,13 +92,4 @@ func yesNo(b bool) string {
 // oneLine keeps a multi-line message readable in one cell.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// defuseFormula keeps a cell that a spreadsheet would run as a formula (job names and
-// messages come from mail, so from anyone) as text: a leading apostrophe.
-func defuseFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
